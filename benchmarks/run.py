@@ -1,0 +1,112 @@
+"""Run the benchmark suite and regenerate its sections of docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/run.py --quick   # make bench-quick: 100k entries, 200 feeds
+    .venv/bin/python benchmarks/run.py --full    # make bench: 100k + 1M entries, 200/1000 feeds
+
+Setup first: the peers (lemon24/reader, feedparser, requests, matplotlib) go into their own
+virtualenv, benchmarks/.venv-peers, from benchmarks/requirements-peers.txt, never into the
+project's; `wrk` and `newsboat` are Debian packages, installed with apt-get when missing and
+running as root (otherwise the load test falls back to an aiohttp loop and newsboat is skipped).
+Everything is bounded: fixed request counts with a time budget per page, fixed-duration load
+tests, a fixed number of update rounds; all traffic stays on 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PEERS = HERE / ".venv-peers"
+PY = sys.executable
+UPDATE_200 = [
+    "benchmarks/update.py",
+    "--sizes",
+    "200",
+    "--repeats",
+    "3",
+    "--naive-repeats",
+    "1",
+    "--plot",
+    "",
+]
+
+
+def setup() -> None:
+    if not (PEERS / "bin" / "python").exists():
+        print("creating benchmarks/.venv-peers", file=sys.stderr)
+        venv.create(PEERS, with_pip=True)
+    stamp = PEERS / ".installed"
+    reqs = HERE / "requirements-peers.txt"
+    if not stamp.exists() or stamp.stat().st_mtime < reqs.stat().st_mtime:
+        subprocess.run(
+            [str(PEERS / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(reqs)],
+            check=True,
+        )
+        stamp.touch()
+    missing = [p for p in ("wrk", "newsboat") if shutil.which(p) is None]
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"installing {' '.join(missing)} with apt-get", file=sys.stderr)
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False)
+
+
+def run(args: list[str]) -> None:
+    print("+ " + " ".join(args), file=sys.stderr, flush=True)
+    subprocess.run([PY, *args], check=True, cwd=ROOT)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--quick", action="store_true")
+    mode.add_argument("--full", action="store_true")
+    mode.add_argument("--setup-only", action="store_true")
+    ap.add_argument("--skip-site", action="store_true")
+    ap.add_argument("--skip-update", action="store_true")
+    ap.add_argument("--huge", action="store_true", help="full run: also 5,000 feeds")
+    args = ap.parse_args()
+    setup()
+    if args.setup_only:
+        return
+    if args.quick:
+        if not args.skip_site:
+            run(
+                [
+                    "benchmarks/site.py",
+                    "--entries",
+                    "100000",
+                    "--sources",
+                    "1000",
+                    "--requests",
+                    "100",
+                    "--load-seconds",
+                    "5",
+                ]
+            )
+        if not args.skip_update:
+            run(UPDATE_200)
+        return
+    if not args.skip_site:
+        run(["benchmarks/site.py", "--entries", "100000", "--sources", "1000"])
+        run(["benchmarks/site.py", "--entries", "1000000", "--sources", "1000"])
+    if not args.skip_update:
+        # One command per size, each writing its own section and saving its runs
+        # (benchmarks/update-runs-N.json); then the plot over all of them.
+        run(UPDATE_200)
+        run(["benchmarks/update.py", "--sizes", "1000", "--repeats", "3", "--plot", ""])
+        saved = ["benchmarks/update-runs-200.json", "benchmarks/update-runs-1000.json"]
+        if args.huge:
+            run(["benchmarks/update.py", "--sizes", "5000", "--repeats", "1", "--plot", ""])
+            saved.append("benchmarks/update-runs-5000.json")
+        run(["benchmarks/update.py", "--from-json", *saved, "--plot-only"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m netplanet` runs the CLI."""
+
+from netplanet.cli import main
+
+main()

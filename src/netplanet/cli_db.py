@@ -1,0 +1,158 @@
+"""The scale-out commands: `netplanet worker` and `netplanet db copy`.
+
+`cli.py` calls `register(app, db_app, planet=_planet)` so the global --database/--config/
+--data-dir options apply. The worker loop itself is `netplanet.worker`; copying is
+`netplanet.store.copy`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from netplanet.planet import Planet
+from netplanet.update.pipeline import SourceReport
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def register(
+    app: typer.Typer,
+    db_app: typer.Typer,
+    *,
+    planet: Callable[[], Planet],
+    quiet: Callable[[], bool] = lambda: False,
+) -> None:
+    """Add `worker` to `app` and `copy` to `db_app`."""
+
+    @app.command()
+    def worker(
+        worker_id: Annotated[
+            str | None, typer.Option("--id", help="Worker name (default HOST-PID).")
+        ] = None,
+        batch: Annotated[
+            int | None,
+            typer.Option("--batch", min=1, max=10000, help="Sources claimed at a time."),
+        ] = None,
+        lease: Annotated[
+            float | None,
+            typer.Option("--lease", min=1, help="Seconds a claim holds (default 4x timeout)."),
+        ] = None,
+        once: Annotated[bool, typer.Option("--once", help="Exit when no source is due.")] = False,
+        idle: Annotated[
+            float, typer.Option("--idle", min=0.05, help="Seconds to wait when nothing is due.")
+        ] = 5.0,
+    ) -> None:
+        """Poll due sources, sharing the work with other workers through the database."""
+        from netplanet.schedule import Policy
+        from netplanet.service import SEAL_AFTER
+        from netplanet.worker import WorkerConfig, install_signal_handlers, run_worker
+
+        current = planet()
+        settings = current.settings
+        config = WorkerConfig(
+            worker_id=worker_id or f"{socket.gethostname()}-{os.getpid()}",
+            batch=batch or settings.fetch_concurrency,
+            lease_s=lease or 4 * settings.total_timeout,
+            policy=Policy.from_settings(settings),
+            per_host=settings.fetch_per_host,
+            seal_after=SEAL_AFTER,
+            idle_s=idle,
+            once=once,
+        )
+        store = current.store
+
+        def report(reports: list[SourceReport]) -> None:
+            if not quiet():
+                failed = sum(1 for r in reports if r.outcome in ("failed", "gone"))
+                new = sum(r.new for r in reports)
+                out.print(f"{config.worker_id}: polled {len(reports)}, {new} new, {failed} failed")
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            async with current.fetcher() as fetcher:
+                task = asyncio.ensure_future(
+                    run_worker(
+                        store,
+                        fetcher,
+                        config,
+                        stop=stop,
+                        excerpt_words=settings.excerpt_words,
+                        on_batch=report,
+                    )
+                )
+                install_signal_handlers(stop, task)
+                stats = await task
+            if not quiet():
+                out.print(
+                    f"{config.worker_id}: stopped after {stats.polled} polls "
+                    f"({stats.new} new posts, {stats.failed} failed)"
+                )
+
+        if not quiet():
+            out.print(
+                f"worker {config.worker_id} on {store.url}: batches of {config.batch}, "
+                f"lease {config.lease_s:g} s, polls every {config.policy.min_interval_s:g}-"
+                f"{config.policy.max_interval_s:g} s per source (adaptive)"
+            )
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            raise typer.Exit(130) from None
+
+    @db_app.command("copy")
+    def db_copy(
+        source_url: Annotated[str, typer.Option("--from", help="Database to copy from.")],
+        target_url: Annotated[str, typer.Option("--to", help="Database to copy into.")],
+        force: Annotated[
+            bool, typer.Option("--force", help="Replace the target's contents if it has any.")
+        ] = False,
+    ) -> None:
+        """Copy a planet between databases (SQLite <-> PostgreSQL) and verify the copy."""
+        from netplanet.store import open_store
+        from netplanet.store.copy import check_target, copy_database
+
+        source = open_store(source_url, must_exist=True)
+        try:
+            target = open_store(target_url)
+            try:
+                check_target(source, target, force=force)  # before the progress bar starts
+                progress = Progress(
+                    TextColumn("{task.description:<16}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err,
+                    disable=quiet(),
+                )
+                tasks: dict[str, TaskID] = {}
+                with progress:
+
+                    def advance(table: str, done: int, total: int) -> None:
+                        if table not in tasks:
+                            tasks[table] = progress.add_task(table, total=total)
+                        progress.update(tasks[table], completed=done)
+
+                    result = copy_database(source, target, force=force, progress=advance)
+            finally:
+                target.close()
+        finally:
+            source.close()
+        if not quiet():
+            counts = ", ".join(f"{n} {t}" for t, n in result.rows.items())
+            out.print(f"copied {counts}; verified (sha256 {result.checksum[:16]})")

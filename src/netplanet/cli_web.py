@@ -1,0 +1,48 @@
+"""The `netplanet serve` command: the public website alone, under uvicorn.
+
+`cli.py` calls `register(app, planet=_planet)` so the global --database/--config/--data-dir
+options apply; without `planet`, settings come from the config file and NETPLANET_* variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from netplanet.planet import Planet
+
+
+def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) -> None:
+    """Add the `serve` command to `app`."""
+
+    @app.command()
+    def serve(
+        host: Annotated[
+            str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
+        ] = None,
+        port: Annotated[
+            int | None, typer.Option("--port", help="Port to listen on (default 8080).", min=0)
+        ] = None,
+    ) -> None:
+        """Serve the website (no updates; `netplanet run` also polls the sources)."""
+        import uvicorn
+
+        from netplanet.settings import load_settings
+        from netplanet.web.app import create_app
+
+        own = planet is None  # a planet handed to us belongs to the caller, who closes it
+        current = Planet(load_settings()) if planet is None else planet()
+        settings = current.settings
+        try:
+            uvicorn.run(
+                create_app(current.store, settings),
+                host=host or settings.host,
+                port=settings.port if port is None else port,
+                log_level="warning",
+                lifespan="off",
+            )
+        finally:
+            if own:
+                current.close()

@@ -1,0 +1,180 @@
+"""The enrich stage: ParsedEntry -> Entry, cleaned, excerpted, canonicalized and fingerprinted.
+
+Pure functions only: no I/O, no clock (`now` is an argument), no store handle. Each concern has
+its own module; `enrich_entry` composes them in the order that matters (boilerplate is found in
+the raw HTML, then the sanitizer runs, then excerpts and text are cut from the sanitized HTML,
+parsed once for both).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from netplanet.enrich.boilerplate import strip_boilerplate
+from netplanet.enrich.canonical import canonical_url
+from netplanet.enrich.excerpt import Fragment, html_to_text, make_excerpt
+from netplanet.enrich.fingerprint import entry_fingerprint, title_date_hash
+from netplanet.enrich.identity import entry_key
+from netplanet.enrich.sanitize import sanitize_html
+from netplanet.enrich.sponsored import is_sponsored
+from netplanet.model import Enclosure, Entry, ParsedEntry
+
+__all__ = [
+    "canonical_url",
+    "enrich_entry",
+    "entry_fingerprint",
+    "entry_key",
+    "html_to_text",
+    "is_sponsored",
+    "make_excerpt",
+    "sanitize_html",
+    "strip_boilerplate",
+    "title_date_hash",
+]
+
+UNTITLED = "(untitled)"
+FUTURE_TOLERANCE = timedelta(days=1)
+"""Feeds a little ahead (time zones, scheduled posts) are fine; further ahead is a bad date."""
+DERIVED_TITLE_WORDS = 10
+MEANINGFUL_SUMMARY_WORDS = 8
+"""A summary shorter than this ("Episode 12", "[…]") is not worth an excerpt of its own."""
+
+_WS_RE = re.compile(r"\s+")
+_ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
+
+
+def _clean_text(text: str) -> str:
+    # ParsedEntry titles are plain text, but double-escaped feeds ("AT&amp;amp;T") are common.
+    if "&" in text and _ENTITY_RE.search(text):
+        text = html_lib.unescape(text)
+    return _WS_RE.sub(" ", text).strip()
+
+
+def _derive_title(text: str) -> str:
+    words = text.split()
+    if not words:
+        return UNTITLED
+    if len(words) <= DERIVED_TITLE_WORDS:
+        return " ".join(words)
+    return " ".join(words[:DERIVED_TITLE_WORDS]) + "…"
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=UTC)  # records promise UTC; a naive value can only mean UTC
+
+
+def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        value = _WS_RE.sub(" ", value).strip()
+        folded = value.casefold()
+        if value and folded not in seen:
+            seen.add(folded)
+            out.append(value)
+    return tuple(out)
+
+
+def _pick_enclosure(enclosures: tuple[Enclosure, ...]) -> Enclosure | None:
+    for enclosure in enclosures:
+        if enclosure.type.lower().startswith(("audio/", "video/")):
+            return enclosure
+    return enclosures[0] if enclosures else None
+
+
+def _content_base(link: str | None, base_url: str) -> str:
+    """Relative URLs in a post are relative to the post (Hugo page bundles), else the site."""
+    if link and link.strip().lower().startswith(("http://", "https://")):
+        return link.strip()
+    return base_url
+
+
+def enrich_entry(
+    parsed: ParsedEntry,
+    *,
+    source_id: int,
+    source_category: str,
+    base_url: str,
+    now: datetime,
+    excerpt_words: int = 75,
+) -> Entry:
+    """Turn one parsed entry into a storable Entry. `base_url` is the source's site (or feed)."""
+    now = _aware(now) or now
+    url = canonical_url(parsed.link or base_url, base=base_url)
+    content_base = _content_base(parsed.link, base_url)
+
+    content_raw = parsed.content_html or parsed.summary_html
+    content_html = sanitize_html(strip_boilerplate(content_raw), base_url=content_base)
+    # Each sanitized fragment is parsed once for both its excerpt and its text (Fragment);
+    # the excerpt is taken first because taking the text reshapes the tree.
+    content = Fragment(content_html)
+    excerpt_html: str | None = None
+    if parsed.content_html and parsed.summary_html:  # a separate summary exists
+        summary = Fragment(
+            sanitize_html(strip_boilerplate(parsed.summary_html), base_url=content_base)
+        )
+        summary_excerpt = summary.excerpt(excerpt_words)  # cheap: summaries are short
+        if len(summary.text().split()) >= MEANINGFUL_SUMMARY_WORDS:
+            excerpt_html = summary_excerpt
+    if excerpt_html is None:
+        excerpt_html = content.excerpt(excerpt_words)
+    text = content.text()
+
+    title = _clean_text(parsed.title) or _derive_title(text)
+
+    feed_date = _aware(parsed.published) or _aware(parsed.updated)
+    if feed_date is not None and feed_date > now + FUTURE_TOLERANCE:
+        feed_date = None
+    published = feed_date or now
+    updated = _aware(parsed.updated)
+    if updated is not None and updated > now + FUTURE_TOLERANCE:
+        updated = now
+
+    categories = (source_category.strip(),) if source_category.strip() else ()
+    tags = _dedupe(parsed.categories)
+    enclosure = _pick_enclosure(parsed.enclosures)
+    duration_s = parsed.duration_s if parsed.duration_s and parsed.duration_s > 0 else None
+    author = _clean_text(parsed.author)
+
+    # Identity must not move between polls: without a feed date, hash the title alone (not
+    # `now`), and only a link of the entry's own (not the site fallback) is a URL identity.
+    tdh = title_date_hash(title, feed_date)
+    guid = parsed.guid.strip() if parsed.guid and parsed.guid.strip() else None
+    key = entry_key(guid, url if parsed.link and parsed.link.strip() else "", tdh)
+
+    return Entry(
+        source_id=source_id,
+        key=key,
+        guid=guid,
+        url=url,
+        title_date_hash=tdh,
+        title=title,
+        author=author,
+        published=published,
+        updated=updated,
+        content_html=content_html,
+        excerpt_html=excerpt_html,
+        text=text,
+        categories=categories,
+        tags=tags,
+        enclosure=enclosure,
+        duration_s=duration_s,
+        sponsored=is_sponsored(title, parsed.categories),
+        fingerprint=entry_fingerprint(
+            title=title,
+            url=url,
+            author=author,
+            content_html=content_html,
+            excerpt_html=excerpt_html,
+            categories=categories,
+            tags=tags,
+            enclosure=enclosure,
+            duration_s=duration_s,
+        ),
+        date_from_feed=feed_date is not None,
+    )

@@ -1,0 +1,352 @@
+"""Excerpts for the river of posts, and plain text for the search index.
+
+`make_excerpt` rebuilds a small HTML fragment from scratch rather than truncating markup, so the
+result is well-formed by construction: every block becomes a <p>, lists flatten into one
+paragraph ("a; b; c"), only links (http/https) and emphasis survive inline, and images, tables,
+code blocks, figures and embeds are left out (a river is for reading, not for layout). Words are
+counted on decoded text, so a cut can never fall inside a tag, an entity or a word.
+
+The cut prefers a sentence end in the last ~30% of the budget (up to a small overshoot); failing
+that, it cuts at the word limit and appends "…". Text that fits (with the same small overshoot)
+is kept whole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from html import escape
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+ELLIPSIS = "…"
+LINK_REL = "nofollow noopener noreferrer"
+
+_BLOCK = frozenset(
+    {"p", "div", "li", "dt", "dd", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
+     "section", "article", "header", "footer", "main", "aside", "address", "details",
+     "summary", "center", "tr", "caption", "hr", "body", "html"}
+)  # fmt: skip
+_LIST = frozenset({"ul", "ol", "dl", "menu"})
+_SKIP = frozenset(
+    {"img", "picture", "table", "pre", "figure", "script", "style", "noscript", "template",
+     "svg", "math", "iframe", "object", "embed", "video", "audio", "canvas", "form", "button",
+     "select", "textarea", "input", "head", "title", "map", "nav", "sup"}
+)  # fmt: skip
+# Skipped elements that still separate what comes before from what comes after.
+_SKIP_BREAK = frozenset(
+    {"img", "picture", "table", "pre", "figure", "svg", "math", "iframe", "object", "embed",
+     "video", "audio", "canvas", "form", "nav", "textarea", "select", "button", "input"}
+)  # fmt: skip
+_INLINE_KEPT = frozenset({"em", "strong", "b", "i", "code"})
+# html_to_text: elements whose content is not text, and elements that separate words
+_TEXT_SKIP = frozenset(
+    {"script", "style", "noscript", "template", "head", "title", "svg", "math", "iframe",
+     "object", "embed", "select", "textarea", "button"}
+)  # fmt: skip
+_TEXT_BREAK = _BLOCK | _LIST | frozenset({"br", "td", "th", "pre", "figure", "figcaption", "img"})
+
+_WS_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\S+")
+# lxml refuses NUL, most C0 controls and lone surrogates; none of them is text anyway.
+_UNPARSABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_SENTENCE_END_RE = re.compile(r"[^.][.!?]+[\"'”’»)\]]*\Z|\A[!?]+\Z")
+_ABBREVIATION_RE = re.compile(
+    r"\A(?:e\.g|i\.e|etc|vs|cf|approx|fig|no|nr|vol|mr|mrs|ms|dr|prof|st|inc|ltd|jr|sr|[a-z])\.\Z",
+    re.IGNORECASE,
+)
+# Stripped from the end of a cut text before the ellipsis: every str.isspace() code point (what
+# \s means) and some punctuation. str.rstrip() takes it in one C call.
+SPACE_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_TRAILING_PUNCT = SPACE_CHARS + ",;:([{/\\&+*=–—-"
+# Every word _SENTENCE_END_RE accepts ends with one of these: a cheap test before the regex.
+_SENTENCE_END_LAST = tuple(".!?\"'”’»)]")
+_HTTP_RE = re.compile(r"\Ahttps?://", re.IGNORECASE)
+
+_Mark = tuple[int, str, str]  # (identity, opening tag, closing tag)
+
+
+@dataclass(slots=True)
+class _Para:
+    segments: list[tuple[str, tuple[_Mark, ...]]] = field(default_factory=list)
+
+    def add(self, text: str, marks: tuple[_Mark, ...]) -> None:
+        text = _WS_RE.sub(" ", text)
+        if not self.segments or self.segments[-1][0].endswith(" "):
+            text = text.lstrip(" ")
+        if text:
+            self.segments.append((text, marks))
+
+    def finish(self) -> None:
+        while self.segments:
+            text, marks = self.segments[-1]
+            text = text.rstrip(" ")
+            if text:
+                self.segments[-1] = (text, marks)
+                return
+            self.segments.pop()
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.segments)
+
+
+class _Enough(Exception):
+    """Raised by the collector once its paragraphs hold more words than the cut can use."""
+
+
+class _Collector:
+    """Walks the parsed tree into paragraphs of (text, inline marks) segments.
+
+    With a `budget`, the walk stops (raising _Enough) at the first paragraph boundary after
+    more than `budget` words: the cut never looks further, and a long post is mostly past it.
+    """
+
+    def __init__(self, budget: int | None = None) -> None:
+        self.paras: list[_Para] = []
+        self.current = _Para()
+        # Identifies each inline element; id() won't do: lxml proxies are transient and their
+        # ids get reused, which would merge two adjacent <a>s.
+        self.serial = 0
+        self.budget = budget
+        self.words = 0
+
+    def flush(self) -> None:
+        self.current.finish()
+        if self.current.segments:
+            self.paras.append(self.current)
+            if self.budget is not None:
+                # str.split() and _WORD_RE agree: both split on str.isspace() characters.
+                self.words += len(self.current.text.split())
+                if self.words > self.budget:
+                    self.current = _Para()
+                    raise _Enough
+        self.current = _Para()
+
+    def list_item(self) -> None:
+        """Separate flattened list items with "; " unless the previous one ended a sentence."""
+        text = self.current.text.rstrip()
+        if text:
+            self.current.finish()
+            last, marks = self.current.segments[-1]
+            if last[-1] not in ".!?;:,":
+                last += ";"
+            self.current.segments[-1] = (last + " ", marks)
+
+    def walk(self, el: HtmlElement, marks: tuple[_Mark, ...], in_list: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        outer_in_list = in_list
+        if tag in _SKIP_BREAK:
+            self.current.add(" ", marks)  # "foo<pre>…</pre>bar" must not read "foobar"
+        if tag and tag not in _SKIP:
+            if tag in _BLOCK and in_list:
+                self.current.add(" ", marks)  # "<li><p>a</p><p>b</p>" reads "a b"
+            if tag in _LIST:
+                if not in_list:
+                    self.flush()
+                in_list = True
+            elif tag in {"li", "dt", "dd"} and in_list:
+                self.list_item()
+            elif tag in _BLOCK and not in_list:
+                self.flush()
+            elif tag == "br":
+                self.current.add(" ", marks)
+            elif tag in _INLINE_KEPT:
+                self.serial += 1
+                marks = (*marks, (self.serial, f"<{tag}>", f"</{tag}>"))
+            elif tag == "a":
+                href = (el.get("href") or "").strip()
+                if _HTTP_RE.match(href):
+                    opening = f'<a href="{escape(href)}" rel="{LINK_REL}">'
+                    self.serial += 1
+                    marks = (*marks, (self.serial, opening, "</a>"))
+            if el.text:
+                self.current.add(el.text, marks)
+            for child in el:
+                self.walk(child, marks, in_list)
+                if child.tail:
+                    self.current.add(child.tail, marks)
+            if tag in _BLOCK or tag in _LIST:
+                if outer_in_list:
+                    self.current.add(" ", marks)
+                else:
+                    self.flush()
+
+
+def _parse(html: str) -> HtmlElement | None:
+    html = _UNPARSABLE_RE.sub("", html)
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _is_sentence_end(word: str, next_word: str | None) -> bool:
+    if not word.endswith(_SENTENCE_END_LAST) or not _SENTENCE_END_RE.search(word):
+        return False
+    if _ABBREVIATION_RE.match(word):
+        return False
+    return next_word is None or not next_word[:1].islower()
+
+
+def _slack(limit: int) -> int:
+    """Words a cut may run past the limit to end on a sentence (or to keep the text whole)."""
+    return max(2, limit // 10)
+
+
+@lru_cache(maxsize=256)
+def _nth_word_end_re(index: int) -> re.Pattern[str]:
+    return re.compile(r"\s*(?:\S+\s+){" + str(index) + r"}\S+")
+
+
+def _word_end(text: str, index: int) -> int:
+    """Offset just past word number `index` (from 0) of `text`, which has that many words."""
+    match = _nth_word_end_re(index).match(text)
+    assert match is not None
+    return match.end()
+
+
+def _choose_cut(paras: list[_Para], limit: int) -> tuple[int, int, bool] | None:
+    """(paragraph index, character offset, add ellipsis?) or None to keep everything."""
+    slack = _slack(limit)
+    # (para, word number in it, word, next word in the same paragraph). Only the first
+    # limit + slack words and the one after them are ever looked at, so stop there; split()
+    # is a match object cheaper per word than _WORD_RE (they agree on what a space is), and the
+    # one offset that is needed is found afterwards.
+    words: list[tuple[int, int, str, str | None]] = []
+    wanted = limit + slack + 1
+    for p_index, para in enumerate(paras):
+        take = wanted - len(words) + 1
+        texts = para.text.split(None, take)[:take]
+        nexts: list[str | None] = [*texts[1:], None]
+        words.extend(zip([p_index] * len(texts), range(len(texts)), texts, nexts, strict=True))
+        if len(words) >= wanted:
+            break
+    if len(words) <= limit + slack:
+        return None
+    low = math.ceil(limit * 0.7)
+    # The last sentence end within the limit, else the first one in the slack past it.
+    candidates = (*range(limit, low - 1, -1), *range(limit + 1, limit + slack + 1))
+    n = next((n for n in candidates if _is_sentence_end(*words[n - 1][2:])), 0)
+    if n:
+        p_index, index, _, _ = words[n - 1]
+        return p_index, _word_end(paras[p_index].text, index), False
+    p_index, index, _, _ = words[limit - 1]
+    text = paras[p_index].text
+    text = text[: _word_end(text, index)]
+    trimmed = text.rstrip(_TRAILING_PUNCT)
+    if not trimmed.strip() and p_index == 0:
+        return 0, 0, True
+    return p_index, len(trimmed), True
+
+
+def _render(para: _Para, cut: int | None, ellipsis: bool) -> str:
+    out = ["<p>"]
+    stack: list[_Mark] = []
+    pos = 0
+    for text, marks in para.segments:
+        if cut is not None:
+            if pos >= cut:
+                break
+            text = text[: cut - pos]
+        pos += len(text)
+        common = 0
+        while common < min(len(stack), len(marks)) and stack[common][0] == marks[common][0]:
+            common += 1
+        out.extend(mark[2] for mark in reversed(stack[common:]))
+        out.extend(mark[1] for mark in marks[common:])
+        stack = list(marks)
+        out.append(escape(text, quote=False))
+    out.extend(mark[2] for mark in reversed(stack))
+    if ellipsis:
+        out.append(ELLIPSIS)
+    out.append("</p>")
+    return "".join(out)
+
+
+class Fragment:
+    """One HTML fragment parsed (lazily) once, for its excerpt and then its plain text.
+
+    `text()` reshapes the parsed tree, so it comes last; an `excerpt()` asked for after it
+    parses the fragment again rather than read a changed tree.
+    """
+
+    __slots__ = ("_consumed", "_parsed", "_root", "html")
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+        self._root: HtmlElement | None = None
+        self._parsed = False
+        self._consumed = False
+
+    def _tree(self) -> HtmlElement | None:
+        if not self._parsed or self._consumed:
+            self._root = _parse(self.html)
+            self._parsed, self._consumed = True, False
+        return self._root
+
+    def excerpt(self, words: int = 75) -> str:
+        """A well-formed HTML excerpt of about `words` words (see the module docstring)."""
+        if words < 1:
+            return ""
+        root = self._tree()
+        if root is None:
+            return ""
+        collector = _Collector(budget=words + _slack(words))
+        try:
+            collector.walk(root, (), False)
+            collector.flush()
+        except _Enough:
+            pass
+        return _excerpt_of(collector.paras, words)
+
+    def text(self) -> str:
+        """Plain text for the search index: no markup, whitespace collapsed."""
+        # " ".join(s.split()) is _WS_RE.sub(" ", s).strip(), several times faster: str.split()
+        # and the regex's \s agree on every code point (str.isspace).
+        html = self.html
+        if "<" not in html and "&" not in html:
+            return " ".join(html.split())
+        root = self._tree()
+        if root is None:
+            return ""
+        self._consumed = True
+        for el in [el for el in root.iter(*_TEXT_SKIP) if el is not root]:
+            el.drop_tree()
+        for el in root.iter(*_TEXT_BREAK):
+            # separate "<p>a</p><p>b</p>" into "a b", not "ab"
+            el.tail = " " + el.tail if el.tail else " "
+        text: str = root.text_content()
+        return " ".join(text.split())
+
+
+def _excerpt_of(paras: list[_Para], words: int) -> str:
+    cut = _choose_cut(paras, words)
+    if cut is None:
+        return "".join(_render(p, None, False) for p in paras)
+    p_index, offset, ellipsis = cut
+    rendered = [_render(p, None, False) for p in paras[:p_index]]
+    if offset > 0:
+        rendered.append(_render(paras[p_index], offset, ellipsis))
+    elif rendered and ellipsis:
+        rendered[-1] = rendered[-1][: -len("</p>")] + ELLIPSIS + "</p>"
+    return "".join(rendered)
+
+
+def make_excerpt(html: str, *, words: int = 75) -> str:
+    """A well-formed HTML excerpt of about `words` words (see the module docstring)."""
+    return Fragment(html).excerpt(words)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of `html` for the search index: no markup, whitespace collapsed."""
+    return Fragment(html).text()

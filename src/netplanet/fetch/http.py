@@ -1,0 +1,377 @@
+"""The fetch stage's HTTP client: one conditional GET per feed, under limits, behind the guard.
+
+`Fetcher` owns one aiohttp session for all feeds. It follows redirects itself so that every hop
+passes the SSRF guard and so that it knows whether the whole chain was permanent. It never raises
+for network or HTTP problems: every failure becomes a FetchResult with outcome ERROR, a short
+`error_class` and a one-line `error`. It knows nothing of parsing or storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Final, Self
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from netplanet.errors import (
+    FetchError,
+    FetchTimeoutError,
+    ProtocolError,
+    TooLargeError,
+    TooManyRedirectsError,
+)
+from netplanet.fetch.guard import AddressPolicy, GuardedResolver, check_url, is_forbidden_address
+from netplanet.fetch.report import (
+    Progress,
+    classify,
+    fmt_bytes,
+    fmt_seconds,
+    one_line,
+    parse_retry_after,
+)
+from netplanet.model import FetchOutcome, FetchRequest, FetchResult
+from netplanet.settings import Settings
+
+FEED_ACCEPT: Final = (
+    "application/atom+xml, application/rss+xml, application/feed+json, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
+    "application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT: Final = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+ACCEPT_ENCODING: Final = "gzip, deflate, br"
+
+USEFUL_HEADERS: Final = (
+    "cache-control",
+    "expires",
+    "retry-after",
+    "content-type",
+    "etag",
+    "last-modified",
+    "date",
+    "age",
+)
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_PERMANENT: Final = frozenset({301, 308})
+# Only a chain that ends in a usable answer may move the feed to a new URL.
+_MOVABLE: Final = frozenset({FetchOutcome.OK, FetchOutcome.NOT_MODIFIED, FetchOutcome.UNCHANGED})
+_CHUNK: Final = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Redirect:
+    status: int
+    location: str
+
+
+class _HostLimiter:
+    """Per-host politeness: at most `per_host` requests at once, and request starts at least
+    `gap_s` apart. Semaphores are created on demand and dropped when nobody holds or waits on
+    them; start times are kept only while they are in the future."""
+
+    def __init__(self, per_host: int, gap_s: float = 0.0) -> None:
+        self._limit = max(1, per_host)
+        self._gap = max(0.0, gap_s)
+        self._slots: dict[str, tuple[asyncio.Semaphore, int]] = {}
+        self._next_start: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        sem, users = self._slots.get(host, (asyncio.Semaphore(self._limit), 0))
+        self._slots[host] = (sem, users + 1)
+        try:
+            async with sem:
+                await self._space(host)
+                yield
+        finally:
+            sem, users = self._slots[host]
+            if users == 1:
+                del self._slots[host]
+            else:
+                self._slots[host] = (sem, users - 1)
+
+    async def _space(self, host: str) -> None:
+        if not self._gap:
+            return
+        # Reserve the next start time before sleeping (no await in between), so concurrent
+        # holders of the host's slots queue up one gap apart.
+        now = time.monotonic()
+        start = max(now, self._next_start.get(host, now))
+        self._next_start[host] = start + self._gap
+        if len(self._next_start) > 4096:
+            self._next_start = {h: t for h, t in self._next_start.items() if t > now}
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class Fetcher:
+    """Conditional GETs with redirects, caps, concurrency limits and the SSRF guard.
+
+    Use as an async context manager. `resolver`, `clock` and `policy` are seams for tests: the
+    DNS resolver under the guard, the clock for HTTP-date Retry-After values, and the rule that
+    says which addresses are forbidden.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolver: AbstractResolver | None = None,
+        clock: Callable[[], datetime] | None = None,
+        policy: AddressPolicy = is_forbidden_address,
+    ) -> None:
+        self._settings = settings
+        self._resolver = resolver
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._policy = policy
+        self._session: aiohttp.ClientSession | None = None
+        self._guarded: GuardedResolver | None = None
+        self._global = asyncio.Semaphore(max(1, settings.fetch_concurrency))
+        self._hosts = _HostLimiter(settings.fetch_per_host, settings.per_host_gap_s)
+
+    async def __aenter__(self) -> Self:
+        s = self._settings
+        self._guarded = GuardedResolver(
+            self._resolver, allow_private=s.allow_private_networks, policy=self._policy
+        )
+        connector = aiohttp.TCPConnector(
+            resolver=self._guarded, limit=max(1, s.fetch_concurrency), limit_per_host=0
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            # total is enforced by asyncio.timeout across all redirect hops (see _follow).
+            timeout=aiohttp.ClientTimeout(
+                total=None, connect=s.connect_timeout, sock_read=s.read_timeout
+            ),
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            # Cookies set by one feed's host must not follow requests to another.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=True,
+            # Proxies from the environment would resolve hosts themselves, past the guard.
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._guarded is not None:
+            await self._guarded.close()
+            self._guarded = None
+
+    async def fetch(self, req: FetchRequest) -> FetchResult:
+        """Poll one feed conditionally. Never raises for network or HTTP problems."""
+        return await self._run(req, FEED_ACCEPT, conditional=True)
+
+    async def fetch_page(self, url: str) -> FetchResult:
+        """GET an HTML page (for feed autodiscovery) under the same limits and guard.
+
+        Unconditional: a 200 always comes back as OK with its body.
+        """
+        return await self._run(FetchRequest(url=url), PAGE_ACCEPT, conditional=False)
+
+    # ------------------------------------------------------------------ internals
+
+    async def _run(self, req: FetchRequest, accept: str, *, conditional: bool) -> FetchResult:
+        if self._session is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        progress = Progress(url=req.url)
+        async with self._global:
+            try:
+                return await self._follow(self._session, req, accept, conditional, progress)
+            except FetchError as exc:
+                kind, message = exc.kind, str(exc)
+            except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+                kind, message = classify(exc, progress, self._settings)
+        return FetchResult(
+            request=req,
+            outcome=FetchOutcome.ERROR,
+            final_url=progress.url,
+            status=progress.status,
+            bytes_received=progress.bytes_received,
+            duration_ms=round(progress.elapsed * 1000),
+            error_class=kind,
+            error=one_line(message),
+        )
+
+    async def _follow(
+        self,
+        session: aiohttp.ClientSession,
+        req: FetchRequest,
+        accept: str,
+        conditional: bool,
+        progress: Progress,
+    ) -> FetchResult:
+        s = self._settings
+        visited = [req.url]
+        statuses: list[int] = []
+        remaining = s.total_timeout
+        while True:
+            url = progress.url
+            check_url(url, allow_private=s.allow_private_networks, policy=self._policy)
+            async with self._hosts.hold(URL(url).raw_host or ""):
+                # The total limit covers time on the network, not time queued for a host slot.
+                timer = asyncio.timeout(remaining)
+                started = time.monotonic()
+                try:
+                    async with timer:
+                        hop = await self._hop(session, req, url, accept, conditional, progress)
+                except TimeoutError:
+                    if timer.expired():
+                        raise FetchTimeoutError(
+                            f"timed out after {fmt_seconds(s.total_timeout)} (total limit) "
+                            f"{progress.phase} at {url}"
+                        ) from None
+                    raise
+                finally:
+                    spent = time.monotonic() - started
+                    remaining -= spent
+                    progress.elapsed += spent
+            if isinstance(hop, FetchResult):
+                permanent = bool(statuses) and all(code in _PERMANENT for code in statuses)
+                return dataclasses.replace(
+                    hop,
+                    permanent_url=url if permanent and hop.outcome in _MOVABLE else None,
+                    duration_ms=round(progress.elapsed * 1000),
+                )
+            statuses.append(hop.status)
+            if hop.location in visited:
+                chain = " -> ".join([*visited, hop.location])
+                raise TooManyRedirectsError(f"redirect loop: {chain}", status=hop.status)
+            visited.append(hop.location)
+            if len(statuses) > s.max_redirects:
+                raise TooManyRedirectsError(
+                    f"too many redirects (more than {s.max_redirects}): {' -> '.join(visited)}",
+                    status=hop.status,
+                )
+            progress.url = hop.location
+
+    async def _hop(
+        self,
+        session: aiohttp.ClientSession,
+        req: FetchRequest,
+        url: str,
+        accept: str,
+        conditional: bool,
+        progress: Progress,
+    ) -> FetchResult | _Redirect:
+        headers = {"Accept": accept}
+        if conditional and req.etag:
+            headers["If-None-Match"] = req.etag
+        if conditional and req.last_modified:
+            headers["If-Modified-Since"] = req.last_modified
+        progress.phase = "waiting for the response"
+        progress.status = None
+        async with session.get(url, headers=headers, allow_redirects=False) as resp:
+            status = progress.status = resp.status
+            if status in _REDIRECTS:
+                location = resp.headers.get("Location")
+                if not location:
+                    raise ProtocolError(
+                        f"HTTP {status} redirect without a Location header at {url}",
+                        status=status,
+                    )
+                try:
+                    target = str(URL(url).join(URL(location)).with_fragment(None))
+                except ValueError:
+                    raise ProtocolError(
+                        f"HTTP {status} redirect to an invalid URL {location!r} at {url}",
+                        status=status,
+                    ) from None
+                return _Redirect(status, target)
+            found = {name: resp.headers[name] for name in USEFUL_HEADERS if name in resp.headers}
+            result = FetchResult(
+                request=req,
+                outcome=FetchOutcome.ERROR,
+                final_url=url,
+                status=status,
+                content_type=resp.headers.get("Content-Type", ""),
+                headers=found,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+            )
+            if status == 304:
+                return dataclasses.replace(
+                    result,
+                    outcome=FetchOutcome.NOT_MODIFIED,
+                    # A 304 may omit validators; the ones we sent are still current.
+                    etag=result.etag or req.etag,
+                    last_modified=result.last_modified or req.last_modified,
+                    body_hash=req.body_hash,
+                )
+            if status == 410:
+                return dataclasses.replace(
+                    result, outcome=FetchOutcome.GONE, error=f"HTTP 410 Gone at {url}"
+                )
+            if not 200 <= status < 300:
+                return dataclasses.replace(
+                    result,
+                    error_class="http",
+                    error=one_line(f"HTTP {status} {resp.reason or ''}".rstrip() + f" at {url}"),
+                    retry_after_s=parse_retry_after(resp.headers.get("Retry-After"), self._clock()),
+                )
+            progress.phase = "reading the body"
+            body, digest = await self._read_body(resp, url, progress)
+            if req.body_hash is not None and digest == req.body_hash:
+                return dataclasses.replace(
+                    result,
+                    outcome=FetchOutcome.UNCHANGED,
+                    body_hash=digest,
+                    bytes_received=len(body),
+                )
+            return dataclasses.replace(
+                result,
+                outcome=FetchOutcome.OK,
+                body=body,
+                body_hash=digest,
+                bytes_received=len(body),
+            )
+
+    async def _read_body(
+        self, resp: aiohttp.ClientResponse, url: str, progress: Progress
+    ) -> tuple[bytes, str]:
+        """Read the (decoded) body in chunks, stopping as soon as it passes max_body_bytes.
+
+        aiohttp decompresses incrementally with a bounded output per step, so counting decoded
+        chunks here bounds memory even for a compression bomb or an endless stream.
+        """
+        limit = self._settings.max_body_bytes
+        too_large = TooLargeError(
+            f"response body is larger than the {fmt_bytes(limit)} limit at {url}",
+            status=resp.status,
+        )
+        declared = resp.content_length
+        if declared is not None and declared > limit and "Content-Encoding" not in resp.headers:
+            resp.close()
+            raise too_large
+        hasher = hashlib.sha256()
+        chunks: list[bytes] = []
+        try:
+            async for chunk in resp.content.iter_chunked(_CHUNK):
+                progress.bytes_received += len(chunk)
+                if progress.bytes_received > limit:
+                    raise too_large
+                hasher.update(chunk)
+                chunks.append(chunk)
+        except BaseException:
+            # Drop the connection rather than drain it: it may be endless.
+            resp.close()
+            raise
+        return b"".join(chunks), hasher.hexdigest()

@@ -1,0 +1,212 @@
+"""RSS 0.9x, RSS 1.0 (RDF) and RSS 2.0 on an lxml tree -> ParsedFeed.
+
+Each item's children are visited once; a dict from Clark-notation tag to field name decides what
+a child is (no XPath, no per-field search). The same tables serve every RSS dialect because the
+plain RSS names are registered under each namespace RSS has been published in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from netplanet.model import Enclosure, ParsedEntry, ParsedFeed
+from netplanet.parse.common import (
+    XML_BASE,
+    absolutize,
+    collapse,
+    date_field,
+    drop_duplicate_guids,
+    element_text,
+    inner_xml,
+    is_absolute,
+    join_base,
+    parse_duration,
+    plain_text,
+    to_int,
+    unique,
+)
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RSS10 = "http://purl.org/rss/1.0/"
+RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
+_RSS_NAMESPACES = ("", RSS10, RSS090, "http://backend.userland.com/rss2",
+                   "http://blogs.law.harvard.edu/tech/rss")  # fmt: skip
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_DCTERMS = "{http://purl.org/dc/terms/}"
+_ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+_FEEDBURNER = "{http://rssnamespace.org/feedburner/ext/1.0}"
+_SY = "{http://purl.org/rss/1.0/modules/syndication/}"
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_RDF_ABOUT = f"{{{RDF}}}about"
+
+ROOT_TAGS = ("rss", f"{{{RDF}}}RDF")
+
+
+def _plain(names: dict[str, str]) -> dict[str, str]:
+    """Register un-namespaced RSS names under every namespace RSS dialects use."""
+    table: dict[str, str] = {}
+    for ns in _RSS_NAMESPACES:
+        for name, field in names.items():
+            table[f"{{{ns}}}{name}" if ns else name] = field
+    return table
+
+
+_ITEM = _plain(
+    {"title": "title", "link": "link", "description": "description", "guid": "guid",
+     "pubDate": "published", "author": "author", "category": "category",
+     "enclosure": "enclosure"}
+) | {
+    f"{_CONTENT}encoded": "content", f"{_DC}date": "dc_date", f"{_DC}creator": "creator",
+    f"{_DC}subject": "category", f"{_DCTERMS}modified": "updated", f"{_ATOM}updated": "updated",
+    f"{_ITUNES}author": "itunes_author", f"{_ITUNES}duration": "duration",
+    f"{_ITUNES}summary": "itunes_summary", f"{_FEEDBURNER}origLink": "origlink",
+    f"{_ATOM}link": "atom_link",
+}  # fmt: skip
+_MULTI = frozenset(("category", "enclosure", "atom_link"))
+_CHANNEL = _plain(
+    {"title": "title", "link": "link", "description": "description", "language": "language",
+     "ttl": "ttl", "item": "item", "channel": "channel"}
+) | {
+    f"{_DC}language": "language", f"{_SY}updatePeriod": "update_period",
+    f"{_SY}updateFrequency": "update_frequency",
+}  # fmt: skip
+_NAMED_EMAIL = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
+
+
+def parse(root: etree._Element, url: str, warnings: list[str]) -> ParsedFeed:
+    """Parse an <rss> or <rdf:RDF> root element."""
+    base = join_base(url, root.get(XML_BASE))
+    channel: dict[str, etree._Element] = {}
+    items: list[etree._Element] = []
+    channel_el: etree._Element | None = None
+    # RSS 2.0 nests items in <channel>; RSS 1.0 puts them beside it; broken feeds do either.
+    for child in root:
+        field = _CHANNEL.get(child.tag)
+        if field == "channel" and channel_el is None:
+            channel_el = child
+        elif field == "item":
+            items.append(child)
+    if channel_el is not None:
+        base = join_base(base, channel_el.get(XML_BASE))
+        for child in channel_el:
+            field = _CHANNEL.get(child.tag)
+            if field == "item":
+                items.append(child)
+            elif field is not None and field not in channel:
+                channel[field] = child
+
+    site = absolutize(_text(channel.get("link")).strip(), base) or ""
+    entry_base = base if is_absolute(base) or not is_absolute(site) else site
+    entries = [_item(item, entry_base, warnings) for item in items]
+    frequency = _text(channel.get("update_frequency"))
+    return ParsedFeed(
+        format=_format(root, channel_el, items),
+        title=plain_text(_text(channel.get("title"))),
+        link=site,
+        description=_markup(channel.get("description")),
+        language=collapse(_text(channel.get("language"))),
+        entries=drop_duplicate_guids(entries, warnings),
+        ttl_minutes=to_int(_text(channel.get("ttl"))),
+        update_period=collapse(_text(channel.get("update_period"))).lower(),
+        update_frequency=to_int(frequency),
+        warnings=(),
+        parser="lxml",
+    )
+
+
+def _format(
+    root: etree._Element, channel: etree._Element | None, items: list[etree._Element]
+) -> str:
+    if root.tag == "rss":
+        version = (root.get("version") or "").strip()
+        return "rss09" if version.startswith("0.9") else "rss20"
+    first = channel if channel is not None else (items[0] if items else None)
+    if first is not None and isinstance(first.tag, str) and first.tag.startswith(f"{{{RSS090}}}"):
+        return "rss09"
+    return "rss10"
+
+
+def _text(el: etree._Element | None) -> str:
+    if el is None:
+        return ""
+    return (el.text or "") if len(el) == 0 else element_text(el)
+
+
+def _markup(el: etree._Element | None) -> str:
+    return "" if el is None else inner_xml(el).strip()
+
+
+def _item(item: etree._Element, base: str, warnings: list[str]) -> ParsedEntry:
+    base = join_base(base, item.get(XML_BASE))
+    one: dict[str, etree._Element] = {}
+    many: dict[str, list[etree._Element]] = {}
+    for child in item:
+        field = _ITEM.get(child.tag)
+        if field is None:
+            continue
+        if field in _MULTI:
+            many.setdefault(field, []).append(child)
+        elif field not in one:
+            one[field] = child
+
+    guid_el = one.get("guid")
+    guid = _text(guid_el).strip() or item.get(_RDF_ABOUT, "").strip() or None
+    link = _text(one.get("origlink")).strip() or _text(one.get("link")).strip()
+    if not link:
+        for atom_link in many.get("atom_link", ()):
+            if atom_link.get("rel", "alternate") == "alternate" and atom_link.get("href"):
+                link = atom_link.get("href", "")
+                break
+    # RSS 2.0: a guid is a permalink unless isPermaLink="false"
+    if (
+        not link
+        and guid
+        and guid_el is not None
+        and guid_el.get("isPermaLink", "true").strip().lower() != "false"
+        and (is_absolute(guid) or guid.startswith("/"))
+    ):
+        link = guid
+
+    content = _markup(one.get("content"))
+    description = _markup(one.get("description"))
+    summary = ""
+    if not content:
+        content = description or _markup(one.get("itunes_summary"))
+    elif description and description != content:
+        summary = description
+
+    author = collapse(_text(one.get("creator"))) or collapse(_text(one.get("itunes_author")))
+    if not author:
+        author = collapse(_text(one.get("author")))
+        named = _NAMED_EMAIL.match(author)
+        if named:
+            author = named.group(1).strip()
+
+    published = date_field(_text(one.get("published")), warnings)
+    if published is None:
+        published = date_field(_text(one.get("dc_date")), warnings)
+    updated = date_field(_text(one.get("updated")), warnings)
+
+    enclosures = []
+    for enc in many.get("enclosure", ()):
+        enc_url = absolutize(enc.get("url"), base)
+        if enc_url:
+            enclosures.append(
+                Enclosure(enc_url, (enc.get("type") or "").strip(), to_int(enc.get("length")))
+            )
+    return ParsedEntry(
+        guid=guid,
+        link=absolutize(link, base),
+        title=plain_text(_text(one.get("title"))),
+        content_html=content,
+        summary_html=summary,
+        author=author,
+        published=published or updated,
+        updated=updated,
+        categories=unique(collapse(_text(c)) for c in many.get("category", ())),
+        enclosures=tuple(enclosures),
+        duration_s=parse_duration(_text(one.get("duration"))),
+    )

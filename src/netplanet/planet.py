@@ -1,0 +1,77 @@
+"""The composition root: builds the Store, the Fetcher and the update pipeline from Settings.
+
+Nothing imports this module except the command line and the service entry points.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+from netplanet.fetch.http import Fetcher
+from netplanet.schedule import Policy
+from netplanet.settings import Settings
+from netplanet.store import SqlStore, open_store
+from netplanet.update.pipeline import UpdatePipeline
+
+
+class Planet:
+    """One configured planet: lazily opens its store; hands out fetchers and pipelines."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: SqlStore | None = None
+        self._executor: Executor | None = None
+        self._executor_made = False
+
+    @property
+    def store(self) -> SqlStore:
+        if self._store is None:
+            self._store = open_store(self.settings.resolved_database_url)
+        return self._store
+
+    def fetcher(self, *, concurrency: int | None = None) -> Fetcher:
+        settings = self.settings
+        if concurrency is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, fetch_concurrency=concurrency)
+        return Fetcher(settings)
+
+    def executor(self) -> Executor | None:
+        """The process pool that parses and enriches, made on first use (None: inline).
+
+        Parsing and enriching are pure CPU work; in the event loop they would stall every
+        fetch in flight, and one process uses one core. The pool forks from a clean server
+        process with the parsing modules preloaded, so workers start in milliseconds and
+        inherit no threads or database connections.
+        """
+        if not self._executor_made:
+            self._executor_made = True
+            workers = self.settings.parse_workers
+            if workers < 0:
+                workers = os.cpu_count() or 1
+                workers = 0 if workers < 2 else min(workers, 8)
+            if workers > 0:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["netplanet.update.digest"])
+                self._executor = ProcessPoolExecutor(workers, mp_context=context)
+        return self._executor
+
+    def pipeline(self, fetcher: Fetcher) -> UpdatePipeline:
+        return UpdatePipeline(
+            self.store,
+            fetcher,
+            executor=self.executor(),
+            excerpt_words=self.settings.excerpt_words,
+            policy=Policy.from_settings(self.settings),
+        )
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None

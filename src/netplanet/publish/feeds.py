@@ -1,0 +1,298 @@
+"""The planet's own output feeds: RSS 2.0, Atom 1.0, JSON Feed 1.1 and the OPML source list.
+
+Pure functions: a `FeedChannel` (what the feed is) plus stored entries in, bytes out. No clock:
+`channel.updated` says when the feed last changed.
+
+Choices shared by the three formats, so that a reader that switches format keeps its read state:
+
+* Every item links to the original post (`entry.url`); the planet is a river, not a mirror.
+* The body is the already-sanitized excerpt, followed by a "Continue reading" link to the original.
+* The item id is a tag: URI (RFC 4151) built from the planet's host, the source slug and a hash of
+  the entry's identity key: `tag:planet.example,2024:entry/ipspace/3f2a…`. It is unique per
+  (source, key) as the store is, survives a database rebuild (the key derives from the feed's own
+  guid or URL) and is not mistaken for a link (the original URL alone is not unique: entries
+  without a link of their own fall back to the site URL). `entry_id` is public so that pages can
+  use the same id.
+* Characters XML 1.0 cannot carry (NUL, most C0 controls, lone surrogates, U+FFFE/U+FFFF) are
+  dropped from every string, in the JSON feed too, so the formats agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from html import escape
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from netplanet import __version__
+from netplanet.model import Enclosure, Source, SourceSpec, StoredEntry
+from netplanet.sources.opml import to_opml
+
+__all__ = [
+    "FeedChannel",
+    "entry_id",
+    "render_atom",
+    "render_json_feed",
+    "render_opml",
+    "render_rss",
+]
+
+ATOM_NS: Final = "http://www.w3.org/2005/Atom"
+DC_NS: Final = "http://purl.org/dc/elements/1.1/"
+ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+JSON_FEED_VERSION: Final = "https://jsonfeed.org/version/1.1"
+GENERATOR: Final = "netplanet"
+TAG_DATE: Final = "2024"  # part of every id: never change it, or every reader sees all posts anew
+
+_XML_INVALID: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_A: Final = f"{{{ATOM_NS}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChannel:
+    """What one output feed is: the river, a category or a source."""
+
+    title: str
+    site_url: str
+    """Absolute URL of the page this feed mirrors (e.g. https://planet.example/category/bgp/)."""
+    feed_url: str
+    """Absolute URL of the feed itself (rel=self)."""
+    description: str = ""
+    updated: datetime | None = None
+    """When the feed last changed: usually the newest entry's date. None means the epoch."""
+    language: str = "en"
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def _clean(text: str | None) -> str:
+    return _XML_INVALID.sub("", text) if text else ""
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _rfc3339(when: datetime) -> str:
+    return _utc(when).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rfc822(when: datetime) -> str:
+    return format_datetime(_utc(when), usegmt=True)
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _channel_updated(channel: FeedChannel, entries: Sequence[StoredEntry]) -> datetime:
+    if channel.updated is not None:
+        return channel.updated
+    return max((_entry_updated(e) for e in entries), default=_EPOCH)
+
+
+def _entry_updated(entry: StoredEntry) -> datetime:
+    return entry.updated if entry.updated and entry.updated > entry.published else entry.published
+
+
+def entry_id(entry: StoredEntry, site_url: str) -> str:
+    """The stable tag: URI that identifies `entry` in every output feed of the planet."""
+    host = (urlsplit(site_url).hostname or "netplanet.invalid").lower()
+    digest = hashlib.sha256(f"{entry.source_id}\0{entry.key}".encode()).hexdigest()[:20]
+    slug = re.sub(r"[^a-z0-9-]", "-", entry.source_slug.lower()) or "source"
+    return f"tag:{host},{TAG_DATE}:entry/{slug}/{digest}"
+
+
+def _author(entry: StoredEntry) -> str:
+    return _clean(entry.author) or _clean(entry.source_title) or "unknown"
+
+
+def _body_html(entry: StoredEntry) -> str:
+    """The excerpt plus a link to the original (the excerpt is sanitized HTML already)."""
+    where = _clean(entry.source_title)
+    label = f"Continue reading on {escape(where)} »" if where else "Continue reading »"
+    link = f'<p><a href="{escape(_clean(entry.url), quote=True)}">{label}</a></p>'
+    return f"{_clean(entry.excerpt_html)}\n{link}"
+
+
+def _terms(entry: StoredEntry) -> list[str]:
+    """Planet categories, then the feed's own tags, then "Sponsored" when flagged; deduped."""
+    seen: dict[str, str] = {}
+    extra = ("Sponsored",) if entry.sponsored else ()
+    for term in (*entry.categories, *entry.tags, *extra):
+        term = _clean(term).strip()
+        if term and term.casefold() not in seen:
+            seen[term.casefold()] = term
+    return list(seen.values())
+
+
+def _mime(enclosure: Enclosure) -> str:
+    if enclosure.type:
+        return enclosure.type
+    guessed, _ = mimetypes.guess_type(urlsplit(enclosure.url).path)
+    return guessed or "application/octet-stream"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    el = etree.SubElement(parent, tag, {k: _clean(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = _clean(text)
+    return el
+
+
+def _serialize(root: etree._Element) -> bytes:
+    # lxml's own declaration uses single quotes; write the conventional one.
+    body = etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+
+
+# --------------------------------------------------------------------------- RSS 2.0
+
+
+def render_rss(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
+    """RSS 2.0 with atom:link rel=self, dc:creator for authors and itunes:duration for podcasts.
+
+    RSS's own <author> must be an e-mail address, which feeds rarely give; dc:creator is what
+    readers show instead. The guid is the tag: URI, hence isPermaLink="false".
+    """
+    nsmap = {"atom": ATOM_NS, "dc": DC_NS, "itunes": ITUNES_NS}
+    rss = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
+    ch = _sub(rss, "channel")
+    _sub(ch, "title", channel.title)
+    _sub(ch, "link", channel.site_url)
+    _sub(ch, "description", channel.description or channel.title)
+    _sub(ch, f"{_A}link", href=channel.feed_url, rel="self", type="application/rss+xml")
+    if channel.language:
+        _sub(ch, "language", channel.language)
+    _sub(ch, "lastBuildDate", _rfc822(_channel_updated(channel, entries)))
+    _sub(ch, "generator", f"{GENERATOR} {__version__}")
+    _sub(ch, "docs", "https://www.rssboard.org/rss-specification")
+    for entry in entries:
+        item = _sub(ch, "item")
+        _sub(item, "title", entry.title)
+        _sub(item, "link", entry.url)
+        _sub(item, "guid", entry_id(entry, channel.site_url), isPermaLink="false")
+        _sub(item, "pubDate", _rfc822(entry.published))
+        _sub(item, f"{{{DC_NS}}}creator", _author(entry))
+        for term in _terms(entry):
+            _sub(item, "category", term)
+        _sub(item, "description", _body_html(entry))
+        if entry.enclosure is not None:
+            # RSS requires length; 0 is the conventional "unknown".
+            _sub(
+                item,
+                "enclosure",
+                url=entry.enclosure.url,
+                length=str(entry.enclosure.length or 0),
+                type=_mime(entry.enclosure),
+            )
+        if entry.duration_s:
+            _sub(item, f"{{{ITUNES_NS}}}duration", str(entry.duration_s))
+    return _serialize(rss)
+
+
+# --------------------------------------------------------------------------- Atom 1.0
+
+
+def render_atom(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
+    """Atom 1.0 (RFC 4287). Every entry has an author (the source's title when the post names
+    nobody), so the feed needs no feed-level author."""
+    # lxml-stubs reject a None key (the default namespace) that lxml accepts.
+    feed = etree.Element(f"{_A}feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]
+    if channel.language:
+        feed.set("{http://www.w3.org/XML/1998/namespace}lang", _clean(channel.language))
+    _sub(feed, f"{_A}id", channel.feed_url)
+    _sub(feed, f"{_A}title", channel.title, type="text")
+    if channel.description:
+        _sub(feed, f"{_A}subtitle", channel.description, type="text")
+    _sub(feed, f"{_A}updated", _rfc3339(_channel_updated(channel, entries)))
+    _sub(feed, f"{_A}link", rel="self", type="application/atom+xml", href=channel.feed_url)
+    _sub(feed, f"{_A}link", rel="alternate", type="text/html", href=channel.site_url)
+    _sub(feed, f"{_A}generator", GENERATOR, version=__version__)
+    for entry in entries:
+        el = _sub(feed, f"{_A}entry")
+        _sub(el, f"{_A}id", entry_id(entry, channel.site_url))
+        _sub(el, f"{_A}title", entry.title, type="text")
+        _sub(el, f"{_A}updated", _rfc3339(_entry_updated(entry)))
+        _sub(el, f"{_A}published", _rfc3339(entry.published))
+        _sub(el, f"{_A}link", rel="alternate", type="text/html", href=entry.url)
+        author = _sub(el, f"{_A}author")
+        _sub(author, f"{_A}name", _author(entry))
+        for term in _terms(entry):
+            _sub(el, f"{_A}category", term=term)
+        if entry.enclosure is not None:
+            attrs = {"rel": "enclosure", "href": entry.enclosure.url}
+            attrs["type"] = _mime(entry.enclosure)
+            if entry.enclosure.length:
+                attrs["length"] = str(entry.enclosure.length)
+            _sub(el, f"{_A}link", **attrs)
+        _sub(el, f"{_A}summary", _body_html(entry), type="html")
+    return _serialize(feed)
+
+
+# --------------------------------------------------------------------------- JSON Feed 1.1
+
+
+def render_json_feed(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), UTF-8, without ASCII escaping."""
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": _clean(channel.title),
+        "home_page_url": _clean(channel.site_url),
+        "feed_url": _clean(channel.feed_url),
+    }
+    if channel.description:
+        feed["description"] = _clean(channel.description)
+    if channel.language:
+        feed["language"] = _clean(channel.language)
+    feed["items"] = [_json_item(entry, channel.site_url) for entry in entries]
+    return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _json_item(entry: StoredEntry, site_url: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry_id(entry, site_url),
+        "url": _clean(entry.url),
+        "title": _clean(entry.title),
+        "content_html": _body_html(entry),
+        "date_published": _rfc3339(entry.published),
+    }
+    if entry.updated and entry.updated > entry.published:
+        item["date_modified"] = _rfc3339(entry.updated)
+    item["authors"] = [{"name": _author(entry)}]
+    terms = _terms(entry)
+    if terms:
+        item["tags"] = terms
+    if entry.enclosure is not None:
+        attachment: dict[str, Any] = {
+            "url": _clean(entry.enclosure.url),
+            "mime_type": _mime(entry.enclosure),
+        }
+        if entry.enclosure.length:
+            attachment["size_in_bytes"] = entry.enclosure.length
+        if entry.duration_s:
+            attachment["duration_in_seconds"] = entry.duration_s
+        item["attachments"] = [attachment]
+    return item
+
+
+# --------------------------------------------------------------------------- OPML
+
+
+def render_opml(sources: Iterable[Source], *, title: str, now: datetime | None = None) -> bytes:
+    """The planet's enabled sources as OPML 2.0, one folder per category (see sources.opml)."""
+    specs = [
+        SourceSpec(feed_url=s.feed_url, title=s.title, site_url=s.site_url, category=s.category)
+        for s in sources
+        if s.enabled
+    ]
+    return to_opml(specs, title=title, now=now)

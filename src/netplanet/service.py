@@ -1,0 +1,229 @@
+"""`netplanet run`: the website and the scheduler in one asyncio process.
+
+The scheduler keeps each source's next poll time in the database (chosen by schedule.py when
+the previous poll was stored). It sleeps until the earliest one (at most `MAX_SLEEP_S`, so a
+source added from the admin area is picked up soon), starts the due sources that are not
+already in flight, up to `fetch_concurrency` at once (the fetcher adds the per-host limits),
+and seals stable archive pages now and then.
+
+Shutdown on SIGINT/SIGTERM: the web server stops accepting requests, the scheduler starts
+nothing new and gives in-flight polls `GRACE_S` to finish, then cancels them. Each source
+update is stored in one transaction after its fetch, so a cancelled poll leaves no trace and
+none is half-written. A second signal cancels at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import uvicorn
+
+from netplanet.model import Source
+from netplanet.settings import Settings
+from netplanet.store.base import PlanetStore
+from netplanet.update.pipeline import SourceReport, UpdatePipeline
+from netplanet.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+# Entries older than this get their stable page positions; newer ones may still be joined by
+# late arrivals (feeds often publish with dates a few hours in the past).
+SEAL_AFTER = timedelta(hours=48)
+SEAL_EVERY_S = 300.0
+MAX_SLEEP_S = 30.0
+GRACE_S = 5.0
+
+PipelineFactory = Callable[[], AbstractAsyncContextManager[UpdatePipeline]]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Scheduler:
+    """Polls due sources as they come due, `concurrency` at a time, until stopped."""
+
+    def __init__(
+        self,
+        store: PlanetStore,
+        pipeline: UpdatePipeline,
+        *,
+        concurrency: int,
+        clock: Callable[[], datetime] = _utcnow,
+        max_sleep_s: float = MAX_SLEEP_S,
+        on_report: Callable[[SourceReport], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.concurrency = max(1, concurrency)
+        self.clock = clock
+        self.max_sleep_s = max_sleep_s
+        self.on_report = on_report
+        self.in_flight: dict[int, asyncio.Task[SourceReport]] = {}
+        self.last_round_at: datetime | None = None
+        self.polled = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        last_seal = float("-inf")
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_seal >= SEAL_EVERY_S:
+                    last_seal = time.monotonic()
+                    self.store.seal_pages(self.clock() - SEAL_AFTER)
+                self._start_due()
+                delay = self._sleep_s()
+            except Exception:  # a database hiccup must not stop the planet; retry soon
+                log.exception("scheduler step failed; retrying in %g s", self.max_sleep_s)
+                delay = self.max_sleep_s
+            await self._wait(stop, delay)
+        await self._drain()
+
+    def _start_due(self) -> None:
+        free = self.concurrency - len(self.in_flight)
+        if free <= 0:
+            return
+        started = 0
+        for source in self.store.due_sources(self.clock()):
+            if source.id in self.in_flight:
+                continue
+            task = asyncio.create_task(self._poll(source))
+            self.in_flight[source.id] = task
+            started += 1
+            if started >= free:
+                break
+        if started:
+            self.last_round_at = self.clock()
+            log.info("polling %d due sources", started, extra={"started": started})
+
+    async def _poll(self, source: Source) -> SourceReport:
+        try:
+            report = await self.pipeline.update_many([source])
+        finally:
+            self.in_flight.pop(source.id, None)
+        self.polled += 1
+        one = report[0]
+        extra = {"source_id": one.source_id, "outcome": one.outcome, "new": one.new}
+        if one.outcome in ("failed", "gone"):
+            log.warning("%s: %s", one.title, one.error, extra=extra)
+        else:
+            log.info("%s: %s, %d new", one.title, one.outcome, one.new, extra=extra)
+        if self.on_report is not None:
+            self.on_report(one)
+        return one
+
+    def _sleep_s(self) -> float:
+        if len(self.in_flight) >= self.concurrency:
+            return self.max_sleep_s  # woken by a finishing poll
+        due = self.store.next_due_at()
+        if due is None:
+            return self.max_sleep_s
+        wait = (due - self.clock()).total_seconds()
+        return min(self.max_sleep_s, max(0.05, wait))
+
+    async def _wait(self, stop: asyncio.Event, delay: float) -> None:
+        """Sleep `delay`, waking early on stop or when a poll finishes (a slot is free)."""
+        stopper = asyncio.ensure_future(stop.wait())
+        waiters: set[asyncio.Future[Any]] = {stopper, *self.in_flight.values()}
+        try:
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+
+    async def _drain(self) -> None:
+        tasks = list(self.in_flight.values())
+        if not tasks:
+            return
+        log.info("waiting up to %g s for %d polls in flight", GRACE_S, len(tasks))
+        _, pending = await asyncio.wait(tasks, timeout=GRACE_S)
+        for task in pending:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if pending:
+            log.info("abandoned %d unfinished polls (nothing was stored for them)", len(pending))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `run_service` owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@contextlib.contextmanager
+def _signals(handler: Callable[[], None]) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, handler)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def run_service(
+    store: PlanetStore,
+    settings: Settings,
+    pipelines: PipelineFactory,
+    *,
+    web: bool = True,
+    update: bool = True,
+) -> None:
+    """Serve the site and keep it updated until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    server: _Server | None = None
+    if web:
+        app = create_app(store, settings)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        server = _Server(config)
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        log.info("stopping (signal %d)", signals)
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+            server.force_exit = signals > 1
+
+    async with pipelines() as pipeline:
+        scheduler = Scheduler(
+            store,
+            pipeline,
+            concurrency=settings.fetch_concurrency,
+            max_sleep_s=min(MAX_SLEEP_S, settings.min_interval_s),
+        )
+        with _signals(on_signal):
+            tasks: list[asyncio.Task[None]] = []
+            if update:
+                tasks.append(asyncio.create_task(scheduler.run(stop)))
+            if server is not None:
+                tasks.append(asyncio.create_task(server.serve()))
+            try:
+                # Whichever ends first (a signal, or the web server failing to start) ends both.
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.set()
+                if server is not None:
+                    server.should_exit = True
+                await asyncio.gather(*tasks)
+    log.info("stopped after %d polls", scheduler.polled)

@@ -1,0 +1,321 @@
+"""The Store interface: what every backend (SQLite, PostgreSQL) provides, split by domain.
+
+Shared rules, whatever the backend:
+- All datetimes going in and coming out are timezone-aware UTC.
+- `apply_update` applies one poll of one source in one transaction: either the whole plan is
+  stored (source state + entries + search index) or nothing is.
+- Entries are identified by (source_id, key); applying the same plan twice changes nothing.
+- An edited entry keeps its id and its first-seen time.
+- Unreachable or broken databases raise StoreError with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from netplanet.model import (
+    ExistingEntry,
+    SearchHit,
+    Source,
+    SourceSpec,
+    StoredEntry,
+    UpdatePlan,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    new: int
+    changed: int
+    unchanged: int
+
+
+class SourceStore(Protocol):
+    def add_source(self, spec: SourceSpec) -> Source:
+        """Store a new source; raises DuplicateSourceError if its feed URL is already stored."""
+        ...
+
+    def get_source(self, source_id: int) -> Source | None: ...
+
+    def get_source_by_url(self, feed_url: str) -> Source | None: ...
+
+    def get_source_by_slug(self, slug: str) -> Source | None: ...
+
+    def list_sources(self) -> list[Source]:
+        """All sources, ordered by title."""
+        ...
+
+    def edit_source(
+        self,
+        source_id: int,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        site_url: str | None = None,
+        enabled: bool | None = None,
+    ) -> Source:
+        """Change operator-editable fields; raises NotFoundError."""
+        ...
+
+    def remove_source(self, source_id: int) -> None:
+        """Delete a source and its entries; raises NotFoundError."""
+        ...
+
+
+class EntryStore(Protocol):
+    def existing_entries(
+        self,
+        source_id: int,
+        *,
+        keys: Iterable[str] = (),
+        urls: Iterable[str] = (),
+        title_date_hashes: Iterable[str] = (),
+    ) -> list[ExistingEntry]:
+        """Stored entries of a source matching any of the given identities."""
+        ...
+
+    def apply_update(self, plan: UpdatePlan) -> ApplyResult:
+        """Apply one poll's plan in one transaction."""
+        ...
+
+    def get_entry(self, entry_id: int) -> StoredEntry | None: ...
+
+    def list_entries(
+        self,
+        *,
+        source_id: int | None = None,
+        category: str | None = None,
+        limit: int = 50,
+    ) -> list[StoredEntry]:
+        """Newest entries first (by published, then id)."""
+        ...
+
+    def count_entries(self, *, source_id: int | None = None) -> int: ...
+
+    def recent_entry_count(self, source_id: int, since: datetime) -> int:
+        """Entries of a source published at or after `since` (its posting rate; store/health.py)."""
+        ...
+
+
+class PageStore(Protocol):
+    def seal_pages(self, cutoff: datetime) -> int:
+        """Give stable page positions to entries published before `cutoff` (see SqlStore)."""
+        ...
+
+
+class SearchStore(Protocol):
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        category: str | None = None,
+        source_id: int | None = None,
+    ) -> list[SearchHit]:
+        """Ranked full-text matches over title, text and source title. Any user input is
+        accepted: syntax the engine would reject is treated as plain words."""
+        ...
+
+
+class LeaseStore(Protocol):
+    """How `netplanet worker` processes share the polling (see store/leases.py)."""
+
+    def claim_due_sources(
+        self,
+        worker_id: str,
+        now: datetime,
+        limit: int,
+        lease_s: float,
+        *,
+        per_host: int | None = None,
+    ) -> list[Source]:
+        """Lease due, enabled, unleased sources to `worker_id`; apply_update ends a lease."""
+        ...
+
+    def count_claimable(self, now: datetime) -> int:
+        """Due, enabled, unleased sources (a claim may return fewer: see store/leases.py)."""
+        ...
+
+    def release_leases(self, worker_id: str, source_ids: list[int] | None = None) -> int: ...
+
+
+class Store(SourceStore, EntryStore, PageStore, SearchStore, Protocol):
+    url: str
+
+    def close(self) -> None: ...
+
+    def dump(self) -> Sequence[tuple[object, ...]]:
+        """Every source and entry row in a stable order (for idempotence tests and db copy)."""
+        ...
+
+
+class WorkerStore(Store, LeaseStore, Protocol):
+    """What a polling worker needs."""
+
+
+# --------------------------------------------------------------------------- website reads
+# Read-only queries for the public pages (implemented by store/pages.py). Every list is a
+# keyset range over an index, never an OFFSET scan, so a deep archive page costs what page 1 does.
+
+
+@dataclass(frozen=True, slots=True)
+class EntryKey:
+    """A position in a date-ordered list: the (published, id) keyset of one entry."""
+
+    published: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which entries a date-ordered (keyset) list covers. Empty means the whole river."""
+
+    category: str | None = None
+    """Category slug (entry_categories.category_slug)."""
+    source_id: int | None = None
+    since: datetime | None = None
+    """Inclusive lower bound on `published`."""
+    until: datetime | None = None
+    """Exclusive upper bound on `published`."""
+    unsealed: bool = False
+    """Only entries without a stable position yet (river seq, or category seq with `category`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedEntry:
+    """An entry with its stable position (river seq, or per-category seq)."""
+
+    seq: int
+    entry: StoredEntry
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryInfo:
+    slug: str
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """A source with the numbers the sources directory shows."""
+
+    source: Source
+    post_count: int
+    last_published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteVersion:
+    """A cheap fingerprint of everything the public pages show; changes when any of it may have."""
+
+    token: str
+    changed_at: datetime | None
+    """The latest known change (newest entry's first-seen time or latest successful poll)."""
+
+
+class PageQueryStore(Protocol):
+    def list_categories(self) -> list[CategoryInfo]:
+        """Categories in navigation order (position, then name)."""
+        ...
+
+    def list_source_summaries(self) -> list[SourceSummary]:
+        """Every source with its post count and newest post date, ordered by title."""
+        ...
+
+    def source_summary(self, slug: str) -> SourceSummary | None: ...
+
+    def keyset_entries(
+        self, scope: Scope, *, before: EntryKey | None = None, limit: int
+    ) -> list[StoredEntry]:
+        """Entries in `scope` strictly older than `before` (by published, id), newest first."""
+        ...
+
+    def keys_after(self, scope: Scope, *, after: EntryKey, limit: int) -> list[EntryKey]:
+        """Keys of entries in `scope` strictly newer than `after`, oldest first (for the
+        "newer" link of a keyset page)."""
+        ...
+
+    def sealed_entries(
+        self, *, category: str | None = None, low: int = 0, high: int | None = None, limit: int
+    ) -> list[SealedEntry]:
+        """Sealed entries with low < seq <= high (no upper bound when None), highest seq first.
+        With `category` (a slug) the per-category positions are used."""
+        ...
+
+    def max_seq(self, *, category: str | None = None) -> int:
+        """The highest stable position given so far (0 when nothing is sealed)."""
+        ...
+
+    def month_neighbours(
+        self, since: datetime, until: datetime
+    ) -> tuple[datetime | None, datetime | None]:
+        """The newest `published` before `since` and the oldest at or after `until`."""
+        ...
+
+    def site_version(self) -> SiteVersion: ...
+
+
+class SiteStore(SourceStore, EntryStore, SearchStore, PageQueryStore, Protocol):
+    """What the public website needs from a store."""
+
+
+# --------------------------------------------------------------------------- operations
+# Scheduling, monitoring and the admin area (store/health.py, store/admin.py).
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCounts:
+    """What /healthz reports about the database."""
+
+    sources: int
+    enabled: int
+    failing: int
+    last_poll_at: datetime | None
+    """The latest poll attempt of any source: when the scheduler last did something."""
+
+
+class HealthStore(Protocol):
+    def health_counts(self) -> HealthCounts:
+        """Raises StoreError when the database is unreachable."""
+        ...
+
+    def due_sources(self, now: datetime) -> list[Source]: ...
+
+    def next_due_at(self) -> datetime | None: ...
+
+
+class AdminStore(Protocol):
+    def get_setting(self, key: str) -> str | None: ...
+
+    def set_setting(self, key: str, value: str) -> None: ...
+
+    def setting_or_create(self, key: str, value: str) -> str: ...
+
+    def bump_generation(self) -> None: ...
+
+    def record_login_failure(self, client: str, at: datetime) -> None: ...
+
+    def count_login_failures(self, client: str, since: datetime) -> int: ...
+
+    def forget_login_failures(self, *, client: str | None = None, before: datetime) -> None: ...
+
+    def add_category(self, name: str) -> str: ...
+
+    def rename_category(self, slug: str, name: str) -> str: ...
+
+    def move_category(self, slug: str, delta: int) -> None: ...
+
+    def delete_category(self, slug: str) -> None: ...
+
+
+class WebStore(SiteStore, HealthStore, AdminStore, Protocol):
+    """What the website with its admin area and /healthz needs."""
+
+
+class PlanetStore(Store, PageQueryStore, HealthStore, AdminStore, Protocol):
+    """Everything a whole planet needs: updating, serving pages, scheduling, administering."""

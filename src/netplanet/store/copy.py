@@ -1,0 +1,177 @@
+"""`netplanet db copy`: move a planet between databases (SQLite <-> PostgreSQL) without loss.
+
+Rows are copied table by table in dependency order, ids, page positions (seq) and first-seen
+times included, inside one target transaction (a failed copy leaves the target as it was).
+The search index is rebuilt by the target's own triggers as rows arrive. Afterwards
+PostgreSQL's id sequences are moved past the copied ids, and both databases are compared by
+row counts and a sha256 over a canonical, ordered dump of every copied column.
+
+Worker leases are not copied: they belong to the processes polling the source database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, delete, func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from netplanet.errors import StoreError, UsageError
+from netplanet.store.schema import categories, entries, entry_categories, sources
+from netplanet.store.sql import SqlStore
+
+# Parents before children; each with the columns that order its rows canonically.
+_TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (categories, ("slug",)),
+    (sources, ("id",)),
+    (entries, ("id",)),
+    (entry_categories, ("entry_id", "category_slug")),
+)
+_NOT_COPIED = frozenset({"lease_owner", "lease_until"})
+_CHUNK = 1000
+
+Progress = Callable[[str, int, int], None]
+"""Called as (table name, rows copied so far, rows in the table)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyReport:
+    rows: dict[str, int]
+    checksum: str
+
+
+def _columns(table: Table) -> list[Column[Any]]:
+    return [c for c in table.c if c.name not in _NOT_COPIED]
+
+
+def _ordered(conn: Connection, table: Table, order: tuple[str, ...]) -> Iterator[Any]:
+    query = select(*_columns(table)).order_by(*(table.c[name] for name in order))
+    result = conn.execution_options(stream_results=True, yield_per=_CHUNK).execute(query)
+    yield from result
+
+
+def _canonical(value: Any) -> Any:
+    """One spelling per value whatever the backend: SQLite gives 0/1 for booleans, and
+    datetimes are compared as UTC instants."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def table_digest(conn: Connection, table: Table, order: tuple[str, ...]) -> tuple[int, str]:
+    """(row count, sha256 of the table's copied columns in canonical order)."""
+    digest = hashlib.sha256(table.name.encode())
+    count = 0
+    for row in _ordered(conn, table, order):
+        digest.update(json.dumps([_canonical(v) for v in row], ensure_ascii=False).encode())
+        digest.update(b"\n")
+        count += 1
+    return count, digest.hexdigest()
+
+
+def _is_empty(conn: Connection) -> bool:
+    return all(
+        conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+        for table, _ in _TABLES
+    )
+
+
+def copy_database(
+    source: SqlStore, target: SqlStore, *, force: bool = False, progress: Progress | None = None
+) -> CopyReport:
+    """Copy every planet row from `source` to `target` and verify the result."""
+    check_target(source, target, force=force)
+    try:
+        _copy(source, target, force=force, progress=progress)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(f"copy failed, the target is unchanged: {reason}") from exc
+    return verify_copy(source, target)
+
+
+def check_target(source: SqlStore, target: SqlStore, *, force: bool) -> None:
+    """Refuse copying a database onto itself, or into a planet unless `force`."""
+    if source.url == target.url:
+        raise UsageError("--from and --to are the same database")
+    with target.engine.connect() as conn:
+        if not force and not _is_empty(conn):
+            raise UsageError(
+                f"{target.url} already holds a planet; use --force to replace its contents"
+            )
+
+
+def _copy(source: SqlStore, target: SqlStore, *, force: bool, progress: Progress | None) -> None:
+    totals: dict[str, int] = {}
+    with source.engine.connect() as src:
+        for table, _ in _TABLES:
+            totals[table.name] = src.execute(select(func.count()).select_from(table)).scalar_one()
+        with target.engine.begin() as dst:
+            if force:  # check_target refused a non-empty target without it
+                for table, _ in reversed(_TABLES):
+                    dst.execute(delete(table))
+            for table, order in _TABLES:
+                _copy_table(src, dst, table, order, totals[table.name], progress)
+            if dst.dialect.name == "postgresql":
+                for table in (sources, entries):
+                    dst.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"
+                        )
+                    )
+
+
+def _copy_table(
+    src: Connection,
+    dst: Connection,
+    table: Table,
+    order: tuple[str, ...],
+    total: int,
+    progress: Progress | None,
+) -> None:
+    names = [c.name for c in _columns(table)]
+    done = 0
+    chunk: list[dict[str, Any]] = []
+    for row in _ordered(src, table, order):
+        chunk.append(dict(zip(names, row, strict=True)))
+        if len(chunk) >= _CHUNK:
+            dst.execute(insert(table), chunk)
+            done += len(chunk)
+            chunk = []
+            if progress is not None:
+                progress(table.name, done, total)
+    if chunk:
+        dst.execute(insert(table), chunk)
+        done += len(chunk)
+    if progress is not None:
+        progress(table.name, done, total)
+
+
+def verify_copy(source: SqlStore, target: SqlStore) -> CopyReport:
+    """Compare row counts and checksums; raises StoreError naming the first difference."""
+    rows: dict[str, int] = {}
+    overall = hashlib.sha256()
+    with source.engine.connect() as src, target.engine.connect() as dst:
+        for table, order in _TABLES:
+            n_src, h_src = table_digest(src, table, order)
+            n_dst, h_dst = table_digest(dst, table, order)
+            if n_src != n_dst:
+                raise StoreError(
+                    f"copy verification failed: {table.name} has {n_src} rows in the source "
+                    f"and {n_dst} in the target"
+                )
+            if h_src != h_dst:
+                raise StoreError(
+                    f"copy verification failed: {table.name} differs between source and "
+                    f"target (sha256 {h_src[:12]} vs {h_dst[:12]})"
+                )
+            rows[table.name] = n_src
+            overall.update(h_src.encode())
+    return CopyReport(rows=rows, checksum=overall.hexdigest())

@@ -1,0 +1,261 @@
+"""Read queries for the website's pages (river, archives, sources directory), all keyset-based.
+
+Mixed into SqlStore; every query here is portable SQL over the tables in schema.py. The paging
+scheme they serve is described in docs/pagination.md: sealed entries are read by a range of
+their stable position (`seq`, a unique index), recent ones by a (published, id) keyset. No
+query uses OFFSET, so the last page of a ten-year archive costs what the first one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, and_, case, func, literal, or_, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from netplanet.store.base import (
+    CategoryInfo,
+    EntryKey,
+    Scope,
+    SealedEntry,
+    SiteVersion,
+    SourceSummary,
+)
+from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
+
+if TYPE_CHECKING:
+    from netplanet.model import StoredEntry
+
+ec = entry_categories
+
+
+# Lists (river, archives, category pages) show excerpts, never the body: their rows leave out
+# content_html and text (~9 KB a post), so the sort of the unsealed head and every page read
+# carry small rows. StoredEntry.content_html is "" in what these queries return.
+_HEAVY = frozenset({"content_html", "text"})
+_LIST_COLUMNS = (
+    *(c for c in entries.c if c.name not in _HEAVY),
+    literal("").label("content_html"),
+    sources.c.title.label("source_title"),
+    sources.c.slug.label("source_slug"),
+)
+
+
+def _entry_select(*extra: Any) -> Select[Any]:
+    return select(*_LIST_COLUMNS, *extra).join(sources, sources.c.id == entries.c.source_id)
+
+
+def _to_entries(rows: Sequence[Any]) -> list[StoredEntry]:
+    from netplanet.store.sql import entry_from_row
+
+    return [entry_from_row(r) for r in rows]
+
+
+def _older_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
+    # The redundant `pub <= x` lets the planner turn the keyset into an index range.
+    return and_(pub <= key.published, or_(pub < key.published, ident < key.id))
+
+
+def _newer_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
+    return and_(pub >= key.published, or_(pub > key.published, ident > key.id))
+
+
+class PageQueries:
+    """Page-oriented reads (the PageQueryStore half of store/base.py)."""
+
+    engine: Engine
+
+    # ------------------------------------------------------------------ keyset lists
+
+    def _scoped(self, scope: Scope, *extra: Any) -> tuple[Select[Any], Any, Any]:
+        """The select for `scope` and the (published, id) columns its keyset runs on.
+
+        A category list walks entry_categories' own (slug, published, entry_id) index; the
+        others walk entries' (published, id) or (source_id, published, id) index.
+        """
+        query = _entry_select(*extra)
+        if scope.category is not None:
+            query = query.join(ec, ec.c.entry_id == entries.c.id).where(
+                ec.c.category_slug == scope.category
+            )
+            pub, ident, seq = ec.c.published, ec.c.entry_id, ec.c.seq
+        else:
+            pub, ident, seq = entries.c.published, entries.c.id, entries.c.seq
+        if scope.source_id is not None:
+            query = query.where(entries.c.source_id == scope.source_id)
+        if scope.since is not None:
+            query = query.where(pub >= scope.since)
+        if scope.until is not None:
+            query = query.where(pub < scope.until)
+        if scope.unsealed:
+            query = query.where(seq.is_(None))
+        return query, pub, ident
+
+    def keyset_entries(
+        self, scope: Scope, *, before: EntryKey | None = None, limit: int
+    ) -> list[StoredEntry]:
+        """Entries of `scope` older than `before`, newest first (content_html left empty)."""
+        query, pub, ident = self._scoped(scope)
+        if before is not None:
+            query = query.where(_older_than(pub, ident, before))
+        query = query.order_by(pub.desc(), ident.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return _to_entries(conn.execute(query).all())
+
+    def keys_after(self, scope: Scope, *, after: EntryKey, limit: int) -> list[EntryKey]:
+        query, pub, ident = self._scoped(scope)
+        query = (
+            query.with_only_columns(pub, ident)
+            .where(_newer_than(pub, ident, after))
+            .order_by(pub, ident)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [EntryKey(published=r[0], id=r[1]) for r in conn.execute(query)]
+
+    # ------------------------------------------------------------------ stable positions
+
+    def sealed_entries(
+        self, *, category: str | None = None, low: int = 0, high: int | None = None, limit: int
+    ) -> list[SealedEntry]:
+        """Sealed entries with positions in (low, high], highest first (content_html empty)."""
+        if category is not None:
+            seq = ec.c.seq
+            query = (
+                _entry_select(seq.label("page_seq"))
+                .join(ec, ec.c.entry_id == entries.c.id)
+                .where(ec.c.category_slug == category)
+            )
+        else:
+            seq = entries.c.seq
+            query = _entry_select(seq.label("page_seq"))
+        query = query.where(seq > low)
+        if high is not None:
+            query = query.where(seq <= high)
+        query = query.order_by(seq.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            SealedEntry(seq=r.page_seq, entry=e)
+            for r, e in zip(rows, _to_entries(rows), strict=True)
+        ]
+
+    def max_seq(self, *, category: str | None = None) -> int:
+        if category is not None:
+            query = select(func.max(ec.c.seq)).where(ec.c.category_slug == category)
+        else:
+            query = select(func.max(entries.c.seq))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    # ------------------------------------------------------------------ archives and directory
+
+    def month_neighbours(
+        self, since: datetime, until: datetime
+    ) -> tuple[datetime | None, datetime | None]:
+        pub = entries.c.published
+        query = select(
+            select(func.max(pub)).where(pub < since).scalar_subquery(),
+            select(func.min(pub)).where(pub >= until).scalar_subquery(),
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        # Aggregates lose the column type, so SQLite hands back naive text: restore UTC.
+        return _as_utc(row[0]), _as_utc(row[1])
+
+    def list_categories(self) -> list[CategoryInfo]:
+        query = select(categories.c.slug, categories.c.name, categories.c.position).order_by(
+            categories.c.position, categories.c.name
+        )
+        with self.engine.connect() as conn:
+            return [CategoryInfo(slug=s, name=n, position=p) for s, n, p in conn.execute(query)]
+
+    def _summaries(self, where: Any = None) -> list[SourceSummary]:
+        from netplanet.store.sql import source_from_row
+
+        # Correlated subqueries walk the (source_id, published, id) index per source; a GROUP BY
+        # over a join would read every entry row.
+        own = entries.c.source_id == sources.c.id
+        count = select(func.count()).select_from(entries).where(own).scalar_subquery()
+        last = select(func.max(entries.c.published)).where(own).scalar_subquery()
+        query = select(sources, count.label("post_count"), last.label("last_published"))
+        if where is not None:
+            query = query.where(where)
+        query = query.order_by(func.lower(sources.c.title), sources.c.id)
+        with self.engine.connect() as conn:
+            return [
+                SourceSummary(
+                    source=source_from_row(r),
+                    post_count=int(r.post_count),
+                    last_published=_as_utc(r.last_published),
+                )
+                for r in conn.execute(query)
+            ]
+
+    def list_source_summaries(self) -> list[SourceSummary]:
+        return self._summaries()
+
+    def source_summary(self, slug: str) -> SourceSummary | None:
+        found = self._summaries(sources.c.slug == slug)
+        return found[0] if found else None
+
+    # ------------------------------------------------------------------ change detection
+
+    def site_version(self) -> SiteVersion:
+        """One small statement (see _site_version_query), built once per process: it is asked
+        for on every request, and building it cost more than running it."""
+        query = _site_version_query()
+        with self.engine.connect() as conn:
+            row = tuple(conn.execute(query).one())
+        token = hashlib.blake2b(repr(row).encode(), digest_size=8).hexdigest()
+        times = [t for t in (_as_utc(row[2]), _as_utc(row[6])) if t is not None]
+        return SiteVersion(token=token, changed_at=max(times) if times else None)
+
+
+@cache
+def _site_version_query() -> Select[Any]:
+    """One small statement: index-only maxima over entries plus an aggregate over the
+    (small) sources table. New posts change max(id); sealing changes max(seq); edits arrive
+    with a successful poll (last_success_at); added, removed or renamed sources change the
+    source aggregates."""
+    newest = select(entries.c.first_seen).order_by(entries.c.id.desc()).limit(1)
+    src = select(
+        func.count(),
+        func.max(sources.c.id),
+        func.max(sources.c.last_success_at),
+        func.sum(
+            func.length(sources.c.title)
+            + func.length(sources.c.site_url)
+            + func.length(sources.c.category)
+            + func.length(sources.c.slug)
+            + case((sources.c.enabled, literal(1000)), else_=literal(0))
+        ),
+        # Health shows on the sources directory: a feed starting to fail changes pages.
+        func.sum(sources.c.consecutive_failures),
+    ).subquery()
+    query = select(
+        select(func.max(entries.c.id)).scalar_subquery(),
+        select(func.max(entries.c.seq)).scalar_subquery(),
+        newest.scalar_subquery(),
+        select(func.count()).select_from(categories).scalar_subquery(),
+        *src.c,
+        # Admin edits that keep the counts above (renames, reordering) bump this.
+        select(app_settings.c.value)
+        .where(app_settings.c.key == "site_generation")
+        .scalar_subquery(),
+    )
+    return query
+
+
+def _as_utc(value: Any) -> datetime | None:
+    """An aggregate's datetime as aware UTC (SQLite returns the stored naive text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

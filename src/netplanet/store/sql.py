@@ -1,0 +1,589 @@
+"""SqlStore: the Store interface on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
+
+Backend differences (connection setup, full-text search) live in `sqlite.py` / `postgres.py`;
+everything else is portable SQL here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError
+from netplanet.model import (
+    Enclosure,
+    Entry,
+    ExistingEntry,
+    SearchHit,
+    Source,
+    SourceSpec,
+    StoredEntry,
+    UpdatePlan,
+)
+from netplanet.sources.slug import slugify, unique_slug
+from netplanet.store.admin import AdminQueries
+from netplanet.store.base import ApplyResult
+from netplanet.store.health import HealthQueries
+from netplanet.store.leases import LeaseQueries
+from netplanet.store.pages import PageQueries
+from netplanet.store.schema import categories, entries, entry_categories, sources
+
+# Source-row fields that SourceUpdate may set (None in the update means "leave as is").
+_SOURCE_UPDATE_FIELDS = (
+    "last_fetched_at",
+    "last_status",
+    "last_error_class",
+    "last_error",
+    "last_bytes",
+    "last_duration_ms",
+    "consecutive_failures",
+    "last_success_at",
+    "next_poll_at",
+    "feed_url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "title",
+    "site_url",
+    "enabled",
+    "disabled_reason",
+    "avg_response_ms",
+    "avg_bytes",
+    "posts_per_day",
+    "poll_interval_s",
+    "failing_since",
+    "dead_since",
+)
+_ALWAYS_SET = frozenset({"last_status", "next_poll_at", "failing_since", "dead_since"})
+_MAX_IN = 500  # stay under every backend's bound-parameter limit
+
+SearchFn = Callable[..., list[SearchHit]]
+
+# Execution option for transactions that read and then write (sealing pages, claiming
+# sources): sqlite.py begins them with BEGIN IMMEDIATE; PostgreSQL ignores it.
+WRITE_FIRST = "netplanet_write_first"
+# pg_advisory_xact_lock key serializing seal_pages across processes ("np-seal").
+SEAL_LOCK_KEY = 0x6E70_7365_616C
+
+
+def _chunks(values: Sequence[str], size: int = _MAX_IN) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def source_from_row(row: Row[Any]) -> Source:
+    m = row._mapping
+    return Source(
+        id=m["id"],
+        feed_url=m["feed_url"],
+        title=m["title"],
+        site_url=m["site_url"],
+        category=m["category"],
+        slug=m["slug"],
+        enabled=bool(m["enabled"]),
+        disabled_reason=m["disabled_reason"],
+        created_at=m["created_at"],
+        etag=m["etag"],
+        last_modified=m["last_modified"],
+        body_hash=m["body_hash"],
+        last_fetched_at=m["last_fetched_at"],
+        last_success_at=m["last_success_at"],
+        last_status=m["last_status"],
+        last_error_class=m["last_error_class"],
+        last_error=m["last_error"],
+        last_bytes=m["last_bytes"],
+        last_duration_ms=m["last_duration_ms"],
+        consecutive_failures=m["consecutive_failures"],
+        next_poll_at=m["next_poll_at"],
+        avg_response_ms=m["avg_response_ms"],
+        avg_bytes=m["avg_bytes"],
+        posts_per_day=m["posts_per_day"],
+        poll_interval_s=m["poll_interval_s"],
+        failing_since=m["failing_since"],
+        dead_since=m["dead_since"],
+    )
+
+
+ENTRY_COLUMNS = (
+    *entries.c,
+    sources.c.title.label("source_title"),
+    sources.c.slug.label("source_slug"),
+)
+
+
+def entry_from_row(row: Row[Any]) -> StoredEntry:
+    m = row._mapping
+    enclosure = None
+    if m["enclosure_url"]:
+        enclosure = Enclosure(
+            url=m["enclosure_url"], type=m["enclosure_type"] or "", length=m["enclosure_length"]
+        )
+    return StoredEntry(
+        id=m["id"],
+        source_id=m["source_id"],
+        source_title=m["source_title"],
+        source_slug=m["source_slug"],
+        key=m["key"],
+        guid=m["guid"],
+        url=m["url"],
+        title=m["title"],
+        author=m["author"],
+        published=m["published"],
+        updated=m["updated"],
+        first_seen=m["first_seen"],
+        content_html=m["content_html"],
+        excerpt_html=m["excerpt_html"],
+        categories=tuple(json.loads(m["categories"])),
+        tags=tuple(json.loads(m["tags"])),
+        enclosure=enclosure,
+        duration_s=m["duration_s"],
+        sponsored=bool(m["sponsored"]),
+        fingerprint=m["fingerprint"],
+    )
+
+
+def _entry_values(entry: Entry) -> dict[str, Any]:
+    enc = entry.enclosure
+    return {
+        "source_id": entry.source_id,
+        "key": entry.key,
+        "guid": entry.guid,
+        "url": entry.url,
+        "title_date_hash": entry.title_date_hash,
+        "title": entry.title,
+        "author": entry.author,
+        "published": entry.published,
+        "updated": entry.updated,
+        "content_html": entry.content_html,
+        "excerpt_html": entry.excerpt_html,
+        "text": entry.text,
+        "categories": json.dumps(list(entry.categories), ensure_ascii=False),
+        "tags": json.dumps(list(entry.tags), ensure_ascii=False),
+        "enclosure_url": enc.url if enc else None,
+        "enclosure_type": enc.type if enc else None,
+        "enclosure_length": enc.length if enc else None,
+        "duration_s": entry.duration_s,
+        "sponsored": entry.sponsored,
+        "date_from_feed": entry.date_from_feed,
+        "fingerprint": entry.fingerprint,
+    }
+
+
+class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
+    """The Store Protocol over one SQLAlchemy engine (see store/base.py for the shared rules)."""
+
+    def __init__(
+        self, engine: Engine, *, search: SearchFn, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+        self._search = search
+        self._clock = clock
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ sources
+
+    def add_source(self, spec: SourceSpec) -> Source:
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(
+                    select(sources.c.id).where(sources.c.feed_url == spec.feed_url)
+                ).first():
+                    raise DuplicateSourceError(f"source {spec.feed_url} already exists")
+                base = slugify(spec.title or _host_of(spec.site_url or spec.feed_url))
+                taken = set(
+                    conn.execute(
+                        select(sources.c.slug).where(sources.c.slug.like(f"{base}%"))
+                    ).scalars()
+                )
+                row_id = conn.execute(
+                    insert(sources)
+                    .values(
+                        feed_url=spec.feed_url,
+                        title=spec.title,
+                        site_url=spec.site_url,
+                        category=spec.category,
+                        slug=unique_slug(base, taken),
+                        enabled=True,
+                        created_at=self._clock(),
+                    )
+                    .returning(sources.c.id)
+                ).scalar_one()
+                if spec.category:
+                    self._ensure_category(conn, spec.category)
+        except IntegrityError as exc:
+            raise DuplicateSourceError(f"source {spec.feed_url} already exists") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error adding {spec.feed_url}: {_db_reason(exc)}") from exc
+        source = self.get_source(row_id)
+        assert source is not None
+        return source
+
+    def _ensure_category(self, conn: Any, name: str) -> str:
+        slug = slugify(name)
+        if not conn.execute(select(categories.c.slug).where(categories.c.slug == slug)).first():
+            position = conn.execute(select(func.count()).select_from(categories)).scalar_one()
+            conn.execute(insert(categories).values(slug=slug, name=name, position=position))
+        return slug
+
+    def _one_source(self, where: Any) -> Source | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sources).where(where)).first()
+        return source_from_row(row) if row else None
+
+    def get_source(self, source_id: int) -> Source | None:
+        return self._one_source(sources.c.id == source_id)
+
+    def get_source_by_url(self, feed_url: str) -> Source | None:
+        return self._one_source(sources.c.feed_url == feed_url)
+
+    def get_source_by_slug(self, slug: str) -> Source | None:
+        return self._one_source(sources.c.slug == slug)
+
+    def list_sources(self) -> list[Source]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(sources).order_by(func.lower(sources.c.title), sources.c.id)
+            ).all()
+        return [source_from_row(r) for r in rows]
+
+    def edit_source(
+        self,
+        source_id: int,
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        site_url: str | None = None,
+        enabled: bool | None = None,
+    ) -> Source:
+        values: dict[str, Any] = {}
+        if title is not None:
+            values["title"] = title
+        if category is not None:
+            values["category"] = category
+        if site_url is not None:
+            values["site_url"] = site_url
+        if enabled is not None:
+            values["enabled"] = enabled
+            if enabled:
+                values["disabled_reason"] = ""
+                values["consecutive_failures"] = 0
+                values["next_poll_at"] = None
+                values["failing_since"] = values["dead_since"] = None
+            else:
+                values["disabled_reason"] = "disabled by the operator"
+        with self.engine.begin() as conn:
+            if values:
+                result = conn.execute(
+                    update(sources).where(sources.c.id == source_id).values(**values)
+                )
+                if result.rowcount == 0:
+                    raise NotFoundError(f"no source with id {source_id}")
+            if category:
+                self._ensure_category(conn, category)
+        source = self.get_source(source_id)
+        if source is None:
+            raise NotFoundError(f"no source with id {source_id}")
+        return source
+
+    def remove_source(self, source_id: int) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(sources).where(sources.c.id == source_id))
+            if result.rowcount == 0:
+                raise NotFoundError(f"no source with id {source_id}")
+
+    # ------------------------------------------------------------------ entries
+
+    def existing_entries(
+        self,
+        source_id: int,
+        *,
+        keys: Iterable[str] = (),
+        urls: Iterable[str] = (),
+        title_date_hashes: Iterable[str] = (),
+    ) -> list[ExistingEntry]:
+        cols = (
+            entries.c.id,
+            entries.c.key,
+            entries.c.guid,
+            entries.c.url,
+            entries.c.title_date_hash,
+            entries.c.fingerprint,
+            entries.c.first_seen,
+            entries.c.published,
+        )
+        found: dict[int, ExistingEntry] = {}
+        with self.engine.connect() as conn:
+            for column, values in (
+                (entries.c.key, sorted(set(keys))),
+                (entries.c.url, sorted(set(urls))),
+                (entries.c.title_date_hash, sorted(set(title_date_hashes))),
+            ):
+                for chunk in _chunks(values):
+                    rows = conn.execute(
+                        select(*cols).where(entries.c.source_id == source_id, column.in_(chunk))
+                    )
+                    for r in rows:
+                        found[r.id] = ExistingEntry(*r)
+        return sorted(found.values(), key=lambda e: e.id)
+
+    def apply_update(self, plan: UpdatePlan) -> ApplyResult:
+        su = plan.source
+        values: dict[str, Any] = {}
+        for name in _SOURCE_UPDATE_FIELDS:
+            value = getattr(su, name)
+            if value is not None or name in _ALWAYS_SET:
+                values[name] = value
+        if su.clear_cache_state:
+            values.update(etag=None, last_modified=None, body_hash=None)
+        # A completed poll ends any worker's lease on the source (store/leases.py).
+        values.update(lease_owner=None, lease_until=None)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(sources).where(sources.c.id == plan.source_id).values(**values))
+                slugs = {
+                    name: self._ensure_category(conn, name)
+                    for e in (*plan.new_entries, *(e for _, e in plan.changed_entries))
+                    for name in e.categories
+                }
+                if plan.new_entries:
+                    now = self._clock()
+                    rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
+                    ids = (
+                        conn.execute(
+                            insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
+                            rows,
+                        )
+                        .scalars()
+                        .all()
+                    )
+                    self._link_categories(conn, zip(ids, plan.new_entries, strict=True), slugs)
+                for entry_id, entry in plan.changed_entries:
+                    vals = _entry_values(entry)
+                    del vals["key"], vals["source_id"]
+                    conn.execute(update(entries).where(entries.c.id == entry_id).values(**vals))
+                if plan.changed_entries:
+                    self._relink_categories(conn, plan.changed_entries, slugs)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"database error storing the update of source {plan.source_id}: {_db_reason(exc)}"
+            ) from exc
+        return ApplyResult(
+            new=len(plan.new_entries),
+            changed=len(plan.changed_entries),
+            unchanged=plan.unchanged_entries,
+        )
+
+    @staticmethod
+    def _relink_categories(
+        conn: Any, changed: Sequence[tuple[int, Entry]], slugs: dict[str, str]
+    ) -> None:
+        """Edited entries: keep the category rows that still apply (with their stable page
+        position), drop the ones that no longer do, add new ones unsealed."""
+        ids = [entry_id for entry_id, _ in changed]
+        current: dict[int, set[str]] = {}
+        for start in range(0, len(ids), _MAX_IN):
+            rows = conn.execute(
+                select(entry_categories.c.entry_id, entry_categories.c.category_slug).where(
+                    entry_categories.c.entry_id.in_(ids[start : start + _MAX_IN])
+                )
+            )
+            for entry_id, slug in rows:
+                current.setdefault(entry_id, set()).add(slug)
+        added: list[dict[str, Any]] = []
+        for entry_id, entry in changed:
+            wanted = {slugs[name] for name in entry.categories}
+            have = current.get(entry_id, set())
+            for slug in have - wanted:
+                conn.execute(
+                    delete(entry_categories).where(
+                        entry_categories.c.entry_id == entry_id,
+                        entry_categories.c.category_slug == slug,
+                    )
+                )
+            for slug in have & wanted:
+                conn.execute(
+                    update(entry_categories)
+                    .where(
+                        entry_categories.c.entry_id == entry_id,
+                        entry_categories.c.category_slug == slug,
+                    )
+                    .values(published=entry.published)
+                )
+            added.extend(
+                {"entry_id": entry_id, "category_slug": slug, "published": entry.published}
+                for slug in sorted(wanted - have)
+            )
+        if added:
+            conn.execute(insert(entry_categories), added)
+
+    @staticmethod
+    def _link_categories(
+        conn: Any, pairs: Iterable[tuple[int, Entry]], slugs: dict[str, str]
+    ) -> None:
+        rows = [
+            {"entry_id": entry_id, "category_slug": slug, "published": entry.published}
+            for entry_id, entry in pairs
+            for slug in dict.fromkeys(slugs[name] for name in entry.categories)
+        ]
+        if rows:
+            conn.execute(insert(entry_categories), rows)
+
+    def _entry_query(self) -> Any:
+        return select(*ENTRY_COLUMNS).join(sources, sources.c.id == entries.c.source_id)
+
+    def get_entry(self, entry_id: int) -> StoredEntry | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._entry_query().where(entries.c.id == entry_id)).first()
+        return entry_from_row(row) if row else None
+
+    def list_entries(
+        self,
+        *,
+        source_id: int | None = None,
+        category: str | None = None,
+        limit: int = 50,
+    ) -> list[StoredEntry]:
+        query = self._entry_query()
+        if source_id is not None:
+            query = query.where(entries.c.source_id == source_id)
+        if category is not None:
+            query = query.where(
+                entries.c.id.in_(
+                    select(entry_categories.c.entry_id).where(
+                        entry_categories.c.category_slug == slugify(category)
+                    )
+                )
+            )
+        query = query.order_by(entries.c.published.desc(), entries.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [entry_from_row(r) for r in conn.execute(query)]
+
+    def count_entries(self, *, source_id: int | None = None) -> int:
+        query = select(func.count()).select_from(entries)
+        if source_id is not None:
+            query = query.where(entries.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # ------------------------------------------------------------------ stable pages
+
+    def seal_pages(self, cutoff: datetime) -> int:
+        """Give river and category positions (`seq`) to unsealed entries published before
+        `cutoff`, oldest first, continuing after the highest position so far.
+
+        Positions never change once given, so page N (positions (N-1)*P+1 .. N*P) always holds
+        the same posts once it is full. Entries newer than the cutoff stay unsealed: they are
+        shown at the head of the river in date order, where a late-arriving post can still
+        take its place. Returns the number of entries sealed.
+        """
+        with self.engine.connect() as conn, conn.execution_options(**{WRITE_FIRST: True}).begin():
+            if conn.dialect.name == "postgresql":
+                # Two sealers reading the same max(seq) would collide on the unique seq
+                # indexes; the lock makes the second wait and then read the first's result.
+                conn.execute(select(func.pg_advisory_xact_lock(SEAL_LOCK_KEY)))
+            top = conn.execute(select(func.coalesce(func.max(entries.c.seq), 0))).scalar_one()
+            ids = (
+                conn.execute(
+                    select(entries.c.id)
+                    .where(entries.c.seq.is_(None), entries.c.published < cutoff)
+                    .order_by(entries.c.published, entries.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            if ids:
+                conn.execute(
+                    update(entries)
+                    .where(entries.c.id == bindparam("eid"))
+                    .values(seq=bindparam("s")),
+                    [{"eid": i, "s": top + n} for n, i in enumerate(ids, start=1)],
+                )
+            pending = conn.execute(
+                select(entry_categories.c.category_slug, entry_categories.c.entry_id)
+                .where(entry_categories.c.seq.is_(None), entry_categories.c.published < cutoff)
+                .order_by(
+                    entry_categories.c.category_slug,
+                    entry_categories.c.published,
+                    entry_categories.c.entry_id,
+                )
+            ).all()
+            tops: dict[str, int] = {}
+            rows = []
+            for slug, entry_id in pending:
+                if slug not in tops:
+                    tops[slug] = conn.execute(
+                        select(func.coalesce(func.max(entry_categories.c.seq), 0)).where(
+                            entry_categories.c.category_slug == slug
+                        )
+                    ).scalar_one()
+                tops[slug] += 1
+                rows.append({"slug": slug, "eid": entry_id, "s": tops[slug]})
+            if rows:
+                conn.execute(
+                    update(entry_categories)
+                    .where(
+                        entry_categories.c.category_slug == bindparam("slug"),
+                        entry_categories.c.entry_id == bindparam("eid"),
+                    )
+                    .values(seq=bindparam("s")),
+                    rows,
+                )
+        return len(ids)
+
+    # ------------------------------------------------------------------ search
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        category: str | None = None,
+        source_id: int | None = None,
+    ) -> list[SearchHit]:
+        with self.engine.connect() as conn:
+            return self._search(
+                conn,
+                query,
+                limit=limit,
+                offset=offset,
+                category_slug=slugify(category) if category else None,
+                source_id=source_id,
+            )
+
+    # ------------------------------------------------------------------ whole-database views
+
+    def dump(self) -> Sequence[tuple[object, ...]]:
+        with self.engine.connect() as conn:
+            out: list[tuple[object, ...]] = []
+            for table, order in (
+                (sources, (sources.c.id,)),
+                (entries, (entries.c.id,)),
+                (entry_categories, (entry_categories.c.entry_id, entry_categories.c.category_slug)),
+                (categories, (categories.c.slug,)),
+            ):
+                out.extend(tuple(r) for r in conn.execute(select(table).order_by(*order)))
+        return out
+
+
+def _db_reason(exc: SQLAlchemyError) -> str:
+    """The driver's own message when there is one (it names the constraint or the lock)."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+def _host_of(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")

@@ -1,0 +1,275 @@
+"""The update pipeline: the one place that touches both fetch and store.
+
+For each source: fetch conditionally -> parse -> enrich -> look up what is stored -> decide ->
+schedule the next poll (schedule.py, through decide.schedule_plan) -> apply the plan in one
+transaction. Deciding and scheduling are pure; this module only gathers their inputs.
+
+When a feed URL starts answering 404, or HTML naming no feed, the pipeline runs feed
+discovery on the source's site and names what it found in the error, for the operator to act
+on; it never changes the URL itself (only a permanent redirect does that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import logging
+import random
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from netplanet.errors import DiscoveryError, NetplanetError, NotAFeedError
+from netplanet.fetch.http import Fetcher
+from netplanet.model import (
+    FetchOutcome,
+    FetchRequest,
+    FetchResult,
+    ParsedFeed,
+    Source,
+    UpdatePlan,
+)
+from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
+from netplanet.sources.discover import find_feed_links
+from netplanet.store.base import Store
+from netplanet.update import decide
+from netplanet.update.digest import Digest, digest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """What one poll of one source did, for progress output and the closing table."""
+
+    source_id: int
+    title: str
+    outcome: str
+    """"updated", "not_modified", "unchanged", "failed" or "gone"."""
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    error_class: str = ""
+    error: str = ""
+    moved_to: str | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def html_diagnosis(body: bytes, url: str) -> str:
+    """The one-line explanation for an HTML page served where a feed was expected."""
+    links = find_feed_links(body, url)
+    if links:
+        return (
+            f"{url} returned HTML, not a feed; found <link rel=alternate> at {links[0]} "
+            "— update the source's feed URL to it"
+        )
+    return f"{url} returned HTML, not a feed, and the page names no feed; check the feed URL"
+
+
+def _looks_moved(result: FetchResult, plan: UpdatePlan) -> bool:
+    """A 404, or HTML that names no feed: the feed may have moved somewhere the site names."""
+    kind = plan.source.last_error_class
+    if kind == "http" and result.status == 404:
+        return True
+    return kind == NotAFeedError.kind and "names no feed" in plan.source.last_error
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+class UpdatePipeline:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        excerpt_words: int = 75,
+        clock: Callable[[], datetime] = _utcnow,
+        policy: Policy | None = None,
+        rand: Random = random.random,
+        executor: Executor | None = None,
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        """Where parsing and enrichment run (e.g. a process pool); None means inline."""
+        self.fetcher = fetcher
+        self.excerpt_words = excerpt_words
+        self.clock = clock
+        self.policy = policy or Policy()
+        self.rand = rand
+
+    async def update_source(self, source: Source) -> SourceReport:
+        request = FetchRequest(
+            url=source.feed_url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            body_hash=source.body_hash,
+        )
+        result = await self.fetcher.fetch(request)
+        now = self.clock()
+        digested = await self._digest(source, result, now)
+        plan = self.plan(source, result, now, digested)
+        if _looks_moved(result, plan):
+            plan = await self._suggest_new_feed(source, result, plan)
+        applied = self.store.apply_update(plan)
+        su = plan.source
+        if result.outcome is FetchOutcome.GONE:
+            outcome = "gone"
+        elif su.last_error_class:
+            outcome = "failed"
+        elif result.outcome is FetchOutcome.OK:
+            outcome = "updated"
+        else:
+            outcome = result.outcome.value
+        return SourceReport(
+            source_id=source.id,
+            title=source.display_title,
+            outcome=outcome,
+            new=applied.new,
+            changed=applied.changed,
+            unchanged=applied.unchanged,
+            error_class=su.last_error_class,
+            error=su.last_error,
+            moved_to=su.feed_url,
+        )
+
+    async def _digest(self, source: Source, result: FetchResult, now: datetime) -> Digest | None:
+        """Parse and enrich a new body, in the executor when there is one."""
+        if result.outcome is not FetchOutcome.OK or result.body is None:
+            return None
+        call = functools.partial(
+            digest,
+            result.body,
+            content_type=result.content_type,
+            url=result.final_url,
+            source_id=source.id,
+            source_category=source.category,
+            now=now,
+            excerpt_words=self.excerpt_words,
+        )
+        if self.executor is None:
+            return call()
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    def plan(
+        self, source: Source, result: FetchResult, now: datetime, digested: Digest | None
+    ) -> UpdatePlan:
+        """Turn one fetch result and its digest (from `_digest`) into a scheduled plan."""
+        plan, parsed = self._decide(source, result, now, digested)
+        recent = None
+        if not plan.source.last_error_class:
+            since = now - timedelta(days=RATE_WINDOW_DAYS)
+            recent = self.store.recent_entry_count(source.id, since)
+            recent += sum(1 for e in plan.new_entries if e.published >= since)
+        return decide.schedule_plan(
+            plan,
+            source,
+            result,
+            parsed,
+            recent_posts=recent,
+            now=now,
+            policy=self.policy,
+            rand=self.rand,
+        )
+
+    def _decide(
+        self, source: Source, result: FetchResult, now: datetime, digested: Digest | None
+    ) -> tuple[UpdatePlan, ParsedFeed | None]:
+        if result.outcome is FetchOutcome.GONE:
+            return decide.plan_gone(source, result, now), None
+        if result.outcome is FetchOutcome.ERROR:
+            failed = decide.plan_failure(
+                source, result, now, error_class=result.error_class, error=result.error
+            )
+            return failed, None
+        new_url = self._new_feed_url(source, result)
+        if result.outcome is not FetchOutcome.OK:
+            return decide.plan_not_modified(source, result, now, new_feed_url=new_url), None
+        assert result.body is not None and digested is not None
+        if digested.feed is None:
+            if digested.error_kind == NotAFeedError.kind:
+                error = html_diagnosis(result.body, result.final_url)
+            else:
+                error = f"{result.final_url} is not a readable feed: {digested.error}"
+            failed = decide.plan_failure(
+                source,
+                result,
+                now,
+                error_class=digested.error_kind,
+                error=error,
+                clear_cache_state=True,
+            )
+            return failed, None
+        entries = digested.entries
+        existing = self.store.existing_entries(
+            source.id,
+            keys=[e.key for e in entries],
+            urls=[e.url for e in entries],
+            title_date_hashes=[e.title_date_hash for e in entries],
+        )
+        planned = decide.plan_entries(
+            source, result, digested.feed, entries, existing, now, new_feed_url=new_url
+        )
+        return planned, digested.feed
+
+    async def _suggest_new_feed(
+        self, source: Source, result: FetchResult, plan: UpdatePlan
+    ) -> UpdatePlan:
+        """Run discovery on the source's site and name the feed it finds in the error."""
+        from netplanet.update.discovery import discover_feed
+
+        site = source.site_url or _origin(source.feed_url)
+        try:
+            found = await discover_feed(self.fetcher, site)
+        except DiscoveryError:
+            return plan
+        if found.feed_url in (source.feed_url, result.final_url):
+            return plan
+        error = (
+            f"{plan.source.last_error}; the site {site} now names a feed at {found.feed_url} "
+            "— update the source's feed URL to it"
+        )
+        return dataclasses.replace(plan, source=dataclasses.replace(plan.source, last_error=error))
+
+    def _new_feed_url(self, source: Source, result: FetchResult) -> str | None:
+        moved = result.permanent_url
+        if not moved or moved == source.feed_url:
+            return None
+        other = self.store.get_source_by_url(moved)
+        if other is not None and other.id != source.id:
+            log.warning(
+                "%s moved permanently to %s, which is already source %d; keeping the old URL",
+                source.feed_url,
+                moved,
+                other.id,
+            )
+            return None
+        return moved
+
+    async def update_many(
+        self,
+        sources: Iterable[Source],
+        on_report: Callable[[SourceReport], None] | None = None,
+    ) -> list[SourceReport]:
+        """Update sources concurrently (the fetcher enforces the global and per-host limits)."""
+
+        async def one(source: Source) -> SourceReport:
+            try:
+                report = await self.update_source(source)
+            except NetplanetError as exc:
+                report = SourceReport(
+                    source.id, source.display_title, "failed", error_class="store", error=str(exc)
+                )
+            if on_report is not None:
+                on_report(report)
+            return report
+
+        return list(await asyncio.gather(*(one(s) for s in sources)))

@@ -1,0 +1,130 @@
+"""Routes for the planet's output feeds (RSS, Atom, JSON Feed) and the OPML source list.
+
+The documents themselves come from netplanet.publish.feeds; this module only picks the entries
+(newest first, by published date) and the channel, and serves them with the same validators as
+the pages. When publish.feeds is not importable the routes answer 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from netplanet.model import StoredEntry
+from netplanet.web.app import _site
+
+FEED_SIZE = 50
+
+try:
+    from netplanet.publish import feeds as _feeds
+except ImportError:  # pragma: no cover - only while the feeds module does not exist
+    _feeds = None  # type: ignore[assignment]
+
+# path suffix -> (renderer name, media type)
+_FORMATS = {
+    "feed.xml": ("render_rss", "application/rss+xml; charset=utf-8"),
+    "atom.xml": ("render_atom", "application/atom+xml; charset=utf-8"),
+    "feed.json": ("render_json_feed", "application/feed+json; charset=utf-8"),
+}
+
+
+def _fmt(request: Request) -> str:
+    return request.url.path.rsplit("/", 1)[1]
+
+
+def _feed_response(
+    request: Request,
+    fmt: str,
+    channel_for: Callable[[str], tuple[str, str, str, Sequence[StoredEntry]]],
+) -> Response:
+    """Serve format `fmt` of the feed that `channel_for(base_url)` describes as
+    (title, page path, description, entries)."""
+    site = _site(request)
+    if _feeds is None:
+        raise HTTPException(404)
+    renderer_name, media_type = _FORMATS[fmt]
+
+    def build() -> Response:
+        base = site.base_url(request)
+        title, page_path, description, entries = channel_for(base)
+        channel = _feeds.FeedChannel(
+            title=title,
+            site_url=base + page_path,
+            feed_url=base + request.url.path,
+            description=description,
+            updated=max((e.updated or e.published for e in entries), default=None),
+        )
+        render: Any = getattr(_feeds, renderer_name)
+        return Response(render(channel, entries), media_type=media_type)
+
+    return site.cached(request, build)
+
+
+def river_feed(request: Request) -> Response:
+    site = _site(request)
+    title = site.settings.site_title
+
+    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
+        entries = site.store.list_entries(limit=FEED_SIZE)
+        return title, "/", f"The latest posts gathered by {title}", entries
+
+    return _feed_response(request, _fmt(request), channel)
+
+
+def category_feed(request: Request) -> Response:
+    site = _site(request)
+    cat = site.category(request.path_params["slug"])
+    if cat is None:
+        raise HTTPException(404)
+
+    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
+        entries = site.store.list_entries(category=cat.slug, limit=FEED_SIZE)
+        title = f"{site.settings.site_title} — {cat.name}"
+        return title, f"/category/{cat.slug}/", f"Posts in {cat.name}", entries
+
+    return _feed_response(request, _fmt(request), channel)
+
+
+def source_feed(request: Request) -> Response:
+    site = _site(request)
+    source = site.store.get_source_by_slug(request.path_params["slug"])
+    if source is None:
+        raise HTTPException(404)
+
+    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
+        entries = site.store.list_entries(source_id=source.id, limit=FEED_SIZE)
+        title = f"{site.settings.site_title} — {source.display_title}"
+        return title, f"/source/{source.slug}/", f"Posts from {source.display_title}", entries
+
+    return _feed_response(request, _fmt(request), channel)
+
+
+def opml(request: Request) -> Response:
+    site = _site(request)
+    if _feeds is None:
+        raise HTTPException(404)
+
+    def build() -> Response:
+        body = _feeds.render_opml(
+            site.store.list_sources(), title=site.settings.site_title, now=site.now()
+        )
+        return Response(body, media_type="text/x-opml; charset=utf-8")
+
+    return site.cached(request, build)
+
+
+def routes() -> list[Route]:
+    out = []
+    for name in _FORMATS:
+        out += [
+            Route(f"/{name}", river_feed),
+            Route(f"/category/{{slug}}/{name}", category_feed),
+            Route(f"/source/{{slug}}/{name}", source_feed),
+        ]
+    out.append(Route("/opml.xml", opml))
+    return out

@@ -1,0 +1,324 @@
+"""The public pages: river, numbered pages, categories, sources, month archives, search, posts.
+
+Handlers are synchronous (Starlette runs them in its thread pool, as the store is blocking),
+read the store through the SiteStore protocol and render view-models from netplanet.publish.
+Every page goes through `Site.cached`, which answers conditional requests with 304.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from netplanet.model import StoredEntry
+from netplanet.publish.pages import Pager, month_bounds
+from netplanet.publish.posts import PostView, post_view
+from netplanet.store.base import Scope
+from netplanet.web import listing
+from netplanet.web.app import Site, _site, river_feeds
+
+log = logging.getLogger(__name__)
+
+SEARCH_MAX_PAGE = 50
+SEARCH_MAX_QUERY = 256
+
+
+def _views(site: Site, entries: list[StoredEntry]) -> list[PostView]:
+    now = site.now()
+    return [post_view(e, now) for e in entries]
+
+
+def _list_page(
+    site: Site,
+    request: Request,
+    result: listing.Listing,
+    *,
+    heading: str,
+    page_title: str = "",
+    **ctx: object,
+) -> Response:
+    return site.html(
+        request,
+        "list.html",
+        heading=heading,
+        page_title=page_title,
+        posts=_views(site, result.entries),
+        pager=result.pager,
+        **ctx,
+    )
+
+
+def _month_name(when: datetime) -> str:
+    return f"{when:%B %Y}"
+
+
+# --------------------------------------------------------------------------- the river
+
+
+def home(request: Request) -> Response:
+    site = _site(request)
+
+    def build() -> Response:
+        before = listing.parse_before(request.query_params.get("before"))
+        result = listing.head(site.store, site.page_size, category=None, front="/", before=before)
+        return _list_page(
+            site,
+            request,
+            result,
+            heading="Latest posts" if before is None else "Recent posts",
+            page_title="" if before is None else "Recent posts",
+            visually_hidden_heading=before is None,
+        )
+
+    return site.cached(request, build)
+
+
+def river_page(request: Request) -> Response:
+    site = _site(request)
+    page: int = request.path_params["page"]
+
+    def build() -> Response:
+        result = listing.numbered(site.store, site.page_size, page, category=None, front="/")
+        return _list_page(
+            site, request, result, heading=f"All posts, page {page}", page_title=f"Page {page}"
+        )
+
+    return site.cached(request, build)
+
+
+# --------------------------------------------------------------------------- categories
+
+
+def _category_page(request: Request, page: int | None) -> Response:
+    site = _site(request)
+    slug: str = request.path_params["slug"]
+
+    def build() -> Response:
+        cat = site.category(slug)
+        if cat is None:
+            raise HTTPException(404)
+        front = f"/category/{cat.slug}/"
+        if page is None:
+            before = listing.parse_before(request.query_params.get("before"))
+            result = listing.head(
+                site.store, site.page_size, category=cat.slug, front=front, before=before
+            )
+        else:
+            result = listing.numbered(
+                site.store, site.page_size, page, category=cat.slug, front=front
+            )
+        suffix = f", page {page}" if page else ""
+        return _list_page(
+            site,
+            request,
+            result,
+            heading=f"Category archives for “{cat.name}”{suffix}",
+            page_title=f"{cat.name}{suffix}",
+            current_category=cat.slug,
+            feeds=river_feeds(f"/category/{cat.slug}", cat.name),
+        )
+
+    return site.cached(request, build)
+
+
+def category_front(request: Request) -> Response:
+    return _category_page(request, None)
+
+
+def category_page(request: Request) -> Response:
+    return _category_page(request, request.path_params["page"])
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def source_page(request: Request) -> Response:
+    site = _site(request)
+    slug: str = request.path_params["slug"]
+
+    def build() -> Response:
+        summary = site.store.source_summary(slug)
+        if summary is None:
+            raise HTTPException(404)
+        source = summary.source
+        before = listing.parse_before(request.query_params.get("before"))
+        result = listing.keyset(
+            site.store,
+            site.page_size,
+            Scope(source_id=source.id),
+            front=f"/source/{source.slug}/",
+            before=before,
+        )
+        return _list_page(
+            site,
+            request,
+            result,
+            heading=source.display_title,
+            page_title=source.display_title,
+            source=summary,
+            feeds=river_feeds(f"/source/{source.slug}", source.display_title),
+        )
+
+    return site.cached(request, build)
+
+
+def sources_directory(request: Request) -> Response:
+    site = _site(request)
+
+    def build() -> Response:
+        summaries = [
+            s for s in site.store.list_source_summaries() if s.source.enabled or s.post_count
+        ]
+        return site.html(request, "sources.html", page_title="Sources", summaries=summaries)
+
+    return site.cached(request, build)
+
+
+# --------------------------------------------------------------------------- archives
+
+
+def month_archive(request: Request) -> Response:
+    site = _site(request)
+    year: int = request.path_params["year"]
+    month: int = request.path_params["month"]
+
+    def build() -> Response:
+        bounds = month_bounds(year, month)
+        if bounds is None:
+            raise HTTPException(404)
+        since, until = bounds
+        front = f"/archive/{year:04d}/{month:02d}/"
+        before = listing.parse_before(request.query_params.get("before"))
+        result = listing.keyset(
+            site.store,
+            site.page_size,
+            Scope(since=since, until=until),
+            front=front,
+            before=before,
+        )
+        if not result.entries:
+            raise HTTPException(404)
+        prev_at, next_at = site.store.month_neighbours(since, until)
+        month_links = {
+            "newer": (f"/archive/{next_at:%Y/%m}/", _month_name(next_at)) if next_at else None,
+            "older": (f"/archive/{prev_at:%Y/%m}/", _month_name(prev_at)) if prev_at else None,
+        }
+        return _list_page(
+            site,
+            request,
+            result,
+            heading=f"Posts from {_month_name(since)}",
+            page_title=_month_name(since),
+            months=month_links,
+        )
+
+    return site.cached(request, build)
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _int_param(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def search(request: Request) -> Response:
+    site = _site(request)
+    params = request.query_params
+
+    def build() -> Response:
+        q = " ".join(params.get("q", "").split())[:SEARCH_MAX_QUERY]
+        page = min(max(_int_param(params.get("page"), 1), 1), SEARCH_MAX_PAGE)
+        cat = site.category(params.get("category", "")) if params.get("category") else None
+        sources = site.store.list_sources()
+        src = next((s for s in sources if s.slug == params.get("source")), None)
+        ctx: dict[str, object] = {
+            "q": q,
+            "page_title": f"Search: {q}" if q else "Search",
+            "sources": sources,
+            "selected_category": cat.slug if cat else "",
+            "selected_source": src.slug if src else "",
+            "hits": [],
+            "pager": Pager(),
+        }
+        if not q:
+            return site.html(request, "search.html", searched=False, **ctx)
+        size = site.page_size
+        try:
+            hits = site.store.search(
+                q,
+                limit=size + 1,
+                offset=(page - 1) * size,
+                category=cat.slug if cat else None,
+                source_id=src.id if src else None,
+            )
+        except Exception:  # reader input must never become a 500; log it for the operator
+            log.exception("search for %r failed", q)
+            hits = []
+        now = site.now()
+        ctx["hits"] = [post_view(h.entry, now, snippet_html=h.snippet_html) for h in hits[:size]]
+        query = {"q": q}
+        if cat:
+            query["category"] = cat.slug
+        if src:
+            query["source"] = src.slug
+
+        def link(n: int) -> str:
+            from urllib.parse import urlencode
+
+            return "/search?" + urlencode({**query, **({"page": str(n)} if n > 1 else {})})
+
+        more = len(hits) > size and page < SEARCH_MAX_PAGE
+        ctx["pager"] = Pager(
+            newer=link(page - 1) if page > 1 else None,
+            older=link(page + 1) if more else None,
+            label=f"Results page {page}" if page > 1 or more else "",
+        )
+        return site.html(request, "search.html", searched=True, **ctx)
+
+    return site.cached(request, build)
+
+
+# --------------------------------------------------------------------------- single pages
+
+
+def post_page(request: Request) -> Response:
+    site = _site(request)
+    entry_id: int = request.path_params["id"]
+
+    def build() -> Response:
+        entry = site.store.get_entry(entry_id)
+        if entry is None:
+            raise HTTPException(404)
+        post = post_view(entry, site.now())
+        return site.html(request, "post.html", page_title=post.title, post=post)
+
+    return site.cached(request, build)
+
+
+def about(request: Request) -> Response:
+    site = _site(request)
+    return site.cached(request, lambda: site.html(request, "about.html", page_title="About"))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", home, name="home"),
+        Route("/page/{page:int}", river_page, name="page"),
+        Route("/category/{slug}/", category_front, name="category"),
+        Route("/category/{slug}/page/{page:int}", category_page, name="category_page"),
+        Route("/source/{slug}/", source_page, name="source"),
+        Route("/sources/", sources_directory, name="sources"),
+        Route("/archive/{year:int}/{month:int}/", month_archive, name="archive"),
+        Route("/search", search, name="search"),
+        Route("/post/{id:int}/", post_page, name="post"),
+        Route("/about/", about, name="about"),
+    ]

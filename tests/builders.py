@@ -1,0 +1,65 @@
+"""Small builders for records used across tests (imported as `from builders import ...`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from netplanet.model import Entry, SourceSpec, SourceUpdate, UpdatePlan
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def make_entry(source_id: int, n: int, **overrides: Any) -> Entry:
+    """A plausible enriched entry number n of a source (distinct guid, url, title, date)."""
+    published = overrides.pop("published", NOW - timedelta(hours=n))
+    values: dict[str, Any] = {
+        "source_id": source_id,
+        "key": f"g:post-{n}",
+        "guid": f"post-{n}",
+        "url": f"https://blog.example.net/posts/{n}/",
+        "title_date_hash": f"tdh-{n}",
+        "title": f"Post number {n} about BGP",
+        "author": "Ann Author",
+        "published": published,
+        "updated": None,
+        "content_html": f"<p>Body of post {n} on route reflectors.</p>",
+        "excerpt_html": f"<p>Body of post {n}.</p>",
+        "text": f"Body of post {n} on route reflectors.",
+        "categories": ("Networking",),
+        "fingerprint": f"v1:fp-{n}",
+    }
+    values.update(overrides)
+    return Entry(**values)
+
+
+def success(now: datetime = NOW, **overrides: Any) -> SourceUpdate:
+    values: dict[str, Any] = {
+        "last_fetched_at": now,
+        "last_status": 200,
+        "last_error_class": "",
+        "last_error": "",
+        "last_bytes": 100,
+        "last_duration_ms": 5,
+        "consecutive_failures": 0,
+        "last_success_at": now,
+    }
+    values.update(overrides)
+    return SourceUpdate(**values)
+
+
+def plan(source_id: int, new: tuple[Entry, ...] = (), **kw: Any) -> UpdatePlan:
+    return UpdatePlan(source_id=source_id, source=success(), new_entries=new, **kw)
+
+
+def spec(n: int = 1, **kw: Any) -> SourceSpec:
+    base = SourceSpec(
+        feed_url=f"https://blog{n}.example.net/feed/",
+        title=f"Example Blog {n}",
+        site_url=f"https://blog{n}.example.net/",
+        category="Networking",
+    )
+    return replace(base, **kw)

@@ -1,0 +1,109 @@
+"""Shared fixtures: a store per backend (SQLite, and PostgreSQL when a server is reachable).
+
+PostgreSQL tests run in a fresh schema per test (put first on the connection's search_path),
+which is much faster than a database per test and is dropped afterwards. The server comes
+from NETPLANET_TEST_POSTGRES_URL; without one they skip with the reason, except under CI
+(env CI set), where an unreachable server is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from feedserver import FeedServer, feed_server
+from netplanet.store import SqlStore, open_store
+
+POSTGRES_URL = os.environ.get(
+    "NETPLANET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def backend_urls(tmp_path: Path) -> dict[str, str]:
+    return {"sqlite": f"sqlite:///{tmp_path / 'netplanet.db'}"}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL not available ({reason}); set NETPLANET_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def loopback() -> Iterator[FeedServer]:
+    """A feed server on its own event loop in a thread, since the CLI runs asyncio itself."""
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+    holder: dict[str, FeedServer] = {}
+    loop = asyncio.new_event_loop()
+
+    async def serve() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        async with feed_server() as server:
+            holder["server"] = server
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield holder["server"]
+    assert stop is not None
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(10)
+    loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_per_host_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test feed server is 127.0.0.1: the politeness gap between requests to one host
+    (1 s by default) would only slow the suite. Tests of the gap set it explicitly."""
+    monkeypatch.setenv("NETPLANET_PER_HOST_GAP_S", "0")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[sa.Engine]:
+    """An AUTOCOMMIT engine on the test database, for creating and dropping schemas."""
+    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _unavailable(f"{POSTGRES_URL}: {reason}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
+    """The URL of an empty schema of its own, dropped after the test."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """The same tests run against every backend."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = backend_urls(tmp_path)[request.param]
+    s = open_store(url)
+    yield s
+    s.close()

@@ -1,0 +1,158 @@
+"""`netplanet db copy`: SQLite -> PostgreSQL -> SQLite without loss, verified."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from builders import NOW, make_entry, plan, spec
+from netplanet.cli import main
+from netplanet.errors import StoreError
+from netplanet.model import Enclosure
+from netplanet.store import SqlStore, open_store
+from netplanet.store.copy import verify_copy
+
+pytestmark = pytest.mark.postgres
+
+QUERIES = ["bgp", "route reflectors", "evpn OR ospf", "reflect*", '"post number 3"', "bgp -evpn"]
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def build_planet(url: str) -> None:
+    """A small planet exercising every column: categories, enclosures, flags, edits, seals,
+    a disabled source, a source title change, and a deleted source (gaps in the ids)."""
+    store = open_store(url)
+    try:
+        gone = store.add_source(spec(9, title="Removed later"))
+        store.apply_update(plan(gone.id, (make_entry(gone.id, 99),)))
+        a = store.add_source(spec(1, title="Routing Notes"))
+        b = store.add_source(spec(2, title="Sec Blog", category="Security"))
+        c = store.add_source(spec(3, title="Quiet"))
+        store.apply_update(
+            plan(
+                a.id,
+                (
+                    *(make_entry(a.id, n, categories=("Networking", "Security")) for n in range(6)),
+                    make_entry(
+                        a.id,
+                        7,
+                        title="EVPN podcast",
+                        text="evpn and ospf <together>",
+                        enclosure=Enclosure("https://x.example/ep.mp3", "audio/mpeg", 123),
+                        duration_s=3600,
+                        sponsored=True,
+                        tags=("evpn", "ünïcode"),
+                        date_from_feed=False,
+                        updated=NOW,
+                    ),
+                ),
+            )
+        )
+        store.apply_update(
+            plan(b.id, tuple(make_entry(b.id, n, key=f"g:b{n}") for n in range(10, 14)))
+        )
+        newest = store.list_entries(source_id=a.id)[0]
+        store.apply_update(
+            plan(a.id, changed_entries=((newest.id, make_entry(a.id, 0, title="Edited BGP")),))
+        )
+        store.seal_pages(NOW - timedelta(hours=3))
+        store.edit_source(c.id, enabled=False)
+        store.edit_source(b.id, title="Security Blog")
+        store.remove_source(gone.id)
+    finally:
+        store.close()
+
+
+def same_views(one: SqlStore, two: SqlStore) -> None:
+    assert one.dump() == two.dump()
+    assert one.list_entries(limit=100) == two.list_entries(limit=100)
+    assert one.list_entries(category="Security") == two.list_entries(category="Security")
+    assert one.list_sources() == two.list_sources()
+    assert one.max_seq() == two.max_seq() > 0
+    assert one.sealed_entries(limit=100) == two.sealed_entries(limit=100)
+    assert one.sealed_entries(category="security", limit=100) == two.sealed_entries(
+        category="security", limit=100
+    )
+    for query in QUERIES:
+        hits_one = {h.entry.id: h.entry for h in one.search(query, limit=100)}
+        hits_two = {h.entry.id: h.entry for h in two.search(query, limit=100)}
+        assert hits_one == hits_two, query
+        assert hits_one or query == "bgp -evpn", query
+
+
+def test_copy_round_trip_sqlite_postgres_sqlite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str
+) -> None:
+    lite = f"sqlite:///{tmp_path / 'a.db'}"
+    back = f"sqlite:///{tmp_path / 'b.db'}"
+    build_planet(lite)
+    code, out, err = cli(capsys, "db", "copy", "--from", lite, "--to", postgres_url)
+    assert code == 0, err
+    assert "verified" in out and "11 entries" in out
+    code, _, err = cli(capsys, "db", "copy", "--from", postgres_url, "--to", back)
+    assert code == 0, err
+    stores = [open_store(u) for u in (lite, postgres_url, back)]
+    try:
+        same_views(stores[0], stores[1])
+        same_views(stores[0], stores[2])
+        # The PostgreSQL sequences continue after the copied ids.
+        top = max(s.id for s in stores[1].list_sources())
+        assert stores[1].add_source(spec(50)).id == top + 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_copy_refuses_a_non_empty_target_without_force(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str
+) -> None:
+    lite = f"sqlite:///{tmp_path / 'a.db'}"
+    build_planet(lite)
+    build_planet(postgres_url)
+    code, _, err = cli(capsys, "db", "copy", "--from", lite, "--to", postgres_url)
+    assert code == 2
+    assert err.count("\n") == 1 and "--force" in err, err
+    code, _, err = cli(capsys, "db", "copy", "--from", lite, "--to", postgres_url, "--force")
+    assert code == 0, err
+    one, two = open_store(lite), open_store(postgres_url)
+    try:
+        assert one.dump() == two.dump()
+    finally:
+        one.close()
+        two.close()
+
+
+def test_verification_catches_a_difference(tmp_path: Path, postgres_url: str) -> None:
+    lite = f"sqlite:///{tmp_path / 'a.db'}"
+    build_planet(lite)
+    one, two = open_store(lite), open_store(postgres_url)
+    try:
+        from netplanet.store.copy import copy_database
+
+        copy_database(one, two)
+        with two.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE entries SET title = 'tampered' WHERE id = 2"))
+        with pytest.raises(StoreError, match="entries differs"):
+            verify_copy(one, two)
+        original = one.get_entry(2)
+        assert original is not None
+        with two.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE entries SET title = :t WHERE id = 2"), {"t": original.title}
+            )
+            conn.execute(sa.text("DELETE FROM entry_categories WHERE entry_id = 2"))
+        with pytest.raises(StoreError, match=r"entry_categories has \d+ rows in the source"):
+            verify_copy(one, two)
+    finally:
+        one.close()
+        two.close()

@@ -1,0 +1,315 @@
+"""enrich_entry and its small helpers: identity, fingerprints, sponsored detection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from netplanet.enrich import enrich_entry
+from netplanet.enrich.fingerprint import entry_fingerprint, title_date_hash
+from netplanet.enrich.identity import entry_key
+from netplanet.enrich.sponsored import is_sponsored
+from netplanet.model import Enclosure, ParsedEntry
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+BASE = "https://blog.example.net/"
+
+
+def _parsed(**overrides: object) -> ParsedEntry:
+    values: dict[str, object] = {
+        "guid": "tag:blog.example.net,2024:42",
+        "link": "https://Blog.Example.net/2024/05/evpn/?utm_source=rss#more",
+        "title": "EVPN  multihoming\n explained",
+        "content_html": "<p>EVPN multihoming lets a CE attach to two PEs.</p>",
+        "published": datetime(2024, 5, 30, 8, 0, tzinfo=UTC),
+    }
+    values.update(overrides)
+    return ParsedEntry(**values)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- enrich_entry
+
+
+def test_entry_fields_are_cleaned_and_canonicalized() -> None:
+    entry = enrich_entry(
+        _parsed(), source_id=7, source_category="Networking", base_url=BASE, now=NOW
+    )
+    assert entry.source_id == 7
+    assert entry.title == "EVPN multihoming explained"
+    assert entry.url == "https://blog.example.net/2024/05/evpn/"
+    assert entry.content_html == "<p>EVPN multihoming lets a CE attach to two PEs.</p>"
+    assert entry.excerpt_html == "<p>EVPN multihoming lets a CE attach to two PEs.</p>"
+    assert entry.text == "EVPN multihoming lets a CE attach to two PEs."
+    assert entry.categories == ("Networking",)
+    assert entry.date_from_feed is True
+    assert entry.fingerprint.startswith("v1:")
+
+
+def test_published_falls_back_to_updated() -> None:
+    updated = datetime(2024, 5, 31, tzinfo=UTC)
+    entry = enrich_entry(
+        _parsed(published=None, updated=updated),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.published == updated
+    assert entry.date_from_feed is True
+
+
+def test_published_falls_back_to_now_when_feed_has_no_date() -> None:
+    entry = enrich_entry(
+        _parsed(published=None), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.published == NOW
+    assert entry.date_from_feed is False
+
+
+def test_far_future_date_is_clamped_to_now() -> None:
+    entry = enrich_entry(
+        _parsed(published=NOW + timedelta(days=30)),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.published == NOW
+    assert entry.date_from_feed is False
+
+
+def test_slightly_future_date_is_kept() -> None:
+    ahead = NOW + timedelta(hours=10)
+    entry = enrich_entry(
+        _parsed(published=ahead), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.published == ahead
+
+
+def test_naive_dates_are_taken_as_utc() -> None:
+    entry = enrich_entry(
+        _parsed(published=datetime(2024, 5, 30, 8, 0)),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.published == datetime(2024, 5, 30, 8, 0, tzinfo=UTC)
+
+
+def test_key_uses_guid_first() -> None:
+    entry = enrich_entry(_parsed(), source_id=1, source_category="", base_url=BASE, now=NOW)
+    assert entry.key == "g:tag:blog.example.net,2024:42"
+    assert entry.guid == "tag:blog.example.net,2024:42"
+
+
+def test_key_uses_canonical_url_without_guid() -> None:
+    entry = enrich_entry(
+        _parsed(guid="  "), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.guid is None
+    assert entry.key == "u:https://blog.example.net/2024/05/evpn/"
+
+
+def test_key_uses_title_date_hash_without_guid_or_link() -> None:
+    entry = enrich_entry(
+        _parsed(guid=None, link=None), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.url == BASE  # the site stands in as the link ...
+    assert entry.key == f"h:{entry.title_date_hash}"  # ... but not as the identity
+
+
+def test_undated_entry_identity_does_not_depend_on_now() -> None:
+    parsed = _parsed(guid=None, link=None, published=None)
+    first = enrich_entry(parsed, source_id=1, source_category="", base_url=BASE, now=NOW)
+    later = enrich_entry(
+        parsed, source_id=1, source_category="", base_url=BASE, now=NOW + timedelta(days=3)
+    )
+    assert first.key == later.key
+    assert first.fingerprint == later.fingerprint
+
+
+def test_empty_title_is_derived_from_the_text() -> None:
+    entry = enrich_entry(
+        _parsed(title=" ", content_html="<p>Short note on MTU.</p>"),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.title == "Short note on MTU."
+
+
+def test_empty_title_and_text_gives_untitled() -> None:
+    entry = enrich_entry(
+        _parsed(title="", content_html=""), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.title == "(untitled)"
+
+
+def test_double_escaped_title_is_decoded_once() -> None:
+    entry = enrich_entry(
+        _parsed(title="AT&amp;T peering"), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.title == "AT&T peering"
+
+
+def test_content_is_boilerplate_free_and_sanitized() -> None:
+    html = (
+        '<p onclick="x()">Body <img src="/fig.png"></p><script>x()</script>'
+        '<p>The post <a href="/p">EVPN</a> appeared first on <a href="/">Blog</a>.</p>'
+    )
+    entry = enrich_entry(
+        _parsed(content_html=html), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.content_html == '<p>Body <img src="https://blog.example.net/fig.png"></p>'
+
+
+def test_content_falls_back_to_summary() -> None:
+    entry = enrich_entry(
+        _parsed(content_html="", summary_html="<p>Only a summary.</p>"),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.content_html == "<p>Only a summary.</p>"
+
+
+def test_meaningful_summary_is_used_for_the_excerpt() -> None:
+    summary = "<p>A hand-written summary of the post, long enough to be worth showing.</p>"
+    entry = enrich_entry(
+        _parsed(summary_html=summary), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.excerpt_html == summary
+
+
+def test_trivial_summary_is_not_used_for_the_excerpt() -> None:
+    entry = enrich_entry(
+        _parsed(summary_html="<p>Episode 12 […]</p>"),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert "EVPN multihoming lets" in entry.excerpt_html
+
+
+def test_tags_are_deduplicated_case_insensitively() -> None:
+    entry = enrich_entry(
+        _parsed(categories=("BGP", " bgp ", "EVPN", "", "Bgp", "evpn ")),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.tags == ("BGP", "EVPN")
+    assert entry.categories == ()
+
+
+def test_audio_enclosure_is_preferred() -> None:
+    art = Enclosure("https://cdn.example/cover.jpg", "image/jpeg")
+    audio = Enclosure("https://cdn.example/ep12.mp3", "audio/mpeg", 12_345_678)
+    entry = enrich_entry(
+        _parsed(enclosures=(art, audio), duration_s=3600),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.enclosure == audio
+    assert entry.duration_s == 3600
+
+
+def test_first_enclosure_is_kept_when_none_is_media() -> None:
+    pdf = Enclosure("https://cdn.example/slides.pdf", "application/pdf")
+    entry = enrich_entry(
+        _parsed(enclosures=(pdf,)), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.enclosure == pdf
+
+
+def test_sponsored_title_marks_the_entry() -> None:
+    entry = enrich_entry(
+        _parsed(title="[Sponsored] Acme SD-WAN"),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.sponsored is True
+
+
+def test_sponsored_category_marks_the_entry() -> None:
+    entry = enrich_entry(
+        _parsed(categories=("Sponsored",)), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.sponsored is True
+
+
+def test_edit_changes_the_fingerprint_but_not_the_key() -> None:
+    before = enrich_entry(_parsed(), source_id=1, source_category="", base_url=BASE, now=NOW)
+    after = enrich_entry(
+        _parsed(content_html="<p>Edited.</p>"),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert before.key == after.key
+    assert before.fingerprint != after.fingerprint
+
+
+# ----------------------------------------------------------------------------- identity, hashes
+
+
+def test_entry_key_prefers_guid_then_url_then_hash() -> None:
+    assert entry_key("abc", "https://x.example/", "h1") == "g:abc"
+    assert entry_key(None, "https://x.example/", "h1") == "u:https://x.example/"
+    assert entry_key("", "", "h1") == "h:h1"
+
+
+def test_title_date_hash_ignores_case_whitespace_and_time_of_day() -> None:
+    a = title_date_hash("EVPN  Multihoming", datetime(2024, 5, 30, 1, 0, tzinfo=UTC))
+    b = title_date_hash("evpn multihoming", datetime(2024, 5, 30, 23, 0, tzinfo=UTC))
+    assert a == b
+    assert a != title_date_hash("evpn multihoming", datetime(2024, 5, 31, tzinfo=UTC))
+
+
+def test_title_date_hash_is_stable_across_releases() -> None:
+    assert title_date_hash("Hello", datetime(2024, 1, 1, tzinfo=UTC)) == (
+        "d67ce3c6057af3fa0713074caa19064b"
+    )
+
+
+def test_fingerprint_is_versioned_and_stable_across_releases() -> None:
+    assert entry_fingerprint(title="Hello", url="https://x.example/") == (
+        "v1:3599e8a855eb3d366b76dd58f726ea400c08ea31de88e6eaa6af3bfc5634e390"
+    )
+
+
+def test_fingerprint_skips_empty_fields() -> None:
+    base = entry_fingerprint(title="Hello", url="https://x.example/")
+    assert entry_fingerprint(title="Hello", url="https://x.example/", tags=(), author="") == base
+    assert entry_fingerprint(title="Hello", url="https://x.example/", author="Me") != base
+
+
+def test_fingerprint_covers_the_enclosure() -> None:
+    base = entry_fingerprint(title="Ep 1", enclosure=Enclosure("https://x.example/1.mp3"))
+    other = entry_fingerprint(title="Ep 1", enclosure=Enclosure("https://x.example/2.mp3"))
+    assert base != other
+
+
+# ----------------------------------------------------------------------------- sponsored
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "[Sponsored] Acme SD-WAN in 5 minutes",
+        "Sponsored: Acme SD-WAN",
+        "Sponsor: Acme",
+        "Sponsored by Acme Networks – Why BGP still matters",
+        "Why BGP still matters (Sponsored)",
+        "Why BGP still matters | Sponsored",
+        "Paid post: the future of Wi-Fi",
+        "Partner content: the future of Wi-Fi",
+        "[Ad] Buy our router",
+    ],
+)
+def test_sponsored_titles(title: str) -> None:
+    assert is_sponsored(title, ())
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "How we sponsored the NANOG hackathon",
+        "Unsponsored thoughts on SR-MPLS",
+        "AD: Active Directory and RADIUS",
+        "Adding IPv6: a guide",
+        "Show 12 - thanks to our sponsors",
+    ],
+)
+def test_not_sponsored_titles(title: str) -> None:
+    assert not is_sponsored(title, ())
+
+
+@pytest.mark.parametrize("category", ["Sponsored", "sponsor", "Sponsored-Post", "paid_post"])
+def test_sponsored_categories(category: str) -> None:
+    assert is_sponsored("Plain title", ("Networking", category))
+
+
+def test_sponsorship_news_category_is_not_sponsored() -> None:
+    assert not is_sponsored("Plain title", ("sponsorship news",))

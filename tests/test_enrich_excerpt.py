@@ -1,0 +1,202 @@
+"""make_excerpt and html_to_text: examples, then well-formedness and bounds as properties."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from netplanet.enrich.excerpt import SPACE_CHARS, html_to_text, make_excerpt
+
+
+def _words(n: int, start: int = 0) -> str:
+    return " ".join(f"w{i}" for i in range(start, start + n))
+
+
+def test_short_text_is_kept_whole_without_ellipsis() -> None:
+    assert make_excerpt("<p>Hello <em>BGP</em> world.</p>") == "<p>Hello <em>BGP</em> world.</p>"
+
+
+def test_long_text_without_sentences_is_cut_at_the_word_limit_with_ellipsis() -> None:
+    out = make_excerpt(f"<p>{_words(200)}</p>", words=30)
+    assert out == f"<p>{_words(30)}…</p>"
+
+
+def test_cut_prefers_a_sentence_end_near_the_limit() -> None:
+    html = "<p>" + " ".join(["One two three four five six seven eight nine ten."] * 20) + "</p>"
+    out = make_excerpt(html, words=25)
+    # sentence ends at 10, 20, 30 words: 20 is within the last 30% of 25, 30 is over the slack
+    assert (
+        html_to_text(out).split()
+        == ("One two three four five six seven eight nine ten. " * 2).split()
+    )
+    assert not out.endswith("…</p>")
+
+
+def test_abbreviations_are_not_sentence_ends() -> None:
+    html = f"<p>{_words(18)} e.g. {_words(40, 100)}</p>"
+    out = make_excerpt(html, words=20)
+    assert out.endswith("…</p>")
+
+
+def test_trailing_comma_is_dropped_before_the_ellipsis() -> None:
+    html = f"<p>{_words(9)} w9, {_words(30, 10)}</p>"
+    assert make_excerpt(html, words=10) == f"<p>{_words(10)}…</p>"
+
+
+def test_blocks_become_paragraphs() -> None:
+    html = "<div>A.</div><h2>B</h2><blockquote>C.</blockquote>"
+    assert make_excerpt(html) == "<p>A.</p><p>B</p><p>C.</p>"
+
+
+def test_list_items_flatten_into_one_paragraph() -> None:
+    html = "<p>Changes:</p><ul><li>faster BGP</li><li>fixed OSPF.</li><li>IPv6</li></ul>"
+    assert make_excerpt(html) == "<p>Changes:</p><p>faster BGP; fixed OSPF. IPv6</p>"
+
+
+def test_images_tables_and_code_blocks_are_left_out() -> None:
+    html = (
+        '<p>Before <img src="https://x.example/a.png"> after.</p>'
+        "<table><tr><td>cell</td></tr></table><pre>router bgp 65000</pre><p>End.</p>"
+    )
+    assert make_excerpt(html) == "<p>Before after.</p><p>End.</p>"
+
+
+def test_links_and_emphasis_are_kept() -> None:
+    html = '<p>Read <a href="https://x.example/?a=1&amp;b=2" class="c">the <b>RFC</b></a>.</p>'
+    assert make_excerpt(html) == (
+        '<p>Read <a href="https://x.example/?a=1&amp;b=2" rel="nofollow noopener noreferrer">'
+        "the <b>RFC</b></a>.</p>"
+    )
+
+
+def test_non_http_links_are_unwrapped() -> None:
+    assert make_excerpt('<p><a href="javascript:x()">click</a></p>') == "<p>click</p>"
+
+
+def test_other_inline_markup_is_unwrapped() -> None:
+    assert make_excerpt('<p><span class="x">a</span> <font>b</font></p>') == "<p>a b</p>"
+
+
+def test_text_is_escaped() -> None:
+    assert make_excerpt("<p>1 &lt; 2 &amp;&amp; x</p>") == "<p>1 &lt; 2 &amp;&amp; x</p>"
+
+
+def test_cut_never_leaves_an_open_tag() -> None:
+    html = f"<p><strong>{_words(50)}</strong> {_words(10, 50)}</p>"
+    assert make_excerpt(html, words=20) == f"<p><strong>{_words(20)}</strong>…</p>"
+
+
+def test_empty_or_imageless_input_gives_empty_excerpt() -> None:
+    assert make_excerpt("") == ""
+    assert make_excerpt('<p><img src="https://x.example/a.png"></p>') == ""
+
+
+def test_html_to_text_separates_blocks_and_collapses_whitespace() -> None:
+    html = "<h2>Title</h2><p>a\n\n b<br>c</p><ul><li>d</li><li>e</li></ul><p>f&amp;g</p>"
+    assert html_to_text(html) == "Title a b c d e f&g"
+
+
+def test_html_to_text_drops_scripts_and_styles() -> None:
+    assert html_to_text("<p>x</p><script>var y;</script><style>p{}</style>") == "x"
+
+
+def test_html_to_text_of_plain_text() -> None:
+    assert html_to_text("  plain \n text ") == "plain text"
+
+
+# ----------------------------------------------------------------------------- properties
+
+_word = st.one_of(
+    st.sampled_from(
+        ["BGP", "route", "é", "x", "ends.", "e.g.", "why?", "wow!", "a,b", "item;", "&amp;",
+         "&lt;", "&eacute;", "&#8230;", "a.b.", "IPv6", "Don’t", "(sic)", "10.0.0.1", "—"]
+    ),
+    st.text(alphabet="abcXYZ09.,", min_size=1, max_size=6),
+)  # fmt: skip
+_text = st.lists(_word, min_size=0, max_size=10).map(" ".join)
+
+
+@st.composite
+def _inline(draw: st.DrawFn, depth: int = 0) -> str:
+    kind = draw(
+        st.sampled_from(["text", "text", "em", "a", "span", "br", "img"] if depth < 2 else ["text"])
+    )
+    if kind == "text":
+        return draw(_text)
+    if kind == "br":
+        return "<br>"
+    if kind == "img":
+        return '<img src="https://x.example/i.png" alt="alt">'
+    inner = " ".join(draw(st.lists(_inline(depth + 1), min_size=1, max_size=2)))
+    if kind == "a":
+        return f'<a href="https://x.example/{draw(st.integers(0, 9))}">{inner}</a>'
+    return f"<{kind}>{inner}</{kind}>"
+
+
+@st.composite
+def _documents(draw: st.DrawFn) -> str:
+    blocks = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["p", "p", "p", "h2", "blockquote", "ul", "pre", "div"]))
+        inner = " ".join(draw(st.lists(_inline(), min_size=1, max_size=3)))
+        if kind == "ul":
+            blocks.append("<ul>" + "".join(f"<li>{inner}</li>" for _ in range(2)) + "</ul>")
+        else:
+            blocks.append(f"<{kind}>{inner}</{kind}>")
+    # sometimes leave tags unclosed, as feeds do
+    doc = "".join(blocks)
+    return doc.replace("</p>", "") if draw(st.booleans()) else doc
+
+
+_PUNCT = ".,;:!?…"
+
+
+def _core(word: str) -> str:
+    return word.strip(_PUNCT)
+
+
+@settings(max_examples=150)
+@given(_documents(), st.integers(1, 80))
+def test_excerpt_is_well_formed_xml(html: str, words: int) -> None:
+    out = make_excerpt(html, words=words)
+    root = etree.fromstring(f"<div>{out}</div>")  # strict: raises on any unclosed tag or entity
+    assert all(child.tag == "p" for child in root)
+
+
+@settings(max_examples=150)
+@given(_documents(), st.integers(1, 80))
+def test_excerpt_is_bounded(html: str, words: int) -> None:
+    out_words = html_to_text(make_excerpt(html, words=words)).split()
+    assert len(out_words) <= words + max(2, words // 10)
+
+
+@settings(max_examples=150)
+@given(_documents(), st.integers(1, 80))
+def test_excerpt_never_cuts_inside_a_word(html: str, words: int) -> None:
+    out_words = html_to_text(make_excerpt(html, words=words)).split()
+    if not out_words:
+        return
+    source_words = {_core(w) for w in html_to_text(html).split()}
+    assert _core(out_words[-1]) in source_words
+
+
+@settings(max_examples=100)
+@given(_documents())
+def test_excerpt_of_short_text_keeps_every_word(html: str) -> None:
+    text = html_to_text(html)
+    count = len(text.split())
+    out = make_excerpt(html, words=max(count, 1))
+    kept = [_core(w) for w in html_to_text(out).split()]
+    # skipped blocks (pre) and images aside, nothing is lost and nothing is added
+    pre_free = re.sub(r"<pre>.*?</pre>", " ", html, flags=re.DOTALL)
+    assert kept == [_core(w) for w in html_to_text(pre_free).split()]
+
+
+def test_space_chars_are_exactly_what_regex_whitespace_means() -> None:
+    # The cut strips SPACE_CHARS where the regexes say \s; both must mean the same characters.
+    spaces = {chr(c) for c in range(sys.maxunicode + 1) if re.match(r"\s", chr(c))}
+    assert set(SPACE_CHARS) == spaces == {c for c in map(chr, range(0x3001)) if c.isspace()}

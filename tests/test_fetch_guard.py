@@ -1,0 +1,349 @@
+"""The SSRF guard on its own: URL table, address table, IPv4 spellings, resolver, pre-save check."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import pytest
+
+from loopback import FakeResolver
+from netplanet.errors import BlockedAddressError, DnsError
+from netplanet.fetch import (
+    GuardedResolver,
+    check_url,
+    check_url_resolves_public,
+    is_forbidden_address,
+    parse_ip_host,
+)
+
+REFUSED = [
+    # loopback and every spelling of it
+    "http://127.0.0.1/",
+    "http://127.0.0.1:8080/feed",
+    "http://127.255.255.254/",
+    "http://2130706433/",
+    "http://0177.0.0.1/",
+    "http://0x7f.0.0.1/",
+    "http://0x7F.1/",
+    "http://0x7f000001/",
+    "http://017700000001/",
+    "http://127.1/",
+    "http://127.0.1/",
+    "http://127.0.0.1./",
+    "http://[::1]/",
+    "http://[0:0:0:0:0:0:0:1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:7f00:1]/",
+    "http://[::127.0.0.1]/",
+    # unspecified
+    "http://0.0.0.0/",
+    "http://0/",
+    "http://[::]/",
+    # private, CGNAT, link-local, metadata
+    "http://10.0.0.5/",
+    "http://10.1/",
+    "http://167772161/",
+    "http://172.16.0.1/",
+    "http://172.31.255.255/",
+    "http://192.168.1.1/",
+    "http://[fc00::1]/",
+    "http://[fd12:3456::1]/",
+    "http://100.64.0.1/",
+    "http://169.254.1.1/",
+    "http://[fe80::1]/",
+    "http://[fe80::1%25eth0]/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://[fd00:ec2::254]/",
+    "http://100.100.100.200/",
+    # multicast, broadcast, reserved, documentation, benchmarking
+    "http://224.0.0.1/",
+    "http://[ff02::1]/",
+    "http://255.255.255.255/",
+    "http://240.0.0.1/",
+    "http://192.0.2.1/",
+    "http://198.51.100.7/",
+    "http://203.0.113.9/",
+    "http://198.18.0.1/",
+    "http://[2001:db8::1]/",
+    # IPv4 embedded in IPv6 transition forms
+    "http://[64:ff9b::a00:1]/",
+    "http://[2002:a00:1::1]/",
+    "http://[2002:7f00:1::]/",
+    # local names
+    "http://localhost/",
+    "http://LOCALHOST/",
+    "http://localhost./",
+    "http://api.localhost/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    # schemes
+    "file:///etc/passwd",
+    "gopher://example.com/_GET",
+    "ftp://example.com/feed.xml",
+    "javascript:alert(1)",
+    "data:text/xml,<rss/>",
+    "example.com/feed",
+    "//example.com/feed",
+    # credentials and parser confusion
+    "http://user@example.com/",
+    "http://user:secret@example.com/",
+    "http://example.com@127.0.0.1/",
+    "http://example.com\\@127.0.0.1/",
+    "http://exa mple.com/",
+    " http://example.com/",
+    "http://example.com/\r\nHost: evil",
+    # malformed hosts
+    "http:///feed",
+    "http://",
+    "http://1.2.3.4.5/",
+    "http://256.1.1.1/",
+    "http://08.1.1.1/",
+    "http://[::1/",
+    "http://example.com:0/",
+]
+
+ALLOWED = [
+    "http://example.com/feed",
+    "https://example.com/feed.xml?format=rss&x=a b",
+    "https://EXAMPLE.COM/Feed",
+    "http://example.com./",
+    "http://example.com:8080/rss",
+    "http://93.184.216.34/",
+    "http://8.8.8.8/feed",
+    "http://[2606:4700:4700::1111]/",
+    "http://[64:ff9b::808:808]/",  # NAT64 of a public address
+    "http://1.example.com/",
+    "http://0x.example/",
+    "http://xn--bcher-kva.example/",
+    "http://bücher.example/",
+    "HTTP://example.com/",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED)
+def test_refused_url(url: str) -> None:
+    with pytest.raises(BlockedAddressError):
+        check_url(url)
+
+
+@pytest.mark.parametrize("url", ALLOWED)
+def test_allowed_url(url: str) -> None:
+    check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1/", "http://[::1]/", "http://10.0.0.5/", "http://localhost:8080/"],
+)
+def test_allow_private_networks_allows_private_addresses(url: str) -> None:
+    check_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://user@127.0.0.1/",
+        "http://2130706433/",
+        "http://0x7f.0.0.1/",
+        "http://127.1/",
+    ],
+)
+def test_allow_private_networks_still_refuses_schemes_credentials_and_obfuscation(
+    url: str,
+) -> None:
+    with pytest.raises(BlockedAddressError):
+        check_url(url, allow_private=True)
+
+
+def test_refusal_message_names_address_reason_and_setting() -> None:
+    with pytest.raises(BlockedAddressError) as info:
+        check_url("http://10.0.0.5/feed")
+    assert str(info.value) == (
+        "refused to connect to 10.0.0.5 (private network); set allow_private_networks to allow it"
+    )
+    assert info.value.kind == "blocked"
+
+
+def test_obfuscated_spelling_message_names_the_real_address() -> None:
+    with pytest.raises(
+        BlockedAddressError, match=r"obfuscated spelling of 127\.0\.0\.1 \(loopback\)"
+    ):
+        check_url("http://0x7f000001/")
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0x7f.0.0.1", "127.0.0.1"),
+        ("0X7F.0.0.1", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("10.1", "10.0.0.1"),
+        ("192.168.257", "192.168.1.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("0x", "0.0.0.0"),
+        ("[::1]", "::1"),
+        ("::ffff:7f00:1", "::ffff:7f00:1"),
+        ("fe80::1%eth0", "fe80::1"),
+    ],
+)
+def test_parse_ip_host_understands_every_spelling(host: str, address: str) -> None:
+    assert parse_ip_host(host) == ipaddress.ip_address(address)
+
+
+@pytest.mark.parametrize("host", ["example.com", "1.example.com", "0x.example", "a.b.c.d.e", ""])
+def test_parse_ip_host_leaves_names_alone(host: str) -> None:
+    assert parse_ip_host(host) is None
+
+
+@pytest.mark.parametrize(
+    "host", ["1.2.3.4.5", "256.0.0.1", "1.2.3.256", "4294967296", "09", "1..1"]
+)
+def test_parse_ip_host_refuses_invalid_numeric_hosts(host: str) -> None:
+    with pytest.raises(BlockedAddressError):
+        parse_ip_host(host)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.0.0.5", "private network"),
+        ("172.20.0.1", "private network"),
+        ("192.168.0.1", "private network"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("169.254.0.1", "link-local"),
+        ("169.254.169.254", "cloud metadata service"),
+        ("100.100.100.200", "cloud metadata service"),
+        ("0.0.0.0", "unspecified address"),
+        ("224.0.0.251", "multicast"),
+        ("255.255.255.255", "broadcast"),
+        ("240.0.0.1", "reserved"),
+        ("192.0.2.1", "documentation range"),
+        ("198.18.5.5", "benchmarking range"),
+        ("::1", "loopback"),
+        ("::", "unspecified address"),
+        ("fc00::1", "private network"),
+        ("fe80::1", "link-local"),
+        ("ff02::1", "multicast"),
+        ("fd00:ec2::254", "cloud metadata service"),
+        ("2001:db8::1", "documentation range"),
+        ("::ffff:127.0.0.1", "IPv4-mapped address of 127.0.0.1, loopback"),
+        (
+            "::ffff:169.254.169.254",
+            "IPv4-mapped address of 169.254.169.254, cloud metadata service",
+        ),
+        ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254, cloud metadata service"),
+        ("2002:c0a8:1::1", "6to4 address of 192.168.0.1, private network"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "Teredo address of 127.0.0.1, loopback"),
+        ("::7f00:1", "IPv4-compatible IPv6 (deprecated)"),
+        ("not-an-ip", "not an IP address"),
+    ],
+)
+def test_forbidden_address_reason(address: str, reason: str) -> None:
+    assert is_forbidden_address(address) == reason
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "8.8.8.8",
+        "93.184.216.34",
+        "1.1.1.1",
+        "2606:4700:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+    ],
+)
+def test_public_address_is_allowed(address: str) -> None:
+    assert is_forbidden_address(address) is None
+    assert is_forbidden_address(ipaddress.ip_address(address)) is None
+
+
+# ---------------------------------------------------------------- resolver
+
+
+def resolve(names: dict[str, str | list[str]], host: str, allow_private: bool = False) -> list[str]:
+    async def main() -> list[str]:
+        guarded = GuardedResolver(FakeResolver(names), allow_private=allow_private)
+        try:
+            return [r["host"] for r in await guarded.resolve(host, 443)]
+        finally:
+            await guarded.close()
+
+    return asyncio.run(main())
+
+
+def test_resolver_passes_public_addresses() -> None:
+    assert resolve({"a.example": "93.184.216.34"}, "a.example") == ["93.184.216.34"]
+
+
+def test_resolver_drops_private_addresses_among_public_ones() -> None:
+    names: dict[str, str | list[str]] = {"a.example": ["10.0.0.1", "93.184.216.34", "::1"]}
+    assert resolve(names, "a.example") == ["93.184.216.34"]
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("10.0.0.1", "private network"),
+        ("169.254.169.254", "cloud metadata service"),
+        ("127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "IPv4-mapped address of 10.0.0.1, private network"),
+    ],
+)
+def test_resolver_refuses_when_only_forbidden_addresses_remain(address: str, reason: str) -> None:
+    with pytest.raises(BlockedAddressError) as info:
+        resolve({"evil.example": address}, "evil.example")
+    assert str(info.value) == (
+        f"refused to connect to {address} ({reason}) for host evil.example; "
+        "set allow_private_networks to allow it"
+    )
+
+
+def test_resolver_allows_everything_when_private_networks_are_allowed() -> None:
+    assert resolve({"lan.example": "10.0.0.1"}, "lan.example", allow_private=True) == ["10.0.0.1"]
+
+
+def test_resolver_lets_dns_failures_through_as_os_errors() -> None:
+    with pytest.raises(OSError):
+        resolve({}, "nx.example")
+
+
+# ---------------------------------------------------------------- pre-save check
+
+
+def presave(url: str, names: dict[str, str | list[str]], allow_private: bool = False) -> None:
+    asyncio.run(check_url_resolves_public(url, allow_private, resolver=FakeResolver(names)))
+
+
+def test_presave_accepts_public_host() -> None:
+    presave("https://blog.example/feed", {"blog.example": "93.184.216.34"})
+
+
+def test_presave_refuses_host_resolving_to_private_address() -> None:
+    with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.7 \(private network\) for host"):
+        presave("https://blog.example/feed", {"blog.example": "10.0.0.7"})
+
+
+def test_presave_refuses_literal_and_scheme_without_lookup() -> None:
+    with pytest.raises(BlockedAddressError):
+        presave("http://169.254.169.254/", {})
+    with pytest.raises(BlockedAddressError):
+        presave("file:///etc/passwd", {})
+
+
+def test_presave_reports_unknown_host_as_dns_error() -> None:
+    with pytest.raises(DnsError, match=r"DNS lookup failed for host nx\.example"):
+        presave("https://nx.example/feed", {})
+
+
+def test_presave_with_private_networks_allowed_accepts_lan_host() -> None:
+    presave("http://nas.lan/feed", {"nas.lan": "192.168.1.10"}, allow_private=True)

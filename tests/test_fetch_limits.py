@@ -1,0 +1,160 @@
+"""Fetcher limits: timeouts, body size (after decompression), memory, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+from typing import Any
+
+from loopback import (
+    BOMB_SIZE,
+    FakeResolver,
+    ServerState,
+    fetch_settings,
+    gzip_bomb,
+    serve,
+)
+from netplanet.fetch import Fetcher
+from netplanet.model import FetchOutcome, FetchRequest, FetchResult
+
+
+def fetch_path(path: str, **settings: Any) -> tuple[FetchResult, float]:
+    async def main() -> tuple[FetchResult, float]:
+        async with serve() as (base, _state), Fetcher(fetch_settings(**settings)) as fetcher:
+            started = time.monotonic()
+            result = await fetcher.fetch(FetchRequest(base + path))
+            return result, time.monotonic() - started
+
+    return asyncio.run(main())
+
+
+def test_stall_mid_body_is_a_read_timeout() -> None:
+    result, elapsed = fetch_path("/stall", read_timeout=0.3)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error_class == "timeout"
+    assert result.error.startswith("timed out after 0.3 s reading the body at ")
+    assert result.status == 200
+    assert result.bytes_received == 50
+    assert result.body is None
+    assert elapsed < 3
+
+
+def test_server_that_never_answers_is_a_read_timeout() -> None:
+    result, _elapsed = fetch_path("/slow-headers", read_timeout=0.3)
+    assert result.error_class == "timeout"
+    assert result.error.startswith("timed out after 0.3 s waiting for the response at ")
+    assert result.status is None
+
+
+def test_total_timeout_cuts_a_body_that_keeps_trickling() -> None:
+    # The endless body never stalls, so only the total limit (or the size cap) can stop it.
+    result, elapsed = fetch_path("/endless", total_timeout=0.3, max_body_bytes=10**12)
+    assert result.error_class == "timeout"
+    assert result.error.startswith("timed out after 0.3 s (total limit) reading the body at ")
+    assert elapsed < 3
+
+
+def test_declared_oversized_body_is_refused_unread() -> None:
+    result, _elapsed = fetch_path("/big?size=200000", max_body_bytes=100_000)
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error_class == "too_large"
+    assert result.error.startswith("response body is larger than the 100000 bytes limit at ")
+    assert result.bytes_received == 0
+
+
+def test_body_at_the_limit_is_accepted() -> None:
+    result, _elapsed = fetch_path("/big?size=65536", max_body_bytes=65536)
+    assert result.outcome is FetchOutcome.OK
+    assert result.body is not None and len(result.body) == 65536
+
+
+def test_endless_body_is_cut_at_the_size_limit() -> None:
+    result, elapsed = fetch_path("/endless", max_body_bytes=1024 * 1024)
+    assert result.error_class == "too_large"
+    assert result.error.startswith("response body is larger than the 1 MB limit")
+    assert 1024 * 1024 < result.bytes_received < 2 * 1024 * 1024
+    assert elapsed < 5
+
+
+def test_gzip_bomb_is_cut_after_decompression_with_bounded_memory() -> None:
+    bomb = gzip_bomb()  # built before measuring; ~1 MB on the wire, 1 GiB decoded
+    assert len(bomb) < BOMB_SIZE // 500
+    limit = 4 * 1024 * 1024
+
+    async def main() -> FetchResult:
+        async with serve() as (base, _state), Fetcher(fetch_settings(max_body_bytes=limit)) as f:
+            return await f.fetch(FetchRequest(base + "/bomb"))
+
+    tracemalloc.start()
+    try:
+        result = asyncio.run(main())
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error_class == "too_large"
+    assert limit < result.bytes_received < 2 * limit
+    # Peak Python allocations during the fetch (server included) stay a few times the cap,
+    # two orders of magnitude under the bomb's decoded size.
+    assert peak < 24 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_per_host_limit_is_respected() -> None:
+    async def main() -> ServerState:
+        settings = fetch_settings(fetch_per_host=2, fetch_concurrency=20)
+        async with serve() as (base, state), Fetcher(settings) as fetcher:
+            results = await asyncio.gather(
+                *(fetcher.fetch(FetchRequest(f"{base}/slow?{i}")) for i in range(6))
+            )
+            assert all(r.outcome is FetchOutcome.OK for r in results)
+            return state
+
+    state = asyncio.run(main())
+    assert len(state.paths) == 6
+    assert state.max_active == 2
+
+
+def test_requests_to_one_host_start_at_least_the_gap_apart() -> None:
+    gap = 0.2
+
+    async def main() -> float:
+        settings = fetch_settings(fetch_per_host=4, per_host_gap_s=gap)
+        async with serve() as (base, _state), Fetcher(settings) as fetcher:
+            t0 = time.monotonic()
+            results = await asyncio.gather(
+                *(fetcher.fetch(FetchRequest(f"{base}/feed?{i}")) for i in range(4))
+            )
+            assert all(r.outcome is FetchOutcome.OK for r in results)
+            return time.monotonic() - t0
+
+    elapsed = asyncio.run(main())
+    # Four requests one gap apart: the last starts 3 gaps after the first.
+    assert elapsed >= 3 * gap - 0.02
+
+
+def test_global_limit_is_respected_across_hosts() -> None:
+    names = {f"h{i}.example": "127.0.0.1" for i in range(6)}
+
+    async def main() -> ServerState:
+        settings = fetch_settings(fetch_per_host=5, fetch_concurrency=3)
+        async with (
+            serve() as (base, state),
+            Fetcher(settings, resolver=FakeResolver(names)) as fetcher,
+        ):
+            port = base.rsplit(":", 1)[1]
+            results = await asyncio.gather(
+                *(fetcher.fetch(FetchRequest(f"http://{name}:{port}/slow")) for name in names)
+            )
+            assert all(r.outcome is FetchOutcome.OK for r in results)
+            return state
+
+    state = asyncio.run(main())
+    assert len(state.paths) == 6
+    assert state.max_active == 3
+
+
+def test_duration_is_recorded() -> None:
+    result, _elapsed = fetch_path("/slow")
+    assert result.outcome is FetchOutcome.OK
+    assert 100 <= result.duration_ms < 5000

@@ -1,0 +1,207 @@
+"""Fetcher redirects (permanent vs temporary, loops, long chains) and the guard on every hop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from loopback import FEED, FakeResolver, ServerState, fetch_settings, only_127_0_0_1, serve
+from netplanet.fetch import Fetcher
+from netplanet.model import FetchOutcome, FetchRequest, FetchResult
+
+
+def fetch_path(path: str, settings: Any = None, **fetcher_kwargs: Any) -> FetchResult:
+    async def main() -> FetchResult:
+        async with serve() as (base, _state):
+            fetcher = Fetcher(settings or fetch_settings(), **fetcher_kwargs)
+            async with fetcher:
+                return await fetcher.fetch(FetchRequest(base + path))
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("codes", ["301", "308", "301,308", "308,301,301"])
+def test_permanent_redirect_chain_sets_permanent_url(codes: str) -> None:
+    result = fetch_path(f"/chain?codes={codes}")
+    assert result.outcome is FetchOutcome.OK
+    assert result.body == FEED
+    assert result.final_url.endswith("/chain?codes=")
+    assert result.permanent_url == result.final_url
+
+
+@pytest.mark.parametrize("codes", ["302", "303", "307", "301,302", "302,301", "308,307,308"])
+def test_temporary_hop_leaves_permanent_url_unset(codes: str) -> None:
+    result = fetch_path(f"/chain?codes={codes}")
+    assert result.outcome is FetchOutcome.OK
+    assert result.final_url.endswith("/chain?codes=")
+    assert result.permanent_url is None
+
+
+def test_permanent_redirect_to_an_error_does_not_set_permanent_url() -> None:
+    result = fetch_path("/to?code=301&url=/status/404")
+    assert result.error_class == "http"
+    assert result.permanent_url is None
+    assert result.final_url.endswith("/status/404")
+
+
+def test_five_redirects_are_followed() -> None:
+    result = fetch_path("/many/5")
+    assert result.outcome is FetchOutcome.OK
+    assert result.final_url.endswith("/many/0")
+
+
+def test_chain_of_six_redirects_is_an_error() -> None:
+    result = fetch_path("/many/6")
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error_class == "redirects"
+    assert result.error.startswith("too many redirects (more than 5): ")
+    assert result.error.count(" -> ") == 6
+
+
+def test_redirect_loop_is_reported_with_its_path() -> None:
+    async def main() -> tuple[FetchResult, str, ServerState]:
+        async with serve() as (base, state), Fetcher(fetch_settings()) as fetcher:
+            return await fetcher.fetch(FetchRequest(base + "/loop/a")), base, state
+
+    result, base, state = asyncio.run(main())
+    assert result.error_class == "redirects"
+    assert result.error == f"redirect loop: {base}/loop/a -> {base}/loop/b -> {base}/loop/a"
+    assert state.paths == ["/loop/a", "/loop/b"]
+
+
+def test_redirect_without_location_is_a_protocol_error() -> None:
+    result = fetch_path("/status/301")
+    assert result.error_class == "protocol"
+    assert "without a Location" in result.error
+
+
+def test_redirect_to_non_http_scheme_is_blocked() -> None:
+    result = fetch_path("/to?url=file:///etc/passwd")
+    assert result.error_class == "blocked"
+    assert "'file'" in result.error
+
+
+# ---------------------------------------------------------------- the guard through the fetcher
+
+
+def test_loopback_is_refused_unless_private_networks_are_allowed() -> None:
+    async def main() -> tuple[FetchResult, ServerState]:
+        settings = fetch_settings(allow_private_networks=False)
+        async with serve() as (base, state), Fetcher(settings) as fetcher:
+            return await fetcher.fetch(FetchRequest(base + "/feed")), state
+
+    result, state = asyncio.run(main())
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error_class == "blocked"
+    assert "127.0.0.1 (loopback)" in result.error
+    assert "allow_private_networks" in result.error
+    assert state.paths == []  # refused before connecting
+
+
+def test_hostname_resolving_to_loopback_is_refused_at_connect_time() -> None:
+    resolver = FakeResolver({"feeds.example": "127.0.0.1"})
+
+    async def main() -> tuple[FetchResult, ServerState]:
+        async with serve() as (base, state):
+            port = base.rsplit(":", 1)[1]
+            settings = fetch_settings(allow_private_networks=False)
+            async with Fetcher(settings, resolver=resolver) as fetcher:
+                url = f"http://feeds.example:{port}/feed"
+                return await fetcher.fetch(FetchRequest(url)), state
+
+    result, state = asyncio.run(main())
+    assert result.error_class == "blocked"
+    assert result.error == (
+        "refused to connect to 127.0.0.1 (loopback) for host feeds.example; "
+        "set allow_private_networks to allow it"
+    )
+    assert resolver.asked == ["feeds.example"]
+    assert state.paths == []
+
+
+# In the tests below the policy treats 127.0.0.1 as public, standing in for an allowed host,
+# while every other rule of the real guard applies.
+GUARDED: dict[str, Any] = {
+    "settings": fetch_settings(allow_private_networks=False),
+    "policy": only_127_0_0_1,
+}
+
+
+def test_allowed_host_serves_under_the_test_policy() -> None:
+    assert fetch_path("/feed", **GUARDED).outcome is FetchOutcome.OK
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("http://10.0.0.1/feed", "10.0.0.1 (private network)"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 (cloud metadata service)"),
+        ("http://[::1]/", "::1 (loopback)"),
+        ("http://2130706433/", "obfuscated spelling of 127.0.0.1"),
+        ("http://localhost/", "localhost (local name)"),
+    ],
+)
+def test_redirect_to_a_private_literal_address_is_refused(target: str, reason: str) -> None:
+    result = fetch_path(f"/to?url={target}", **GUARDED)
+    assert result.error_class == "blocked"
+    assert reason in result.error
+    assert result.status == 302
+
+
+def test_redirect_to_other_loopback_address_is_refused_not_attempted() -> None:
+    # 127.0.0.2 is loopback: without the guard this would be a "connect" error.
+    result = fetch_path("/to?url=http://127.0.0.2:9/feed", **GUARDED)
+    assert result.error_class == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("10.0.0.1", "private network"),
+        ("169.254.169.254", "cloud metadata service"),
+        ("100.100.100.200", "cloud metadata service"),
+        ("fd00:ec2::254", "cloud metadata service"),
+        ("::ffff:192.168.0.1", "IPv4-mapped address of 192.168.0.1, private network"),
+    ],
+)
+def test_redirect_to_a_name_resolving_private_is_refused(address: str, reason: str) -> None:
+    resolver = FakeResolver({"internal.example": address})
+    result = fetch_path("/to?url=http://internal.example/", resolver=resolver, **GUARDED)
+    assert result.error_class == "blocked"
+    assert result.error == (
+        f"refused to connect to {address} ({reason}) for host internal.example; "
+        "set allow_private_networks to allow it"
+    )
+
+
+def test_redirect_to_a_name_resolving_to_the_allowed_host_is_followed() -> None:
+    async def main() -> FetchResult:
+        async with serve() as (base, _state):
+            port = base.rsplit(":", 1)[1]
+            resolver = FakeResolver({"public.example": "127.0.0.1"})
+            async with Fetcher(resolver=resolver, **GUARDED) as fetcher:
+                target = f"http://public.example:{port}/feed"
+                return await fetcher.fetch(FetchRequest(f"{base}/to?code=301&url={target}"))
+
+    result = asyncio.run(main())
+    assert result.outcome is FetchOutcome.OK
+    assert result.permanent_url is not None
+    assert result.permanent_url.startswith("http://public.example:")
+
+
+def test_permanent_redirect_to_gone_does_not_set_permanent_url() -> None:
+    result = fetch_path("/to?code=308&url=/status/410")
+    assert result.outcome is FetchOutcome.GONE
+    assert result.permanent_url is None
+
+
+def test_permanent_redirect_to_not_modified_sets_permanent_url() -> None:
+    async def main() -> FetchResult:
+        async with serve() as (base, _state), Fetcher(fetch_settings()) as fetcher:
+            return await fetcher.fetch(FetchRequest(base + "/chain?codes=301", etag='"v1"'))
+
+    result = asyncio.run(main())
+    assert result.outcome is FetchOutcome.NOT_MODIFIED
+    assert result.permanent_url == result.final_url

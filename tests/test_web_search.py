@@ -1,0 +1,116 @@
+"""The search page: results with highlights, filters, paging, no results, hostile input."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from builders import make_entry, spec
+from netplanet.store import SqlStore
+from test_web_client import (  # noqa: F401 - fixtures
+    Planet,
+    make_planet,
+    numbers,
+    pager_links,
+    web_store_fixture,
+)
+
+
+@pytest.fixture(name="planet")
+def planet_fixture(web_store: SqlStore) -> Planet:
+    net = web_store.add_source(spec(1, title="Routing Blog"))
+    sec = web_store.add_source(spec(2, title="Firewall Blog", category="Security"))
+    planet = make_planet(web_store)
+    planet.add(net.id, *(make_entry(net.id, n) for n in range(1, 13)))
+    planet.add(
+        sec.id,
+        *(
+            make_entry(sec.id, n, categories=("Security",), title=f"Post number {n} about BGP RPKI")
+            for n in range(100, 103)
+        ),
+    )
+    return planet
+
+
+def test_empty_query_shows_the_form(planet: Planet) -> None:
+    html = planet.client.get("/search").text
+    assert "<h1>Search</h1>" in html
+    assert '<label for="search-q">' in html
+    assert '<label for="search-category">' in html and '<label for="search-source">' in html
+    assert "No results" not in html
+    assert '<option value="security">Security</option>' in html
+    assert '<option value="firewall-blog">Firewall Blog</option>' in html
+
+
+def test_results_are_highlighted_and_paged(planet: Planet) -> None:
+    first = planet.client.get("/search?q=reflectors")
+    assert first.status == 200
+    assert "Search results for “reflectors”" in first.text
+    assert "<mark>" in first.text
+    assert len(numbers(first.text)) == 5
+    older = pager_links(first.text)["older"]
+    assert older == "/search?q=reflectors&page=2"
+    second = planet.client.get(older)
+    assert len(numbers(second.text)) == 5
+    assert not set(numbers(first.text)) & set(numbers(second.text))
+    assert pager_links(second.text)["newer"] == "/search?q=reflectors"
+    third = planet.client.get("/search?q=reflectors&page=3")
+    assert len(numbers(third.text)) == 5
+    assert "older" not in pager_links(third.text)
+
+
+def test_category_and_source_filters(planet: Planet) -> None:
+    by_category = planet.client.get("/search?q=bgp&category=security").text
+    assert sorted(numbers(by_category)) == [100, 101, 102]
+    assert '<option value="security" selected>' in by_category
+    by_source = planet.client.get("/search?q=bgp&source=routing-blog&page=3").text
+    found = numbers(by_source)
+    assert len(found) == 2 and all(n < 100 for n in found)  # 12 posts, page size 5
+    assert '<option value="routing-blog" selected>' in by_source
+
+
+def test_no_results_page(planet: Planet) -> None:
+    html = planet.client.get("/search?q=frobnicate").text
+    assert "<h2>No results</h2>" in html
+    assert "Nothing matched “frobnicate”" in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "(",
+        ")",
+        "AND OR NOT *",
+        '"unterminated phrase',
+        "bgp NEAR(x y)",
+        "col:umn",
+        "-",
+        "^*",
+        "🙂",
+        "a" * 5000,
+        "bgp " * 400,
+        "%00",
+    ],
+)
+def test_hostile_queries_never_fail(planet: Planet, query: str) -> None:
+    reply = planet.client.get("/search?q=" + quote(query))
+    assert reply.status == 200
+    assert "<h1>" in reply.text
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "x", "99999", "1e9"])
+def test_odd_page_numbers_are_clamped(planet: Planet, page: str) -> None:
+    assert planet.client.get(f"/search?q=bgp&page={page}").status == 200
+
+
+def test_unknown_filters_are_ignored(planet: Planet) -> None:
+    html = planet.client.get("/search?q=rpki&category=nope&source=nobody").text
+    assert sorted(numbers(html)) == [100, 101, 102]
+
+
+def test_search_query_is_escaped(planet: Planet) -> None:
+    html = planet.client.get("/search?q=" + quote('<img src=x onerror="alert(1)">')).text
+    assert "<img src=x" not in html
+    assert "&lt;img src=x" in html
