@@ -15,6 +15,7 @@ LAYERS = {
     "errors": 0,
     "settings": 0,
     "logfmt": 0,
+    "lifeline": 0,
     "sources": 1,
     "schedule": 1,
     "parse": 1,

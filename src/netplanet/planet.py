@@ -10,6 +10,7 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from netplanet.fetch.http import Fetcher
+from netplanet.lifeline import watch_owner
 from netplanet.schedule import Policy
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
@@ -55,8 +56,13 @@ class Planet:
                 workers = 0 if workers < 2 else min(workers, 8)
             if workers > 0:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["netplanet.update.digest"])
-                self._executor = ProcessPoolExecutor(workers, mp_context=context)
+                context.set_forkserver_preload(["netplanet.update.digest", "netplanet.lifeline"])
+                self._executor = ProcessPoolExecutor(
+                    workers,
+                    mp_context=context,
+                    initializer=watch_owner,  # workers must not outlive a killed planet
+                    initargs=(os.getpid(),),
+                )
         return self._executor
 
     def pipeline(self, fetcher: Fetcher) -> UpdatePipeline:
