@@ -4,11 +4,14 @@ real pipeline stores what the feeds hold (once), flags what it should and fails 
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -267,6 +270,16 @@ def test_demo_refuses_a_busy_port_with_one_line() -> None:
             _bind("127.0.0.1", port)
 
 
+def test_demo_socket_accepts_connections_before_the_server_runs() -> None:
+    # The banner with the URL is printed before uvicorn starts; a click must not be refused.
+    sock = _bind("127.0.0.1", 0)
+    try:
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            pass
+    finally:
+        sock.close()
+
+
 DEMO_MAIN = """
 import typer
 from netplanet.cli_demo import register
@@ -278,23 +291,43 @@ app()
 
 
 def test_demo_command_serves_the_site_and_stops_on_ctrl_c() -> None:
+    # Its own process group, so cleanup reaches the parse pool too, and output read by a thread
+    # so a demo that stops talking fails the test at the deadline instead of blocking it.
     proc = subprocess.Popen(
         [sys.executable, "-c", DEMO_MAIN, "demo", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     assert proc.stdout is not None
-    try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 60
+    lines: queue.Queue[str | None] = queue.Queue()
+    stdout = proc.stdout
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    seen: list[str] = []
+
+    def read_until(marker: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line, "demo exited early:\n" + "".join(lines)
-            lines.append(line)
-            if "running at" in line:
-                break
-        output = "".join(lines)
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            assert line is not None, f"demo exited before {marker!r}:\n" + "".join(seen)
+            seen.append(line)
+            if marker in line:
+                return "".join(seen)
+        raise AssertionError(f"no {marker!r} within {timeout} s:\n" + "".join(seen))
+
+    try:
+        output = read_until("running at", 90)
         url = re.search(r"running at (http://\S+/)", output)
         assert url, output
         assert f"{EXPECTED_POSTS} new posts" in output
@@ -304,11 +337,12 @@ def test_demo_command_serves_the_site_and_stops_on_ctrl_c() -> None:
         home = httpx.get(url[1], timeout=10)
         assert home.status_code == 200 and "BGP Add-Path in practice" in home.text
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=20)
-        assert proc.returncode == 0, rest
-        assert "demo stopped" in rest
+        read_until("demo stopped", 60)
+        assert proc.wait(timeout=30) == 0, "".join(seen)
         assert not Path(db[1]).parent.exists()  # the temporary database is gone
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        reader.join(10)
+        stdout.close()

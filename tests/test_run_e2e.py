@@ -90,6 +90,7 @@ def running(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # so cleanup can reach the parse pool too
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -97,7 +98,7 @@ def running(
         yield proc, base
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=10)
 
 

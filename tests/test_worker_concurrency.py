@@ -110,6 +110,7 @@ def workers(url: str, tmp: Path, *args: str, n: int = 4) -> dict[str, subprocess
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # so cleanup can reach each worker's parse pool too
         )
         for i in range(n)
     }
@@ -120,7 +121,12 @@ def stop_all(procs: dict[str, subprocess.Popen[str]]) -> dict[str, tuple[int, st
     for name, proc in procs.items():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=10)
+            err += "\n[test: killed after not stopping within 20 s of SIGTERM]"
         results[name] = (proc.returncode, out, err)
     return results
 

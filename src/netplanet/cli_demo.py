@@ -52,7 +52,7 @@ def demo_settings(base: Settings, data_dir: Path, host: str, port: int) -> Setti
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """Bind the web socket up front, so a busy port is a one-line error, not a traceback."""
+    """Bind and listen up front, so a busy port is a one-line error, not a traceback."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -63,6 +63,9 @@ def _bind(host: str, port: int) -> socket.socket:
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"
         ) from None
+    # Listen now, not when uvicorn starts: the banner goes out before the server runs, and a
+    # reader who clicks at once must be queued in the backlog, not refused.
+    sock.listen(128)
     sock.set_inheritable(True)
     return sock
 
