@@ -130,11 +130,15 @@ class PageWatch:
         context.route("**/*", self._route)
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
-        page.on(
-            "requestfailed",
-            lambda req: self.failed_requests.append(f"{req.url}: {req.failure}"),
-        )
+        page.on("requestfailed", self._failed)
         page.on("response", self._response)
+
+    def _failed(self, request: Any) -> None:
+        # A click that navigates away cancels what the old page was still loading (e.g. its
+        # favicon) with ERR_ABORTED: the browser's doing, not a broken resource. Real failures
+        # (refused, reset, HTTP errors via _response) are still recorded.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed_requests.append(f"{request.url}: {request.failure}")
 
     def _route(self, route: Any) -> None:
         url = route.request.url
