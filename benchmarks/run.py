@@ -1,7 +1,8 @@
 """Run the benchmark suite and regenerate its sections of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/run.py --quick   # make bench-quick: 100k entries, 200 feeds
-    .venv/bin/python benchmarks/run.py --full    # make bench: 100k + 1M entries, 200/1000 feeds
+    .venv/bin/python benchmarks/run.py --quick   # make bench-quick: 100k entries, 200 feeds, parse
+    .venv/bin/python benchmarks/run.py --full    # make bench: 100k + 1M entries, 200/1000 feeds,
+                                                 # parse, memory of 10,000 sources
 
 Setup first: the peers (lemon24/reader, feedparser, requests, matplotlib) go into their own
 virtualenv, benchmarks/.venv-peers, from benchmarks/requirements-peers.txt, never into the
@@ -70,6 +71,8 @@ def main() -> None:
     mode.add_argument("--setup-only", action="store_true")
     ap.add_argument("--skip-site", action="store_true")
     ap.add_argument("--skip-update", action="store_true")
+    ap.add_argument("--skip-parse", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true", help="full run: skip 10,000 sources")
     ap.add_argument("--huge", action="store_true", help="full run: also 5,000 feeds")
     args = ap.parse_args()
     setup()
@@ -92,6 +95,8 @@ def main() -> None:
             )
         if not args.skip_update:
             run(UPDATE_200)
+        if not args.skip_parse:
+            run(["benchmarks/parse_speed.py", "--repeat", "3"])
         return
     if not args.skip_site:
         run(["benchmarks/site.py", "--entries", "100000", "--sources", "1000"])
@@ -106,6 +111,10 @@ def main() -> None:
             run(["benchmarks/update.py", "--sizes", "5000", "--repeats", "1", "--plot", ""])
             saved.append("benchmarks/update-runs-5000.json")
         run(["benchmarks/update.py", "--from-json", *saved, "--plot-only"])
+    if not args.skip_parse:
+        run(["benchmarks/parse_speed.py"])
+    if not args.skip_memory:
+        run(["benchmarks/memory.py", "--sources", "10000"])
 
 
 if __name__ == "__main__":
