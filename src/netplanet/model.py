@@ -246,6 +246,9 @@ class Entry:
     """Versioned hash of the displayed fields; a change means the post was edited."""
     date_from_feed: bool = True
     """False when `published` is the first-seen time because the feed gave no usable date."""
+    raw_hash: str = ""
+    """Hash of the parsed fields this entry was enriched from (update/digest.py); a later poll
+    finding the same hash skips enriching it again. Empty when unknown."""
 
 
 # --------------------------------------------------------------------------- store / update
@@ -263,6 +266,8 @@ class ExistingEntry:
     fingerprint: str
     first_seen: datetime
     published: datetime
+    raw_hash: str | None = None
+    """Entry.raw_hash as stored (None for rows stored before migration 0005)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +313,9 @@ class UpdatePlan:
     changed_entries: tuple[tuple[int, Entry], ...] = ()
     """(existing row id, new values); first-seen time is kept."""
     unchanged_entries: int = 0
+    rehashed_entries: tuple[tuple[int, str], ...] = ()
+    """(existing row id, raw hash) of unchanged entries whose stored raw hash is missing or
+    stale: only that column is rewritten, so the next poll can skip enriching them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,8 +73,13 @@ class EntryStore(Protocol):
         keys: Iterable[str] = (),
         urls: Iterable[str] = (),
         title_date_hashes: Iterable[str] = (),
+        raw_hashes: Iterable[str] = (),
     ) -> list[ExistingEntry]:
-        """Stored entries of a source matching any of the given identities."""
+        """Stored entries of a source matching any of the given identities or raw hashes."""
+        ...
+
+    def known_raw_hashes(self, source_id: int, *, limit: int) -> frozenset[str]:
+        """The raw hashes (Entry.raw_hash) of a source's `limit` newest stored entries."""
         ...
 
     def apply_update(self, plan: UpdatePlan) -> ApplyResult:

@@ -100,6 +100,8 @@ sources = Table(
     Column("poll_interval_s", Float),
     Column("failing_since", UTCDateTime),
     Column("dead_since", UTCDateTime),
+    # Until when posts_per_day holds without counting again (migration 0005; update/pipeline.py).
+    Column("rate_valid_until", UTCDateTime),
     Index("ix_sources_enabled_next_poll_at", "enabled", "next_poll_at"),
     Index("ix_sources_lease_until", "lease_until"),
 )
@@ -138,12 +140,15 @@ entries = Table(
     # Position in the river's stable page numbering, assigned once the entry is old enough that
     # late arrivals are unlikely (see SqlStore.seal_pages); NULL while the entry is recent.
     Column("seq", Integer),
+    # Hash of the parsed fields the row was enriched from (migration 0005; update/digest.py).
+    Column("raw_hash", Text),
     UniqueConstraint("source_id", "key"),
     Index("ix_entries_source_url", "source_id", "url"),
     Index("ix_entries_source_tdh", "source_id", "title_date_hash"),
     Index("ix_entries_published_id", "published", "id"),
     Index("ix_entries_source_published_id", "source_id", "published", "id"),
     Index("ix_entries_seq", "seq", unique=True),
+    Index("ix_entries_source_raw_hash", "source_id", "raw_hash"),
 )
 
 categories = Table(

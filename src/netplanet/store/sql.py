@@ -176,6 +176,7 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
         "sponsored": entry.sponsored,
         "date_from_feed": entry.date_from_feed,
         "fingerprint": entry.fingerprint,
+        "raw_hash": entry.raw_hash or None,
     }
 
 
@@ -313,6 +314,7 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
         keys: Iterable[str] = (),
         urls: Iterable[str] = (),
         title_date_hashes: Iterable[str] = (),
+        raw_hashes: Iterable[str] = (),
     ) -> list[ExistingEntry]:
         cols = (
             entries.c.id,
@@ -323,6 +325,7 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
             entries.c.fingerprint,
             entries.c.first_seen,
             entries.c.published,
+            entries.c.raw_hash,
         )
         found: dict[int, ExistingEntry] = {}
         with self.engine.connect() as conn:
@@ -330,6 +333,7 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
                 (entries.c.key, sorted(set(keys))),
                 (entries.c.url, sorted(set(urls))),
                 (entries.c.title_date_hash, sorted(set(title_date_hashes))),
+                (entries.c.raw_hash, sorted(set(raw_hashes))),
             ):
                 for chunk in _chunks(values):
                     rows = conn.execute(
@@ -338,6 +342,19 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
                     for r in rows:
                         found[r.id] = ExistingEntry(*r)
         return sorted(found.values(), key=lambda e: e.id)
+
+    def known_raw_hashes(self, source_id: int, *, limit: int) -> frozenset[str]:
+        """Raw hashes of the source's `limit` newest entries (rows without one are left out)."""
+        newest = (
+            select(entries.c.raw_hash)
+            .where(entries.c.source_id == source_id)
+            .order_by(entries.c.published.desc(), entries.c.id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        query = select(newest.c.raw_hash).where(newest.c.raw_hash.is_not(None))
+        with self.engine.connect() as conn:
+            return frozenset(conn.execute(query).scalars())
 
     def apply_update(self, plan: UpdatePlan) -> ApplyResult:
         su = plan.source
@@ -376,6 +393,13 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
                     conn.execute(update(entries).where(entries.c.id == entry_id).values(**vals))
                 if plan.changed_entries:
                     self._relink_categories(conn, plan.changed_entries, slugs)
+                if plan.rehashed_entries:
+                    conn.execute(
+                        update(entries)
+                        .where(entries.c.id == bindparam("eid"))
+                        .values(raw_hash=bindparam("rh")),
+                        [{"eid": i, "rh": h} for i, h in plan.rehashed_entries],
+                    )
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"database error storing the update of source {plan.source_id}: {_db_reason(exc)}"

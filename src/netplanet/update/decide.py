@@ -5,6 +5,9 @@ Identity rules (so feeds that rewrite or omit GUIDs produce no duplicates):
 2. else one whose canonical URL is stored (unless several entries of this fetch share the URL);
 3. else one whose title+date hash is stored (unless shared in this fetch).
 A stored entry keeps its key, id and first-seen time forever; edits update its other fields.
+
+Entries the digest did not enrich because their raw hash is stored (`known`) are that stored
+entry, unchanged: they claim it before any identity rule runs and are never rewritten.
 """
 
 from __future__ import annotations
@@ -146,19 +149,30 @@ def plan_entries(
     now: datetime,
     *,
     new_feed_url: str | None = None,
+    known: Sequence[ExistingEntry] = (),
 ) -> UpdatePlan:
-    """A parsed feed: decide which entries are new, which were edited and which are unchanged."""
+    """A parsed feed: decide which entries are new, which were edited and which are unchanged.
+
+    `known` are the stored entries that parsed entries left out of `entries` are identical to
+    (same raw hash, see update/digest.py): unchanged, and unavailable to other matches.
+    """
     by_key = {e.key: e for e in existing}
     by_url = {e.url: e for e in existing}
     by_hash = {e.title_date_hash: e for e in existing}
+    claimed = {k.id: k for k in known}
+    # The left-out entries still count as this fetch's URLs and hashes (their stored ones:
+    # the same input gave the same output), so the "shared in this fetch" rules see them.
     url_counts = Counter(e.url for e in entries)
+    url_counts.update(k.url for k in claimed.values())
     hash_counts = Counter(e.title_date_hash for e in entries)
+    hash_counts.update(k.title_date_hash for k in claimed.values())
 
     new: list[Entry] = []
     changed: list[tuple[int, Entry]] = []
-    unchanged = 0
-    seen_keys: set[str] = set()
-    matched_ids: set[int] = set()
+    rehashed: list[tuple[int, str]] = []
+    unchanged = len(claimed)
+    seen_keys: set[str] = {k.key for k in claimed.values()}
+    matched_ids: set[int] = set(claimed)
     for entry in entries:
         if entry.key in seen_keys:
             continue  # duplicated GUID inside one feed: the first one wins
@@ -176,6 +190,8 @@ def plan_entries(
         matched_ids.add(match.id)
         if match.fingerprint == entry.fingerprint:
             unchanged += 1
+            if entry.raw_hash and match.raw_hash != entry.raw_hash:
+                rehashed.append((match.id, entry.raw_hash))
             continue
         kept = dataclasses.replace(entry, key=match.key)
         if not entry.date_from_feed:
@@ -189,6 +205,7 @@ def plan_entries(
         new_entries=tuple(new),
         changed_entries=tuple(changed),
         unchanged_entries=unchanged,
+        rehashed_entries=tuple(rehashed),
     )
 
 

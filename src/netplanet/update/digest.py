@@ -2,18 +2,24 @@
 
 A module-level function with picklable arguments and results, so the pipeline can run it in a
 process pool and keep the event loop (and the fetches it drives) moving while other cores parse.
+
+Enriching is most of that CPU, and a changed feed usually differs from the stored one by one
+entry. So every parsed entry gets a raw hash (its parsed fields plus what else enrich reads),
+stored with the entry; the pipeline passes the source's stored raw hashes in, and an entry
+whose hash is among them is not enriched at all: it is reported as unchanged by its hash.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from netplanet.enrich import enrich_entry
 from netplanet.errors import NotAFeedError, ParseError
-from netplanet.model import Entry, ParsedFeed
+from netplanet.model import Entry, ParsedEntry, ParsedFeed
 from netplanet.parse import parse_feed
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,34 @@ class Digest:
     error: str = ""
     skipped: int = 0
     """Entries that could not be enriched (logged, not stored)."""
+    known: tuple[str, ...] = ()
+    """Raw hashes of entries not enriched because the store already holds them (in feed
+    order; an entry repeated in the feed appears once per repetition)."""
+
+
+RAW_HASH_VERSION = "r1"
+"""Part of every raw hash: bump it when enrich gives different output for the same input, so
+every stored entry is enriched once more instead of being skipped as unchanged."""
+
+
+def raw_hash(entry: ParsedEntry, *, url: str, source_category: str, excerpt_words: int) -> str:
+    """Hash of everything enrich_entry reads, apart from `now` (see `_depends_on_now`).
+
+    The dataclass repr covers every field of ParsedEntry, including fields added later.
+    """
+    payload = f"{RAW_HASH_VERSION}\x00{url}\x00{source_category}\x00{excerpt_words}\x00{entry!r}"
+    data = payload.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _depends_on_now(entry: ParsedEntry, now: datetime) -> bool:
+    """A date ahead of `now` is clamped by enrich depending on `now`: always enrich those."""
+    for when in (entry.published, entry.updated):
+        if when is not None:
+            aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+            if aware > now:
+                return True
+    return False
 
 
 def digest(
@@ -42,7 +76,9 @@ def digest(
     source_category: str,
     now: datetime,
     excerpt_words: int,
+    known: frozenset[str] = frozenset(),
 ) -> Digest:
+    """Parse `body` and enrich its entries, except those whose raw hash is in `known`."""
     try:
         parsed = parse_feed(body, content_type=content_type, url=url)
     except NotAFeedError as exc:
@@ -50,19 +86,25 @@ def digest(
     except ParseError as exc:
         return Digest(None, error_kind=exc.kind, error=str(exc))
     entries: list[Entry] = []
+    unchanged: list[str] = []
     skipped = 0
     for entry in parsed.entries:
+        hashed = raw_hash(
+            entry, url=url, source_category=source_category, excerpt_words=excerpt_words
+        )
+        if hashed in known and not _depends_on_now(entry, now):
+            unchanged.append(hashed)
+            continue
         try:
-            entries.append(
-                enrich_entry(
-                    entry,
-                    source_id=source_id,
-                    source_category=source_category,
-                    base_url=url,
-                    now=now,
-                    excerpt_words=excerpt_words,
-                )
+            enriched = enrich_entry(
+                entry,
+                source_id=source_id,
+                source_category=source_category,
+                base_url=url,
+                now=now,
+                excerpt_words=excerpt_words,
             )
+            entries.append(dataclasses.replace(enriched, raw_hash=hashed))
         except Exception as exc:  # one bad entry must not lose the rest of the feed
             skipped += 1
             if skipped == 1:
@@ -75,4 +117,9 @@ def digest(
                 )
     # The parsed entries are not needed past this point; dropping them halves what a process
     # pool has to send back.
-    return Digest(dataclasses.replace(parsed, entries=()), tuple(entries), skipped=skipped)
+    return Digest(
+        dataclasses.replace(parsed, entries=()),
+        tuple(entries),
+        skipped=skipped,
+        known=tuple(unchanged),
+    )

@@ -40,6 +40,10 @@ from netplanet.update.digest import Digest, digest
 
 log = logging.getLogger(__name__)
 
+KNOWN_HASHES = 1000
+"""How many of a source's newest stored entries a changed body is compared with by raw hash
+(a feed lists its newest posts; an older one that reappears is merely enriched again)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SourceReport:
@@ -145,6 +149,11 @@ class UpdatePipeline:
         """Parse and enrich a new body, in the executor when there is one."""
         if result.outcome is not FetchOutcome.OK or result.body is None:
             return None
+        # Entries stored by an earlier poll are not enriched again (update/digest.py); a
+        # source never read successfully has none, so it costs no query.
+        known = frozenset[str]()
+        if source.last_success_at is not None:
+            known = self.store.known_raw_hashes(source.id, limit=KNOWN_HASHES)
         call = functools.partial(
             digest,
             result.body,
@@ -154,6 +163,7 @@ class UpdatePipeline:
             source_category=source.category,
             now=now,
             excerpt_words=self.excerpt_words,
+            known=known,
         )
         if self.executor is None:
             return call()
@@ -214,9 +224,19 @@ class UpdatePipeline:
             keys=[e.key for e in entries],
             urls=[e.url for e in entries],
             title_date_hashes=[e.title_date_hash for e in entries],
+            raw_hashes=digested.known,
         )
+        known_hashes = set(digested.known)
+        known = [e for e in existing if e.raw_hash in known_hashes]
         planned = decide.plan_entries(
-            source, result, digested.feed, entries, existing, now, new_feed_url=new_url
+            source,
+            result,
+            digested.feed,
+            entries,
+            existing,
+            now,
+            new_feed_url=new_url,
+            known=known,
         )
         return planned, digested.feed
 
