@@ -146,3 +146,36 @@ def test_html_feed_without_link_tries_the_site(store: SqlStore) -> None:
     source, new_url = run(store, scenario)
     assert "returned HTML" in source.last_error
     assert f"now names a feed at {new_url}" in source.last_error
+
+
+def test_the_rate_is_counted_only_when_entries_change_or_a_post_leaves_the_window(
+    store: SqlStore,
+) -> None:
+    counts: list[int] = []
+    real = store.recent_entry_stats
+
+    def counting(source_id: int, since: Any) -> Any:
+        counts.append(source_id)
+        return real(source_id, since)
+
+    store.recent_entry_stats = counting  # type: ignore[method-assign]
+
+    async def scenario(server: FeedServer, pipeline: UpdatePipeline, clock: Clock) -> list[Any]:
+        # Posts 0..9, one a day: the oldest (9 days old) leaves the 30-day window in 21 days.
+        server.static("/feed.xml", dated_rss(10))
+        source_id = store.add_source(SourceSpec(feed_url=server.url("/feed.xml"))).id
+        rates = []
+        for step in (timedelta(0), timedelta(days=1), timedelta(days=19), timedelta(hours=60)):
+            clock.now += step
+            await poll(store, pipeline, source_id)
+            source = store.get_source(source_id)
+            assert source is not None
+            rates.append((len(counts), source.posts_per_day, source.rate_valid_until))
+        return rates
+
+    first, unchanged, still_valid, expired = run(store, scenario)
+    assert first == (1, 10 / 30, NOW - timedelta(days=9) + timedelta(days=30))
+    assert unchanged == still_valid == first  # same body: no count, same rate
+    # 22.5 days on, posts 9 and 8 (9 and 8 days before NOW) have left the window.
+    assert expired[0] == 2 and expired[1] == 8 / 30
+    assert expired[2] == NOW - timedelta(days=7) + timedelta(days=30)

@@ -86,6 +86,9 @@ class Source:
     """Time of the first failure of the current run of failures; None while healthy."""
     dead_since: datetime | None = None
     """Set once the source has been failing for dead_after_s; cleared by a success."""
+    rate_valid_until: datetime | None = None
+    """`posts_per_day` holds until then unless entries change (the oldest post counted leaves
+    the rate window); None: count at the next successful poll."""
 
     @property
     def status(self) -> SourceStatus:
@@ -301,6 +304,8 @@ class SourceUpdate:
     """Always written (None after a success): the start of the current run of failures."""
     dead_since: datetime | None = None
     """Always written (None unless the source is dead)."""
+    rate_valid_until: datetime | None = None
+    """Set when the posting rate was counted at this poll."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ and seals stable archive pages now and then.
 
 Shutdown on SIGINT/SIGTERM: the web server stops accepting requests, the scheduler starts
 nothing new and gives in-flight polls `GRACE_S` to finish, then cancels them. Each source
-update is stored in one transaction after its fetch, so a cancelled poll leaves no trace and
-none is half-written. A second signal cancels at once.
+update is stored all-or-nothing after its fetch (grouped with other polls' updates into one
+transaction, see update/batch.py; a poll returns once its update is committed), so a cancelled
+poll leaves no trace and none is half-written. A second signal cancels at once.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ time that schedule.py chose (posting rate, feed hints, back-off, Retry-After), s
 is polled once per its interval however many workers run. A worker that dies leaves its
 leases to expire; then another worker claims those sources.
 
-Shutdown: the first SIGTERM/SIGINT lets the in-flight batch finish (each source update is one
-transaction); a second one abandons it and gives the unfinished leases back at once.
+Shutdown: the first SIGTERM/SIGINT lets the in-flight batch finish (each source update is
+stored all-or-nothing, the batch's updates grouped into few transactions); a second one abandons
+it, storing nothing more, and gives the unfinished leases back at once.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Shared rules, whatever the backend:
 - All datetimes going in and coming out are timezone-aware UTC.
 - `apply_update` applies one poll of one source in one transaction: either the whole plan is
-  stored (source state + entries + search index) or nothing is.
+  stored (source state + entries + search index) or nothing is. `apply_updates` stores many
+  polls in one transaction (group commit) with the same all-or-nothing rule per plan.
 - Entries are identified by (source_id, key); applying the same plan twice changes nothing.
 - An edited entry keeps its id and its first-seen time.
 - Unreachable or broken databases raise StoreError with a one-line message.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from netplanet.errors import StoreError
 from netplanet.model import (
     ExistingEntry,
     SearchHit,
@@ -86,6 +88,11 @@ class EntryStore(Protocol):
         """Apply one poll's plan in one transaction."""
         ...
 
+    def apply_updates(self, plans: Sequence[UpdatePlan]) -> list[ApplyResult | StoreError]:
+        """Apply many plans, each all-or-nothing: together in one transaction, or, when that
+        fails, one transaction each; a plan that cannot be stored gives its StoreError."""
+        ...
+
     def get_entry(self, entry_id: int) -> StoredEntry | None: ...
 
     def list_entries(
@@ -102,6 +109,10 @@ class EntryStore(Protocol):
 
     def recent_entry_count(self, source_id: int, since: datetime) -> int:
         """Entries of a source published at or after `since` (its posting rate; store/health.py)."""
+        ...
+
+    def recent_entry_stats(self, source_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """Like recent_entry_count, plus the oldest `published` among those entries."""
         ...
 
 

@@ -1,13 +1,14 @@
 """SqlStore: the Store interface on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
 
 Backend differences (connection setup, full-text search) live in `sqlite.py` / `postgres.py`;
-everything else is portable SQL here.
+everything else is portable SQL here and in the mixins: the update write path (`writes.py`),
+website reads (`pages.py`), leases, health and admin queries.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,50 +19,18 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError
 from netplanet.model import (
     Enclosure,
-    Entry,
-    ExistingEntry,
     SearchHit,
     Source,
     SourceSpec,
     StoredEntry,
-    UpdatePlan,
 )
 from netplanet.sources.slug import slugify, unique_slug
 from netplanet.store.admin import AdminQueries
-from netplanet.store.base import ApplyResult
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries
 from netplanet.store.schema import categories, entries, entry_categories, sources
-
-# Source-row fields that SourceUpdate may set (None in the update means "leave as is").
-_SOURCE_UPDATE_FIELDS = (
-    "last_fetched_at",
-    "last_status",
-    "last_error_class",
-    "last_error",
-    "last_bytes",
-    "last_duration_ms",
-    "consecutive_failures",
-    "last_success_at",
-    "next_poll_at",
-    "feed_url",
-    "etag",
-    "last_modified",
-    "body_hash",
-    "title",
-    "site_url",
-    "enabled",
-    "disabled_reason",
-    "avg_response_ms",
-    "avg_bytes",
-    "posts_per_day",
-    "poll_interval_s",
-    "failing_since",
-    "dead_since",
-)
-_ALWAYS_SET = frozenset({"last_status", "next_poll_at", "failing_since", "dead_since"})
-_MAX_IN = 500  # stay under every backend's bound-parameter limit
+from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
 
 SearchFn = Callable[..., list[SearchHit]]
 
@@ -70,11 +39,6 @@ SearchFn = Callable[..., list[SearchHit]]
 WRITE_FIRST = "netplanet_write_first"
 # pg_advisory_xact_lock key serializing seal_pages across processes ("np-seal").
 SEAL_LOCK_KEY = 0x6E70_7365_616C
-
-
-def _chunks(values: Sequence[str], size: int = _MAX_IN) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _utcnow() -> datetime:
@@ -111,6 +75,7 @@ def source_from_row(row: Row[Any]) -> Source:
         poll_interval_s=m["poll_interval_s"],
         failing_since=m["failing_since"],
         dead_since=m["dead_since"],
+        rate_valid_until=m["rate_valid_until"],
     )
 
 
@@ -152,35 +117,7 @@ def entry_from_row(row: Row[Any]) -> StoredEntry:
     )
 
 
-def _entry_values(entry: Entry) -> dict[str, Any]:
-    enc = entry.enclosure
-    return {
-        "source_id": entry.source_id,
-        "key": entry.key,
-        "guid": entry.guid,
-        "url": entry.url,
-        "title_date_hash": entry.title_date_hash,
-        "title": entry.title,
-        "author": entry.author,
-        "published": entry.published,
-        "updated": entry.updated,
-        "content_html": entry.content_html,
-        "excerpt_html": entry.excerpt_html,
-        "text": entry.text,
-        "categories": json.dumps(list(entry.categories), ensure_ascii=False),
-        "tags": json.dumps(list(entry.tags), ensure_ascii=False),
-        "enclosure_url": enc.url if enc else None,
-        "enclosure_type": enc.type if enc else None,
-        "enclosure_length": enc.length if enc else None,
-        "duration_s": entry.duration_s,
-        "sponsored": entry.sponsored,
-        "date_from_feed": entry.date_from_feed,
-        "fingerprint": entry.fingerprint,
-        "raw_hash": entry.raw_hash or None,
-    }
-
-
-class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
+class SqlStore(UpdateWrites, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
     """The Store Protocol over one SQLAlchemy engine (see store/base.py for the shared rules)."""
 
     def __init__(
@@ -223,21 +160,14 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
                     .returning(sources.c.id)
                 ).scalar_one()
                 if spec.category:
-                    self._ensure_category(conn, spec.category)
+                    ensure_category(conn, spec.category)
         except IntegrityError as exc:
             raise DuplicateSourceError(f"source {spec.feed_url} already exists") from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error adding {spec.feed_url}: {_db_reason(exc)}") from exc
+            raise StoreError(f"database error adding {spec.feed_url}: {db_reason(exc)}") from exc
         source = self.get_source(row_id)
         assert source is not None
         return source
-
-    def _ensure_category(self, conn: Any, name: str) -> str:
-        slug = slugify(name)
-        if not conn.execute(select(categories.c.slug).where(categories.c.slug == slug)).first():
-            position = conn.execute(select(func.count()).select_from(categories)).scalar_one()
-            conn.execute(insert(categories).values(slug=slug, name=name, position=position))
-        return slug
 
     def _one_source(self, where: Any) -> Source | None:
         with self.engine.connect() as conn:
@@ -293,7 +223,7 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
                 if result.rowcount == 0:
                     raise NotFoundError(f"no source with id {source_id}")
             if category:
-                self._ensure_category(conn, category)
+                ensure_category(conn, category)
         source = self.get_source(source_id)
         if source is None:
             raise NotFoundError(f"no source with id {source_id}")
@@ -306,164 +236,6 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
                 raise NotFoundError(f"no source with id {source_id}")
 
     # ------------------------------------------------------------------ entries
-
-    def existing_entries(
-        self,
-        source_id: int,
-        *,
-        keys: Iterable[str] = (),
-        urls: Iterable[str] = (),
-        title_date_hashes: Iterable[str] = (),
-        raw_hashes: Iterable[str] = (),
-    ) -> list[ExistingEntry]:
-        cols = (
-            entries.c.id,
-            entries.c.key,
-            entries.c.guid,
-            entries.c.url,
-            entries.c.title_date_hash,
-            entries.c.fingerprint,
-            entries.c.first_seen,
-            entries.c.published,
-            entries.c.raw_hash,
-        )
-        found: dict[int, ExistingEntry] = {}
-        with self.engine.connect() as conn:
-            for column, values in (
-                (entries.c.key, sorted(set(keys))),
-                (entries.c.url, sorted(set(urls))),
-                (entries.c.title_date_hash, sorted(set(title_date_hashes))),
-                (entries.c.raw_hash, sorted(set(raw_hashes))),
-            ):
-                for chunk in _chunks(values):
-                    rows = conn.execute(
-                        select(*cols).where(entries.c.source_id == source_id, column.in_(chunk))
-                    )
-                    for r in rows:
-                        found[r.id] = ExistingEntry(*r)
-        return sorted(found.values(), key=lambda e: e.id)
-
-    def known_raw_hashes(self, source_id: int, *, limit: int) -> frozenset[str]:
-        """Raw hashes of the source's `limit` newest entries (rows without one are left out)."""
-        newest = (
-            select(entries.c.raw_hash)
-            .where(entries.c.source_id == source_id)
-            .order_by(entries.c.published.desc(), entries.c.id.desc())
-            .limit(limit)
-            .subquery()
-        )
-        query = select(newest.c.raw_hash).where(newest.c.raw_hash.is_not(None))
-        with self.engine.connect() as conn:
-            return frozenset(conn.execute(query).scalars())
-
-    def apply_update(self, plan: UpdatePlan) -> ApplyResult:
-        su = plan.source
-        values: dict[str, Any] = {}
-        for name in _SOURCE_UPDATE_FIELDS:
-            value = getattr(su, name)
-            if value is not None or name in _ALWAYS_SET:
-                values[name] = value
-        if su.clear_cache_state:
-            values.update(etag=None, last_modified=None, body_hash=None)
-        # A completed poll ends any worker's lease on the source (store/leases.py).
-        values.update(lease_owner=None, lease_until=None)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(update(sources).where(sources.c.id == plan.source_id).values(**values))
-                slugs = {
-                    name: self._ensure_category(conn, name)
-                    for e in (*plan.new_entries, *(e for _, e in plan.changed_entries))
-                    for name in e.categories
-                }
-                if plan.new_entries:
-                    now = self._clock()
-                    rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
-                    ids = (
-                        conn.execute(
-                            insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
-                            rows,
-                        )
-                        .scalars()
-                        .all()
-                    )
-                    self._link_categories(conn, zip(ids, plan.new_entries, strict=True), slugs)
-                for entry_id, entry in plan.changed_entries:
-                    vals = _entry_values(entry)
-                    del vals["key"], vals["source_id"]
-                    conn.execute(update(entries).where(entries.c.id == entry_id).values(**vals))
-                if plan.changed_entries:
-                    self._relink_categories(conn, plan.changed_entries, slugs)
-                if plan.rehashed_entries:
-                    conn.execute(
-                        update(entries)
-                        .where(entries.c.id == bindparam("eid"))
-                        .values(raw_hash=bindparam("rh")),
-                        [{"eid": i, "rh": h} for i, h in plan.rehashed_entries],
-                    )
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                f"database error storing the update of source {plan.source_id}: {_db_reason(exc)}"
-            ) from exc
-        return ApplyResult(
-            new=len(plan.new_entries),
-            changed=len(plan.changed_entries),
-            unchanged=plan.unchanged_entries,
-        )
-
-    @staticmethod
-    def _relink_categories(
-        conn: Any, changed: Sequence[tuple[int, Entry]], slugs: dict[str, str]
-    ) -> None:
-        """Edited entries: keep the category rows that still apply (with their stable page
-        position), drop the ones that no longer do, add new ones unsealed."""
-        ids = [entry_id for entry_id, _ in changed]
-        current: dict[int, set[str]] = {}
-        for start in range(0, len(ids), _MAX_IN):
-            rows = conn.execute(
-                select(entry_categories.c.entry_id, entry_categories.c.category_slug).where(
-                    entry_categories.c.entry_id.in_(ids[start : start + _MAX_IN])
-                )
-            )
-            for entry_id, slug in rows:
-                current.setdefault(entry_id, set()).add(slug)
-        added: list[dict[str, Any]] = []
-        for entry_id, entry in changed:
-            wanted = {slugs[name] for name in entry.categories}
-            have = current.get(entry_id, set())
-            for slug in have - wanted:
-                conn.execute(
-                    delete(entry_categories).where(
-                        entry_categories.c.entry_id == entry_id,
-                        entry_categories.c.category_slug == slug,
-                    )
-                )
-            for slug in have & wanted:
-                conn.execute(
-                    update(entry_categories)
-                    .where(
-                        entry_categories.c.entry_id == entry_id,
-                        entry_categories.c.category_slug == slug,
-                    )
-                    .values(published=entry.published)
-                )
-            added.extend(
-                {"entry_id": entry_id, "category_slug": slug, "published": entry.published}
-                for slug in sorted(wanted - have)
-            )
-        if added:
-            conn.execute(insert(entry_categories), added)
-
-    @staticmethod
-    def _link_categories(
-        conn: Any, pairs: Iterable[tuple[int, Entry]], slugs: dict[str, str]
-    ) -> None:
-        rows = [
-            {"entry_id": entry_id, "category_slug": slug, "published": entry.published}
-            for entry_id, entry in pairs
-            for slug in dict.fromkeys(slugs[name] for name in entry.categories)
-        ]
-        if rows:
-            conn.execute(insert(entry_categories), rows)
 
     def _entry_query(self) -> Any:
         return select(*ENTRY_COLUMNS).join(sources, sources.c.id == entries.c.source_id)
@@ -601,11 +373,6 @@ class SqlStore(PageQueries, LeaseQueries, HealthQueries, AdminQueries):
             ):
                 out.extend(tuple(r) for r in conn.execute(select(table).order_by(*order)))
         return out
-
-
-def _db_reason(exc: SQLAlchemyError) -> str:
-    """The driver's own message when there is one (it names the constraint or the lock)."""
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
 def _host_of(url: str) -> str:

@@ -1,8 +1,10 @@
 """The update pipeline: the one place that touches both fetch and store.
 
 For each source: fetch conditionally -> parse -> enrich -> look up what is stored -> decide ->
-schedule the next poll (schedule.py, through decide.schedule_plan) -> apply the plan in one
-transaction. Deciding and scheduling are pure; this module only gathers their inputs.
+schedule the next poll (schedule.py, through decide.schedule_plan) -> apply the plan, all or
+nothing, in a transaction shared with the plans of other polls finishing at about the same
+time (update/batch.py). Deciding and scheduling are pure; this module only gathers their
+inputs.
 
 When a feed URL starts answering 404, or HTML naming no feed, the pipeline runs feed
 discovery on the source's site and names what it found in the error, for the operator to act
@@ -36,6 +38,7 @@ from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
 from netplanet.sources.discover import find_feed_links
 from netplanet.store.base import Store
 from netplanet.update import decide
+from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
 from netplanet.update.digest import Digest, digest
 
 log = logging.getLogger(__name__)
@@ -84,6 +87,14 @@ def _looks_moved(result: FetchResult, plan: UpdatePlan) -> bool:
     return kind == NotAFeedError.kind and "names no feed" in plan.source.last_error
 
 
+def _rate_needs_count(source: Source, plan: UpdatePlan, now: datetime) -> bool:
+    """Whether the posting rate must be counted again: entries changed, or the stored count
+    may have gone stale (a post left the window). A 304 usually needs no query at all."""
+    if plan.new_entries or plan.changed_entries or source.posts_per_day is None:
+        return True
+    return source.rate_valid_until is None or now >= source.rate_valid_until
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
@@ -100,6 +111,8 @@ class UpdatePipeline:
         policy: Policy | None = None,
         rand: Random = random.random,
         executor: Executor | None = None,
+        batch_plans: int = MAX_PLANS,
+        batch_delay_s: float = MAX_DELAY_S,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -109,21 +122,35 @@ class UpdatePipeline:
         self.clock = clock
         self.policy = policy or Policy()
         self.rand = rand
+        self.writer = WriteBehind(store, max_plans=batch_plans, max_delay_s=batch_delay_s)
+        """Stores the plans of concurrent polls together (group commit)."""
 
     async def update_source(self, source: Source) -> SourceReport:
-        request = FetchRequest(
-            url=source.feed_url,
-            etag=source.etag,
-            last_modified=source.last_modified,
-            body_hash=source.body_hash,
-        )
-        result = await self.fetcher.fetch(request)
-        now = self.clock()
-        digested = await self._digest(source, result, now)
-        plan = self.plan(source, result, now, digested)
-        if _looks_moved(result, plan):
-            plan = await self._suggest_new_feed(source, result, plan)
-        applied = self.store.apply_update(plan)
+        """Poll one source and store the result; returns once the plan is committed (grouped
+        with other polls' plans in one transaction, see update/batch.py)."""
+        writer = self.writer
+        writer.running += 1
+        waiting = False
+        try:
+            request = FetchRequest(
+                url=source.feed_url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                body_hash=source.body_hash,
+            )
+            result = await self.fetcher.fetch(request)
+            now = self.clock()
+            digested = await self._digest(source, result, now)
+            plan = self.plan(source, result, now, digested)
+            if _looks_moved(result, plan):
+                plan = await self._suggest_new_feed(source, result, plan)
+            writer.running -= 1
+            waiting = True
+            applied = await writer.apply(plan)
+        finally:
+            if not waiting:
+                writer.running -= 1
+                writer.idle()
         su = plan.source
         if result.outcome is FetchOutcome.GONE:
             outcome = "gone"
@@ -174,12 +201,19 @@ class UpdatePipeline:
     ) -> UpdatePlan:
         """Turn one fetch result and its digest (from `_digest`) into a scheduled plan."""
         plan, parsed = self._decide(source, result, now, digested)
-        recent = None
-        if not plan.source.last_error_class:
-            since = now - timedelta(days=RATE_WINDOW_DAYS)
-            recent = self.store.recent_entry_count(source.id, since)
-            recent += sum(1 for e in plan.new_entries if e.published >= since)
-        return decide.schedule_plan(
+        recent = valid_until = None
+        if not plan.source.last_error_class and _rate_needs_count(source, plan, now):
+            window = timedelta(days=RATE_WINDOW_DAYS)
+            since = now - window
+            recent, oldest = self.store.recent_entry_stats(source.id, since)
+            dates = [e.published for e in plan.new_entries if e.published >= since]
+            recent += len(dates)
+            if oldest is not None:
+                dates.append(oldest)
+            # The count holds until its oldest post leaves the window (nothing counted: until
+            # a post arrives, which counts again anyway; recounted now and then regardless).
+            valid_until = min(dates) + window if dates else now + window
+        scheduled = decide.schedule_plan(
             plan,
             source,
             result,
@@ -189,6 +223,10 @@ class UpdatePipeline:
             policy=self.policy,
             rand=self.rand,
         )
+        if valid_until is None:
+            return scheduled
+        su = dataclasses.replace(scheduled.source, rate_valid_until=valid_until)
+        return dataclasses.replace(scheduled, source=su)
 
     def _decide(
         self, source: Source, result: FetchResult, now: datetime, digested: Digest | None

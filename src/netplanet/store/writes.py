@@ -1,0 +1,351 @@
+"""The update write path of SqlStore (mixed in): the lookups that plan a poll and the
+transactions that store plans, one (`apply_update`) or many together (`apply_updates`, the
+group commit of update/batch.py).
+
+Each plan is all-or-nothing. A batch is one transaction; if it fails, its plans are retried
+one transaction each, so a plan that cannot be stored loses only itself. Source rows are
+written with one cached UPDATE per set of columns (an executemany row per poll), so the
+commonest poll, a 304, costs one parameter row and a share of a commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from netplanet.errors import StoreError
+from netplanet.model import Entry, ExistingEntry, UpdatePlan
+from netplanet.sources.slug import slugify
+from netplanet.store.base import ApplyResult
+from netplanet.store.schema import categories, entries, entry_categories, sources
+
+log = logging.getLogger(__name__)
+
+# Source-row fields that SourceUpdate may set (None in the update means "leave as is").
+_SOURCE_UPDATE_FIELDS = (
+    "last_fetched_at",
+    "last_status",
+    "last_error_class",
+    "last_error",
+    "last_bytes",
+    "last_duration_ms",
+    "consecutive_failures",
+    "last_success_at",
+    "next_poll_at",
+    "feed_url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "title",
+    "site_url",
+    "enabled",
+    "disabled_reason",
+    "avg_response_ms",
+    "avg_bytes",
+    "posts_per_day",
+    "poll_interval_s",
+    "failing_since",
+    "dead_since",
+    "rate_valid_until",
+)
+_ALWAYS_SET = frozenset({"last_status", "next_poll_at", "failing_since", "dead_since"})
+_MAX_IN = 500  # stay under every backend's bound-parameter limit
+
+
+def _chunks(values: Sequence[str], size: int = _MAX_IN) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _entry_values(entry: Entry) -> dict[str, Any]:
+    enc = entry.enclosure
+    return {
+        "source_id": entry.source_id,
+        "key": entry.key,
+        "guid": entry.guid,
+        "url": entry.url,
+        "title_date_hash": entry.title_date_hash,
+        "title": entry.title,
+        "author": entry.author,
+        "published": entry.published,
+        "updated": entry.updated,
+        "content_html": entry.content_html,
+        "excerpt_html": entry.excerpt_html,
+        "text": entry.text,
+        "categories": json.dumps(list(entry.categories), ensure_ascii=False),
+        "tags": json.dumps(list(entry.tags), ensure_ascii=False),
+        "enclosure_url": enc.url if enc else None,
+        "enclosure_type": enc.type if enc else None,
+        "enclosure_length": enc.length if enc else None,
+        "duration_s": entry.duration_s,
+        "sponsored": entry.sponsored,
+        "date_from_feed": entry.date_from_feed,
+        "fingerprint": entry.fingerprint,
+        "raw_hash": entry.raw_hash or None,
+    }
+
+
+def ensure_category(conn: Any, name: str) -> str:
+    """The slug of category `name`, created (last in order) when missing."""
+    slug = slugify(name)
+    if not conn.execute(select(categories.c.slug).where(categories.c.slug == slug)).first():
+        position = conn.execute(select(func.count()).select_from(categories)).scalar_one()
+        conn.execute(insert(categories).values(slug=slug, name=name, position=position))
+    return slug
+
+
+class UpdateWrites:
+    """Planning lookups and plan storage over `engine`."""
+
+    engine: Engine
+    _clock: Callable[[], datetime]
+
+    def existing_entries(
+        self,
+        source_id: int,
+        *,
+        keys: Iterable[str] = (),
+        urls: Iterable[str] = (),
+        title_date_hashes: Iterable[str] = (),
+        raw_hashes: Iterable[str] = (),
+    ) -> list[ExistingEntry]:
+        cols = (
+            entries.c.id,
+            entries.c.key,
+            entries.c.guid,
+            entries.c.url,
+            entries.c.title_date_hash,
+            entries.c.fingerprint,
+            entries.c.first_seen,
+            entries.c.published,
+            entries.c.raw_hash,
+        )
+        found: dict[int, ExistingEntry] = {}
+        with self.engine.connect() as conn:
+            for column, values in (
+                (entries.c.key, sorted(set(keys))),
+                (entries.c.url, sorted(set(urls))),
+                (entries.c.title_date_hash, sorted(set(title_date_hashes))),
+                (entries.c.raw_hash, sorted(set(raw_hashes))),
+            ):
+                for chunk in _chunks(values):
+                    rows = conn.execute(
+                        select(*cols).where(entries.c.source_id == source_id, column.in_(chunk))
+                    )
+                    for r in rows:
+                        found[r.id] = ExistingEntry(*r)
+        return sorted(found.values(), key=lambda e: e.id)
+
+    def recent_entry_stats(self, source_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """Entries of a source published at or after `since`: how many, and the oldest date
+        among them (an index range on (source_id, published, id))."""
+        query = select(func.count(), func.min(entries.c.published)).where(
+            entries.c.source_id == source_id, entries.c.published >= since
+        )
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(query).one()
+        if isinstance(oldest, str):  # SQLite's min() returns the stored text, untyped
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest
+
+    def known_raw_hashes(self, source_id: int, *, limit: int) -> frozenset[str]:
+        """Raw hashes of the source's `limit` newest entries (rows without one are left out)."""
+        newest = (
+            select(entries.c.raw_hash)
+            .where(entries.c.source_id == source_id)
+            .order_by(entries.c.published.desc(), entries.c.id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        query = select(newest.c.raw_hash).where(newest.c.raw_hash.is_not(None))
+        with self.engine.connect() as conn:
+            return frozenset(conn.execute(query).scalars())
+
+    def apply_update(self, plan: UpdatePlan) -> ApplyResult:
+        try:
+            with self.engine.begin() as conn:
+                result = self._apply(conn, plan, {})
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"database error storing the update of source {plan.source_id}: {db_reason(exc)}"
+            ) from exc
+        return result
+
+    def apply_updates(self, plans: Sequence[UpdatePlan]) -> list[ApplyResult | StoreError]:
+        """Apply many plans in one transaction; if that fails, each in its own (so one bad
+        plan loses only itself). Results are in the order of `plans`."""
+        if len(plans) > 1:
+            try:
+                with self.engine.begin() as conn:
+                    slugs: dict[str, str] = {}
+                    rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                    # Row locks (PostgreSQL) are taken in source order, so two workers
+                    # storing overlapping batches cannot deadlock on each other.
+                    order = sorted(range(len(plans)), key=lambda i: plans[i].source_id)
+                    for i in order:
+                        _add_source_row(rows, plans[i])
+                    # Source rows first, in few statements: polls that changed no entry (a
+                    # 304, an unchanged body) cost one executemany row each.
+                    _update_sources(conn, rows)
+                    done = {i: self._apply_entries(conn, plans[i], slugs) for i in order}
+                return [done[i] for i in range(len(plans))]
+            except SQLAlchemyError as exc:
+                log.warning(
+                    "storing %d updates in one transaction failed (%s); storing them one by one",
+                    len(plans),
+                    db_reason(exc),
+                )
+        out: list[ApplyResult | StoreError] = []
+        for plan in plans:
+            try:
+                out.append(self.apply_update(plan))
+            except StoreError as exc:
+                out.append(exc)
+        return out
+
+    def _apply(self, conn: Any, plan: UpdatePlan, slugs: dict[str, str]) -> ApplyResult:
+        """One plan inside the caller's transaction. `slugs` caches category slugs made or
+        found earlier in the same transaction."""
+        rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        _add_source_row(rows, plan)
+        _update_sources(conn, rows)
+        return self._apply_entries(conn, plan, slugs)
+
+    def _apply_entries(self, conn: Any, plan: UpdatePlan, slugs: dict[str, str]) -> ApplyResult:
+        for e in (*plan.new_entries, *(e for _, e in plan.changed_entries)):
+            for name in e.categories:
+                if name not in slugs:
+                    slugs[name] = ensure_category(conn, name)
+        if plan.new_entries:
+            now = self._clock()
+            rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
+            ids = (
+                conn.execute(
+                    insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
+                    rows,
+                )
+                .scalars()
+                .all()
+            )
+            self._link_categories(conn, zip(ids, plan.new_entries, strict=True), slugs)
+        for entry_id, entry in plan.changed_entries:
+            vals = _entry_values(entry)
+            del vals["key"], vals["source_id"]
+            conn.execute(update(entries).where(entries.c.id == entry_id).values(**vals))
+        if plan.changed_entries:
+            self._relink_categories(conn, plan.changed_entries, slugs)
+        if plan.rehashed_entries:
+            conn.execute(
+                update(entries)
+                .where(entries.c.id == bindparam("eid"))
+                .values(raw_hash=bindparam("rh")),
+                [{"eid": i, "rh": h} for i, h in plan.rehashed_entries],
+            )
+        return ApplyResult(
+            new=len(plan.new_entries),
+            changed=len(plan.changed_entries),
+            unchanged=plan.unchanged_entries,
+        )
+
+    @staticmethod
+    def _relink_categories(
+        conn: Any, changed: Sequence[tuple[int, Entry]], slugs: dict[str, str]
+    ) -> None:
+        """Edited entries: keep the category rows that still apply (with their stable page
+        position), drop the ones that no longer do, add new ones unsealed."""
+        ids = [entry_id for entry_id, _ in changed]
+        current: dict[int, set[str]] = {}
+        for start in range(0, len(ids), _MAX_IN):
+            rows = conn.execute(
+                select(entry_categories.c.entry_id, entry_categories.c.category_slug).where(
+                    entry_categories.c.entry_id.in_(ids[start : start + _MAX_IN])
+                )
+            )
+            for entry_id, slug in rows:
+                current.setdefault(entry_id, set()).add(slug)
+        added: list[dict[str, Any]] = []
+        for entry_id, entry in changed:
+            wanted = {slugs[name] for name in entry.categories}
+            have = current.get(entry_id, set())
+            for slug in have - wanted:
+                conn.execute(
+                    delete(entry_categories).where(
+                        entry_categories.c.entry_id == entry_id,
+                        entry_categories.c.category_slug == slug,
+                    )
+                )
+            for slug in have & wanted:
+                conn.execute(
+                    update(entry_categories)
+                    .where(
+                        entry_categories.c.entry_id == entry_id,
+                        entry_categories.c.category_slug == slug,
+                    )
+                    .values(published=entry.published)
+                )
+            added.extend(
+                {"entry_id": entry_id, "category_slug": slug, "published": entry.published}
+                for slug in sorted(wanted - have)
+            )
+        if added:
+            conn.execute(insert(entry_categories), added)
+
+    @staticmethod
+    def _link_categories(
+        conn: Any, pairs: Iterable[tuple[int, Entry]], slugs: dict[str, str]
+    ) -> None:
+        rows = [
+            {"entry_id": entry_id, "category_slug": slug, "published": entry.published}
+            for entry_id, entry in pairs
+            for slug in dict.fromkeys(slugs[name] for name in entry.categories)
+        ]
+        if rows:
+            conn.execute(insert(entry_categories), rows)
+
+
+def _add_source_row(rows: dict[tuple[str, ...], list[dict[str, Any]]], plan: UpdatePlan) -> None:
+    """The plan's source-row changes, filed under the columns they set."""
+    su = plan.source
+    values: dict[str, Any] = {}
+    for name in _SOURCE_UPDATE_FIELDS:
+        value = getattr(su, name)
+        if value is not None or name in _ALWAYS_SET:
+            values[name] = value
+    if su.clear_cache_state:
+        values.update(etag=None, last_modified=None, body_hash=None)
+    # A completed poll ends any worker's lease on the source (store/leases.py).
+    values.update(lease_owner=None, lease_until=None)
+    row = {f"v_{name}": value for name, value in values.items()}
+    row["sid"] = plan.source_id
+    rows.setdefault(tuple(values), []).append(row)
+
+
+_SOURCE_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _update_sources(conn: Any, rows: dict[tuple[str, ...], list[dict[str, Any]]]) -> None:
+    for columns, params in rows.items():
+        statement = _SOURCE_UPDATES.get(columns)
+        if statement is None:
+            # One statement object per column set, built once: building and hashing a new
+            # UPDATE for every poll was a visible part of a 304's cost.
+            statement = (
+                update(sources)
+                .where(sources.c.id == bindparam("sid"))
+                .values({name: bindparam(f"v_{name}") for name in columns})
+            )
+            _SOURCE_UPDATES[columns] = statement
+        conn.execute(statement, params)
+
+
+def db_reason(exc: SQLAlchemyError) -> str:
+    """The driver's own message when there is one (it names the constraint or the lock)."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
