@@ -11,7 +11,8 @@
 A bare trailing "…" is kept: it honestly says the feed truncated the text.
 
 Input without any marker is returned untouched (a substring pre-check), so the lxml parse is paid
-only by posts that need it.
+only by posts that need it. Each rule is first tested once on the whole document (its text, or
+its links' addresses joined), in C; the per-element Python checks run only where one may match.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from __future__ import annotations
 import re
 from typing import cast
 
-import lxml.html
 from lxml import etree
-from lxml.html import HtmlElement
+
+from netplanet.enrich.tree import Element, drop_tag, drop_tree, parse_fragment, serialize, string_of
 
 _POST_FOOTER_RE = re.compile(
     r"\A\s*the\s+post\s.+\s(?:appeared\s+first|first\s+appeared)\s+on\s.+?\.?\s*\Z",
@@ -111,9 +112,6 @@ _EMPTY_CONTAINERS = etree.XPath(
 )
 
 
-_STRING = etree.XPath("string()")
-
-
 def _folded(text: str) -> str:
     """`text` lower-cased so that a word the IGNORECASE rules match is a plain substring.
 
@@ -138,12 +136,37 @@ _MAYBE_EMPTY_RE = re.compile(
 )
 
 
-def _text(el: HtmlElement) -> str:
-    # XPath string() concatenates in C: several times faster than joining itertext()
-    return str(_STRING(el))
+# Whole-document forms of the text rules. An element's text is a contiguous part of the post's
+# whole text, so without a match in the whole text (folded as _folded says, then searched
+# case-sensitively: each pattern starts with a literal, which the regex engine skips to), no
+# element's text can match the rule, and the per-element texts are not computed.
+_FOOTER_HINT_RE = re.compile(r"(?:appeared\s+first|first\s+appeared)\s+on\s.", re.DOTALL)
+_SHARE_HINT_RE = re.compile(r"share\s+(?:this|on)")
+_LIKE_HINT_RE = re.compile(r"like\s+this")
+# What each alternative of _SHARE_URL_RE holds, lower-cased: the addresses are searched only
+# when one is there.
+_SHARE_URL_NEEDLES = (
+    "facebook.com/", "twitter.com/", "x.com/", "linkedin.com/", "reddit.com/submit",
+    "pinterest.com/pin/create", "news.ycombinator.com/submitlink", "tumblr.com/share",
+    "t.me/share", "wa.me/?", "api.whatsapp.com/send", "getpocket.com/", "mastodonshare",
+    "toot.kytta", "share=",
+)  # fmt: skip
+_BLOCKS = ("p", "div", "section", "aside", "footer", "ul", "h3", "h4", "span")
+# Every class attribute, joined by "\n", which _SHARE_CLASS_RE treats as the \A and \Z it looks
+# for around a name: one search tells whether any element (a block among them) can match.
+_CLASSES = etree.XPath("descendant::*/@class", smart_strings=False)
+_HREFS = etree.XPath("descendant::a/@href", smart_strings=False)
 
 
-def _is_tracking_image(img: HtmlElement) -> bool:
+def _text(el: Element) -> str:
+    # A leaf's text is its .text; otherwise XPath string() concatenates in C, several times
+    # faster than joining itertext().
+    if len(el):
+        return cast(str, string_of(el))
+    return el.text or ""
+
+
+def _is_tracking_image(img: Element) -> bool:
     width, height = img.get("width", ""), img.get("height", "")
     if _TINY_RE.match(width) and _TINY_RE.match(height):
         return True
@@ -153,7 +176,7 @@ def _is_tracking_image(img: HtmlElement) -> bool:
     return bool(_TRACKER_IMG_RE.search(img.get("src", "")))
 
 
-def _last_text_slot(el: HtmlElement) -> tuple[HtmlElement, str] | None:
+def _last_text_slot(el: Element) -> tuple[Element, str] | None:
     """The element and attribute ("text" or "tail") holding the document's last visible text."""
     for child in reversed(el):
         if child.tail and child.tail.strip():
@@ -171,7 +194,7 @@ def _last_text_slot(el: HtmlElement) -> tuple[HtmlElement, str] | None:
 _MARKER_ENDS = ("]", "»", "→", "›", ">>", "...", "…")
 
 
-def _strip_trailing_markers(root: HtmlElement) -> None:
+def _strip_trailing_markers(root: Element) -> None:
     """Remove "[…]" and a plain-text "Read more »" from the very end of the text."""
     for _ in range(3):  # "… [...] Read more »" takes two passes; a third finds nothing
         slot = _last_text_slot(root)
@@ -188,24 +211,27 @@ def _strip_trailing_markers(root: HtmlElement) -> None:
 
 
 def _find_boilerplate(
-    root: HtmlElement, *, has_class: bool
-) -> tuple[list[HtmlElement], list[HtmlElement]]:
+    root: Element, whole: str, *, has_class: bool
+) -> tuple[list[Element], list[Element]]:
     """Elements to remove with their content, and links to unwrap (keeping their text).
 
-    `has_class`: whether any element may have a class attribute (False skips the class rules).
+    `whole` is root's text; `has_class`: whether any element may have a class attribute (False
+    skips the class rules). The lists are in the order of the rules, each in document order.
     """
-    doomed: list[HtmlElement] = []
-    unwrap: list[HtmlElement] = []
-    # Every text a rule matches is part of the document's whole text, and holds one of these
-    # words: without them, most posts skip the per-element texts.
-    whole = _folded(_text(root))
-    by_text = any(word in whole for word in ("appeared", "share", "like"))
-    more_text = any(word in whole for word in ("more", "read", "continue"))
-    blocks = ("p", "div", "section", "aside", "footer", "ul", "h3", "h4", "span")
-    for el in root.iter(*blocks) if has_class or by_text else ():
+    doomed: list[Element] = []
+    unwrap: list[Element] = []
+    folded = _folded(whole)
+    footer_text = "appeared" in folded and _FOOTER_HINT_RE.search(folded) is not None
+    share_text = ("share" in folded and _SHARE_HINT_RE.search(folded) is not None) or (
+        "like" in folded and _LIKE_HINT_RE.search(folded) is not None
+    )
+    by_text = footer_text or share_text
+    classes = "\n".join(cast(list[str], _CLASSES(root))) if has_class else ""
+    by_class = _SHARE_CLASS_RE.search(classes) is not None if classes else False
+    for el in root.iter(*_BLOCKS) if by_class or by_text else ():
         if el is root:  # the wrapper <div> cannot be dropped (a post that is only a footer)
             continue
-        if has_class and _SHARE_CLASS_RE.search(el.get("class", "")):
+        if by_class and _SHARE_CLASS_RE.search(el.get("class", "")):
             doomed.append(el)
             continue
         if not by_text:
@@ -215,31 +241,48 @@ def _find_boilerplate(
             continue
         # the WordPress/Yoast footer always links the post and the site
         footer = (
-            el.tag in {"p", "div"} and _POST_FOOTER_RE.match(text) and el.find(".//a") is not None
+            footer_text
+            and el.tag in {"p", "div"}
+            and _POST_FOOTER_RE.match(text)
+            and el.find(".//a") is not None
         )
-        if footer or _SHARE_LABEL_RE.match(text):
+        if footer or (share_text and _SHARE_LABEL_RE.match(text)):
             doomed.append(el)
-    for a in root.iter("a"):
-        href = a.get("href", "")
-        if _SHARE_URL_RE.search(href):
-            doomed.append(a)
-        elif _FEEDBURNER_RE.search(href):
-            # flare links hold only images; a ~r/ link with words is a real (proxied) link
-            (unwrap if _text(a).strip() else doomed).append(a)
-        elif (has_class and "more-link" in a.get("class", "")) or (
-            more_text and _MORE_LINK_RE.match(_text(a))
-        ):
-            doomed.append(a)
+
+    # Links: each address rule is searched once over all addresses (its pattern cannot match
+    # across the "\n" joining them), and only when a word it needs is there.
+    hrefs = "\n".join(cast(list[str], _HREFS(root)))
+    folded_hrefs = _folded(hrefs)
+    share_url = any(n in folded_hrefs for n in _SHARE_URL_NEEDLES) and bool(
+        _SHARE_URL_RE.search(hrefs)
+    )
+    feedburner = "feed" in folded_hrefs and _FEEDBURNER_RE.search(hrefs) is not None
+    more_class = "more-link" in classes
+    more_text = any(word in folded for word in ("more", "read", "continue"))
+    if share_url or feedburner or more_class or more_text:
+        for a in root.iter("a"):
+            href = a.get("href", "") if share_url or feedburner else ""
+            if share_url and _SHARE_URL_RE.search(href):
+                doomed.append(a)
+            elif feedburner and _FEEDBURNER_RE.search(href):
+                # flare links hold only images; a ~r/ link with words is a real (proxied) link
+                (unwrap if _text(a).strip() else doomed).append(a)
+            elif (more_class and "more-link" in a.get("class", "")) or (
+                more_text and _MORE_LINK_RE.match(_text(a))
+            ):
+                doomed.append(a)
     doomed.extend(img for img in root.iter("img") if _is_tracking_image(img))
     return doomed, unwrap
 
 
-def _may_have_empties(root: HtmlElement, serialized: str) -> bool:
+def _may_have_empties(root: Element, serialized: str) -> bool:
     """False only when _EMPTY_CONTAINERS(root) is sure to find nothing (`serialized` is root's)."""
     # Position 5: after the wrapper's "<div>". An <li> without children is written with no end
     # tag, which the pattern cannot tell from a sibling's start: those are looked up directly.
-    # Searched lower-cased (tags are already; only letters change): IGNORECASE costs twice.
-    return _MAYBE_EMPTY_RE.search(serialized.lower(), 5) is not None or any(
+    # The serializer writes tag names as the parser stored them, ASCII lower-cased: an empty
+    # container's tags are matched as written (a tag name the pattern lower-cased could only
+    # add a match).
+    return _MAYBE_EMPTY_RE.search(serialized, 5) is not None or any(
         len(li) == 0 and not li.text for li in root.iter("li")
     )
 
@@ -251,26 +294,29 @@ def strip_boilerplate(html: str) -> str:
     lowered = html.lower()
     if not _may_have_boilerplate(html, lowered):
         return html
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
+    root = parse_fragment(html)
+    if root is None:
         return html
 
     # Attribute names are never entity-decoded, and the parser lower-cases only ASCII: without
     # "class" in the lowered input, no element has a class attribute.
-    doomed, unwrap = _find_boilerplate(root, has_class="class" in lowered)
+    whole = cast(str, string_of(root))
+    doomed, unwrap = _find_boilerplate(root, whole, has_class="class" in lowered)
     for el in doomed:
-        el.drop_tree()  # keeps the tail text
+        drop_tree(el)  # keeps the tail text
     for el in unwrap:
-        el.drop_tag()
-    _strip_trailing_markers(root)
+        drop_tag(el)
+    # The last visible text ends the whole text (unchanged by unwrapping): when that does not
+    # end with a marker, neither does the last text.
+    if doomed or whole.rstrip().endswith(_MARKER_ENDS):
+        _strip_trailing_markers(root)
 
-    out: str = lxml.html.tostring(root, encoding="unicode")
+    out = serialize(root)
     if _may_have_empties(root, out):
         # Prune containers left empty (XPath returns document order: reverse for innermost first).
-        empties = cast(list[HtmlElement], _EMPTY_CONTAINERS(root))
+        empties = cast(list[Element], _EMPTY_CONTAINERS(root))
         for el in reversed(empties):
-            el.drop_tree()
+            drop_tree(el)
         if empties:
-            out = lxml.html.tostring(root, encoding="unicode")
+            out = serialize(root)
     return out[5:-6].strip()  # drop the <div> wrapper added by create_parent

@@ -18,10 +18,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
+from typing import cast
 
-import lxml.html
 from lxml import etree
-from lxml.html import HtmlElement
+
+from netplanet.enrich.tree import Element, drop_tree, parse_fragment, string_of
 
 ELLIPSIS = "…"
 LINK_REL = "nofollow noopener noreferrer"
@@ -52,8 +53,15 @@ _TEXT_BREAK = _BLOCK | _LIST | frozenset({"br", "td", "th", "pre", "figure", "fi
 
 _WS_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\S+")
-# lxml refuses NUL, most C0 controls and lone surrogates; none of them is text anyway.
+# NUL, most C0 controls and lone surrogates are not text; lxml refuses some of them in places.
 _UNPARSABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# The same control characters as bytes: deleting them from the UTF-8 form is a C loop several
+# times faster than a regex search for them (lone surrogates make the encoding fail).
+_UNPARSABLE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# What str.split() splits on besides the whitespace XPath's normalize-space() collapses
+# (space, \t, \n, \r), by whether it is ASCII.
+_OTHER_ASCII_SPACE = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+_NORMALIZED_TEXT = etree.XPath("normalize-space()", smart_strings=False)
 _SENTENCE_END_RE = re.compile(r"[^.][.!?]+[\"'”’»)\]]*\Z|\A[!?]+\Z")
 _ABBREVIATION_RE = re.compile(
     r"\A(?:e\.g|i\.e|etc|vs|cf|approx|fig|no|nr|vol|mr|mrs|ms|dr|prof|st|inc|ltd|jr|sr|[a-z])\.\Z",
@@ -140,7 +148,7 @@ class _Collector:
                 last += ";"
             self.current.segments[-1] = (last + " ", marks)
 
-    def walk(self, el: HtmlElement, marks: tuple[_Mark, ...], in_list: bool) -> None:
+    def walk(self, el: Element, marks: tuple[_Mark, ...], in_list: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         outer_in_list = in_list
         if tag in _SKIP_BREAK:
@@ -180,14 +188,35 @@ class _Collector:
                     self.flush()
 
 
-def _parse(html: str) -> HtmlElement | None:
-    html = _UNPARSABLE_RE.sub("", html)
+def _without_unparsable(html: str) -> str:
+    try:
+        encoded = html.encode()
+    except UnicodeEncodeError:
+        return _UNPARSABLE_RE.sub("", html)
+    if len(encoded.translate(None, _UNPARSABLE_BYTES)) == len(encoded):
+        return html
+    return _UNPARSABLE_RE.sub("", html)
+
+
+def _parse(html: str) -> Element | None:
+    html = _without_unparsable(html)
     if not html.strip():
         return None
-    try:
-        return lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return None
+    return parse_fragment(html)
+
+
+def _collapsed_text(root: Element) -> str:
+    """root's text with whitespace collapsed: `" ".join(text.split())` of its string value."""
+    # normalize-space() collapses in C, but only XML's four spaces: it is the answer when the
+    # text holds no other character that str.split() splits on (str.isspace). Printable
+    # strings hold none but " "; an ASCII one has six candidates to look for.
+    normalized = cast(str, _NORMALIZED_TEXT(root))
+    if normalized.isascii():
+        if not any(space in normalized for space in _OTHER_ASCII_SPACE):
+            return normalized
+    elif normalized.isprintable():
+        return normalized
+    return " ".join(cast(str, string_of(root)).split())
 
 
 def _is_sentence_end(word: str, next_word: str | None) -> bool:
@@ -284,11 +313,11 @@ class Fragment:
 
     def __init__(self, html: str) -> None:
         self.html = html
-        self._root: HtmlElement | None = None
+        self._root: Element | None = None
         self._parsed = False
         self._consumed = False
 
-    def _tree(self) -> HtmlElement | None:
+    def _tree(self) -> Element | None:
         if not self._parsed or self._consumed:
             self._root = _parse(self.html)
             self._parsed, self._consumed = True, False
@@ -321,12 +350,11 @@ class Fragment:
             return ""
         self._consumed = True
         for el in [el for el in root.iter(*_TEXT_SKIP) if el is not root]:
-            el.drop_tree()
+            drop_tree(el)
         for el in root.iter(*_TEXT_BREAK):
             # separate "<p>a</p><p>b</p>" into "a b", not "ab"
             el.tail = " " + el.tail if el.tail else " "
-        text: str = root.text_content()
-        return " ".join(text.split())
+        return _collapsed_text(root)
 
 
 def _excerpt_of(paras: list[_Para], words: int) -> str:

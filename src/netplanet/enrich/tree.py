@@ -1,0 +1,104 @@
+"""The one lxml HTML parse of enrich: a fragment in a <div>, plus the few tree edits it needs.
+
+`parse_fragment` builds the same tree as `lxml.html.fragment_fromstring(html,
+create_parent="div")`, cheaper: the parser has no Python element-class lookup (lxml.html's
+calls a Python method for every element proxy it creates), and the <body> the parser made is
+renamed rather than a new <div> built and the children moved into it. `serialize` writes what
+`lxml.html.tostring` writes. The helpers take plain `etree._Element`s, so lxml.html's element
+methods (`drop_tree`, `drop_tag`, `text_content`) are re-implemented here with the same effect.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+Element = etree._Element
+
+# Not lxml.html's parser: the same libxml2 options, without the Python class lookup.
+_PARSER = etree.HTMLParser()
+# What lxml.html.fragments_fromstring tests before wrapping the input in <html><body>.
+_FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
+# lxml.html.tostring removes these from its output (include_meta_content_type=False).
+_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
+_META_CONTENT_TYPE_RE = re.compile(r'<meta http-equiv="Content-Type"[^>]*>')
+
+string_of = etree.XPath("string()", smart_strings=False)
+"""An element's text content, as `HtmlElement.text_content()`: concatenated in C."""
+
+
+def parse_fragment(html: str) -> Element | None:
+    """`html` parsed under a <div> root; None where lxml.html's fragment_fromstring raises.
+
+    That is a ParserError for an empty document, a ValueError when the leading text holds a
+    control character, and an AssertionError (uncaught by its callers: a bug) when a full
+    document ("<html>…") yields no <body>.
+    """
+    if not _FULL_HTML_RE.match(html):
+        html = f"<html><body>{html}</body></html>"
+    try:
+        doc = etree.fromstring(html, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    if doc is None or doc.tag != "html":
+        return None
+    bodies = [child for child in doc if child.tag == "body"]
+    if len(bodies) != 1:
+        return None
+    root = bodies[0]
+    # fragment_fromstring keeps only the body's children, and its text when not blank.
+    root.tag = "div"
+    root.attrib.clear()
+    text = root.text
+    if text is not None:
+        try:
+            # lxml.html sets it on its new <div>: a control character makes that raise
+            root.text = text if text.strip() else None
+        except ValueError:
+            return None
+    root.tail = None
+    return root
+
+
+def serialize(root: Element) -> str:
+    """`lxml.html.tostring(root, encoding="unicode")`."""
+    out: str = etree.tostring(root, method="html", encoding="unicode")
+    if _META_CONTENT_TYPE in out:
+        out = _META_CONTENT_TYPE_RE.sub("", out)
+    return out
+
+
+def drop_tree(el: Element) -> None:
+    """Remove `el` and its content, keeping its tail text (`HtmlElement.drop_tree`)."""
+    parent = el.getparent()
+    assert parent is not None
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
+
+
+def drop_tag(el: Element) -> None:
+    """Remove `el`'s tag, keeping its text and children in place (`HtmlElement.drop_tag`)."""
+    parent = el.getparent()
+    assert parent is not None
+    previous = el.getprevious()
+    if el.text and isinstance(el.tag, str):
+        if previous is None:
+            parent.text = (parent.text or "") + el.text
+        else:
+            previous.tail = (previous.tail or "") + el.text
+    if el.tail:
+        if len(el):
+            last = el[-1]
+            last.tail = (last.tail or "") + el.tail
+        elif previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    index = parent.index(el)
+    parent[index : index + 1] = list(el)
