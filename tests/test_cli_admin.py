@@ -38,9 +38,7 @@ def test_sources_add_refuses_tricky_urls(
 def test_sources_health_exit_code_and_table(
     capsys: pytest.CaptureFixture[str], db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netplanet import cli_admin
-
-    monkeypatch.setattr(cli_admin.out, "width", 300)  # no folding inside the table cells
+    monkeypatch.setenv("COLUMNS", "300")  # no folding inside the table cells
     store = open_store(db)
     ok = store.add_source(spec(1, title="Healthy Blog"))
     store.apply_update(plan(ok.id))

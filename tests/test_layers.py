@@ -30,11 +30,16 @@ LAYERS = {
     "service": 4.5,  # runs the web app and the update loop together
     "worker": 4,
     "planet": 5,
+    "cli_common": 5.5,  # state and output helpers shared by the command modules
+    "cli_params": 5.5,
+    "cli_sources": 5.7,  # command modules: import cli_common, never each other
+    "cli_update": 5.7,
+    "cli_read": 5.7,
+    "cli_web": 5.7,
+    "cli_demo": 5.7,
+    "cli_db": 5.7,
+    "cli_admin": 5.7,
     "cli": 6,
-    "cli_web": 6,
-    "cli_demo": 6,
-    "cli_db": 6,
-    "cli_admin": 6,
     "__main__": 7,
 }
 # L1 is pure: it never reaches the network or the database.

@@ -1,6 +1,6 @@
 """`netplanet sources health` (feed health for monitoring) and `netplanet admin set-password`.
 
-`cli.py` calls `register(app, sources_app, planet=_planet)` so the global options apply.
+`cli.py` calls `register(app, sources_app, planet=...)` so the global options apply.
 """
 
 from __future__ import annotations
@@ -8,20 +8,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from netplanet.cli_common import console, warn
 from netplanet.errors import UsageError
-from netplanet.planet import Planet
+
+if TYPE_CHECKING:
+    from netplanet.planet import Planet
 
 EXIT_UNHEALTHY = 4
 MIN_PASSWORD = 10
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 _STYLE = {"ok": "green", "slow": "yellow", "failing": "red", "dead": "bold red", "new": "cyan"}
 
 
@@ -58,6 +57,8 @@ def register(
         )
         bad = [r for r in rows if r.status in (SourceStatus.FAILING, SourceStatus.DEAD)]
         if not quiet():
+            from rich.table import Table
+
             table = Table(
                 title=f"{len(sources)} sources, {len(bad)} failing or dead", title_justify="left"
             )
@@ -77,10 +78,10 @@ def register(
                     r.next_poll,
                     r.diagnosis,
                 )
-            out.print(table)
+            console().print(table)
         else:
             for r in bad:
-                err.print(f"{r.source.display_title}: {r.status.value}: {r.diagnosis}")
+                warn(f"{r.source.display_title}: {r.status.value}: {r.diagnosis}")
         if bad:
             raise typer.Exit(EXIT_UNHEALTHY)
 
@@ -104,4 +105,4 @@ def register(
             raise UsageError(f"the password needs at least {MIN_PASSWORD} characters")
         planet().store.set_setting(PASSWORD_KEY, hash_password(password))
         if not quiet():
-            out.print("admin password set; sign in at /admin/")
+            print("admin password set; sign in at /admin/", flush=True)

@@ -1,34 +1,27 @@
 """The scale-out commands: `netplanet worker` and `netplanet db copy`.
 
-`cli.py` calls `register(app, db_app, planet=_planet)` so the global --database/--config/
+`cli.py` calls `register(app, db_app, planet=...)` so the global --database/--config/
 --data-dir options apply. The worker loop itself is `netplanet.worker`; copying is
 `netplanet.store.copy`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from netplanet.planet import Planet
-from netplanet.update.pipeline import SourceReport
+from netplanet.cli_common import console
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from netplanet.planet import Planet
+    from netplanet.update.pipeline import SourceReport
+
+
+def _line(message: str) -> None:
+    """A line on stdout; callers check the injected `quiet`."""
+    print(message, flush=True)
 
 
 def register(
@@ -59,8 +52,11 @@ def register(
         ] = 5.0,
     ) -> None:
         """Poll due sources, sharing the work with other workers through the database."""
+        import asyncio
+        import os
+        import socket
+
         from netplanet.schedule import Policy
-        from netplanet.service import SEAL_AFTER
         from netplanet.worker import WorkerConfig, install_signal_handlers, run_worker
 
         current = planet()
@@ -71,7 +67,6 @@ def register(
             lease_s=lease or 4 * settings.total_timeout,
             policy=Policy.from_settings(settings),
             per_host=settings.fetch_per_host,
-            seal_after=SEAL_AFTER,
             idle_s=idle,
             once=once,
         )
@@ -81,7 +76,7 @@ def register(
             if not quiet():
                 failed = sum(1 for r in reports if r.outcome in ("failed", "gone"))
                 new = sum(r.new for r in reports)
-                out.print(f"{config.worker_id}: polled {len(reports)}, {new} new, {failed} failed")
+                _line(f"{config.worker_id}: polled {len(reports)}, {new} new, {failed} failed")
 
         async def main() -> None:
             stop = asyncio.Event()
@@ -99,13 +94,13 @@ def register(
                 install_signal_handlers(stop, task)
                 stats = await task
             if not quiet():
-                out.print(
+                _line(
                     f"{config.worker_id}: stopped after {stats.polled} polls "
                     f"({stats.new} new posts, {stats.failed} failed)"
                 )
 
         if not quiet():
-            out.print(
+            _line(
                 f"worker {config.worker_id} on {store.url}: batches of {config.batch}, "
                 f"lease {config.lease_s:g} s, polls every {config.policy.min_interval_s:g}-"
                 f"{config.policy.max_interval_s:g} s per source (adaptive)"
@@ -124,6 +119,15 @@ def register(
         ] = False,
     ) -> None:
         """Copy a planet between databases (SQLite <-> PostgreSQL) and verify the copy."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         from netplanet.store import open_store
         from netplanet.store.copy import check_target, copy_database
 
@@ -137,7 +141,7 @@ def register(
                     BarColumn(),
                     MofNCompleteColumn(),
                     TimeElapsedColumn(),
-                    console=err,
+                    console=console(stderr=True),
                     disable=quiet(),
                 )
                 tasks: dict[str, TaskID] = {}
@@ -155,4 +159,4 @@ def register(
             source.close()
         if not quiet():
             counts = ", ".join(f"{n} {t}" for t, n in result.rows.items())
-            out.print(f"copied {counts}; verified (sha256 {result.checksum[:16]})")
+            _line(f"copied {counts}; verified (sha256 {result.checksum[:16]})")

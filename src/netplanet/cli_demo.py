@@ -14,22 +14,22 @@ settings (title, excerpt length) from the current settings.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import socket
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from netplanet.errors import UsageError
-from netplanet.planet import Planet
-from netplanet.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import socket
+
+    from netplanet.planet import Planet
+    from netplanet.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ def demo_settings(base: Settings, data_dir: Path, host: str, port: int) -> Setti
 
 def _bind(host: str, port: int) -> socket.socket:
     """Bind and listen up front, so a busy port is a one-line error, not a traceback."""
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -78,10 +80,14 @@ async def run_demo(
     say: Callable[[str], None] = typer.echo,
 ) -> None:
     """Ingest the demo through the real pipeline, then serve the site on `sock` until stopped."""
+    import asyncio
+    from datetime import UTC, datetime
+
     import uvicorn
 
     from netplanet.demo.ingest import add_demo_sources, update_demo
     from netplanet.demo.server import DemoFeedServer
+    from netplanet.planet import Planet
     from netplanet.web.app import create_app
 
     planet = Planet(settings)
@@ -147,6 +153,11 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
         ] = DEFAULT_REFRESH_MIN,
     ) -> None:
         """Run an offline demo: sample feeds, the real pipeline, and the website."""
+        import asyncio
+        import tempfile
+
+        from netplanet.settings import load_settings
+
         base = planet().settings if planet is not None else load_settings()
         sock = _bind(host, port)
         with tempfile.TemporaryDirectory(prefix="netplanet-demo-") as tmp:

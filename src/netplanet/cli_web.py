@@ -1,17 +1,18 @@
 """The `netplanet serve` command: the public website alone, under uvicorn.
 
-`cli.py` calls `register(app, planet=_planet)` so the global --database/--config/--data-dir
+`cli.py` calls `register(app, planet=...)` so the global --database/--config/--data-dir
 options apply; without `planet`, settings come from the config file and NETPLANET_* variables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.planet import Planet
+if TYPE_CHECKING:
+    from netplanet.planet import Planet
 
 
 def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) -> None:
@@ -29,6 +30,7 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
         """Serve the website (no updates; `netplanet run` also polls the sources)."""
         import uvicorn
 
+        from netplanet.planet import Planet
         from netplanet.settings import load_settings
         from netplanet.web.app import create_app
 

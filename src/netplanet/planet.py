@@ -1,20 +1,25 @@
 """The composition root: builds the Store, the Fetcher and the update pipeline from Settings.
 
-Nothing imports this module except the command line and the service entry points.
+Nothing imports this module except the command line and the service entry points. It imports
+the store, fetch and update layers when a planet first needs them, not at import time: a
+command that only reads the database never loads aiohttp or the parsers, and none loads the
+process-pool machinery unless it parses.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
-from netplanet.fetch.http import Fetcher
 from netplanet.lifeline import watch_owner
-from netplanet.schedule import Policy
 from netplanet.settings import Settings
-from netplanet.store import SqlStore, open_store
-from netplanet.update.pipeline import UpdatePipeline
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from netplanet.fetch.http import Fetcher
+    from netplanet.store import SqlStore
+    from netplanet.update.pipeline import UpdatePipeline
 
 
 class Planet:
@@ -29,10 +34,14 @@ class Planet:
     @property
     def store(self) -> SqlStore:
         if self._store is None:
+            from netplanet.store import open_store
+
             self._store = open_store(self.settings.resolved_database_url)
         return self._store
 
     def fetcher(self, *, concurrency: int | None = None) -> Fetcher:
+        from netplanet.fetch.http import Fetcher
+
         settings = self.settings
         if concurrency is not None:
             from dataclasses import replace
@@ -55,6 +64,9 @@ class Planet:
                 workers = os.cpu_count() or 1
                 workers = 0 if workers < 2 else min(workers, 8)
             if workers > 0:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["netplanet.update.digest", "netplanet.lifeline"])
                 self._executor = ProcessPoolExecutor(
@@ -66,6 +78,9 @@ class Planet:
         return self._executor
 
     def pipeline(self, fetcher: Fetcher) -> UpdatePipeline:
+        from netplanet.schedule import Policy
+        from netplanet.update.pipeline import UpdatePipeline
+
         return UpdatePipeline(
             self.store,
             fetcher,

@@ -1,17 +1,37 @@
 """The sources stage: OPML in/out, feed autodiscovery (pure part), slugs and the default list.
 
-Everything here is pure: no network, no database, no clock.
+Everything here is pure: no network, no database, no clock. The names below are loaded on first
+use: the store imports `sources.slug` for every command, and should not pay for the OPML
+and discovery parsers with it.
 """
 
-from netplanet.sources.defaults import load_default_sources
-from netplanet.sources.discover import (
-    candidate_urls,
-    find_feed_links,
-    looks_like_feed,
-    looks_like_html,
-)
-from netplanet.sources.opml import parse_opml, to_opml
-from netplanet.sources.slug import slugify, unique_slug
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from netplanet.sources.defaults import load_default_sources
+    from netplanet.sources.discover import (
+        candidate_urls,
+        find_feed_links,
+        looks_like_feed,
+        looks_like_html,
+    )
+    from netplanet.sources.opml import parse_opml, to_opml
+    from netplanet.sources.slug import slugify, unique_slug
+
+_HOME = {
+    "candidate_urls": "discover",
+    "find_feed_links": "discover",
+    "load_default_sources": "defaults",
+    "looks_like_feed": "discover",
+    "looks_like_html": "discover",
+    "parse_opml": "opml",
+    "slugify": "slug",
+    "to_opml": "opml",
+    "unique_slug": "slug",
+}
 
 __all__ = [
     "candidate_urls",
@@ -24,3 +44,11 @@ __all__ = [
     "to_opml",
     "unique_slug",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,16 +1,22 @@
-"""The store stage: one Store interface (base.py) with SQLite and PostgreSQL implementations."""
+"""The store stage: one Store interface (base.py) with SQLite and PostgreSQL implementations.
+
+SQLAlchemy and the query modules are loaded when a store is opened (or `SqlStore` is first
+named), not when a module merely imports the Protocols in `store.base`.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from netplanet.errors import StoreError
-from netplanet.store.base import ApplyResult, Store
-from netplanet.store.migrate import migrate
-from netplanet.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from netplanet.store.base import ApplyResult, Store
+    from netplanet.store.sql import SqlStore
+
+_HOME = {"ApplyResult": "base", "SqlStore": "sql", "Store": "base"}
 
 
 def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False) -> SqlStore:
@@ -18,6 +24,12 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
 
     `postgresql://` and `postgres://` URLs use psycopg 3. With `must_exist`, a SQLite file that
     does not exist is an error instead of a new, empty planet (for reading from it)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from netplanet.store.migrate import migrate
+    from netplanet.store.sql import SqlStore
+
     try:
         if url.startswith("sqlite"):
             database = make_url(url).database
@@ -53,10 +65,21 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
 
 def _shown(url: str) -> str:
     """The URL for messages, with any password masked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = ["ApplyResult", "SqlStore", "Store", "open_store"]

@@ -1,0 +1,99 @@
+"""What the command modules share: the planet the global options chose, -q, output, lookups.
+
+Start-up cost matters here (every `netplanet update` and `worker` pays it), so this module and
+the command modules import only typer and the standard library at the top; the rest is
+imported by the command that needs it. Messages are plain lines; Rich is loaded only by the
+commands that draw a table or a progress bar (`console()`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from netplanet.model import Source, SourceSpec
+    from netplanet.planet import Planet
+
+
+class State:
+    """Set by the global options callback before any command runs."""
+
+    planet: Planet | None = None
+    quiet: bool = False
+
+
+state = State()
+
+
+def planet() -> Planet:
+    assert state.planet is not None
+    return state.planet
+
+
+def quiet() -> bool:
+    return state.quiet
+
+
+def say(message: str) -> None:
+    """A line on stdout, unless -q."""
+    if not state.quiet:
+        print(message, flush=True)
+
+
+def warn(message: str) -> None:
+    """A line on stderr, even with -q."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A Rich console for tables and progress bars (width from $COLUMNS when not a terminal)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def find_source(ref: str) -> Source:
+    """A source by id, slug or feed URL."""
+    from netplanet.errors import NotFoundError
+
+    store = planet().store
+    source = None
+    if ref.isdigit():
+        source = store.get_source(int(ref))
+    if source is None:
+        source = store.get_source_by_slug(ref) or store.get_source_by_url(ref)
+    if source is None:
+        raise NotFoundError(f"no source {ref!r}; `netplanet sources list` shows ids and slugs")
+    return source
+
+
+def import_specs(specs: Sequence[SourceSpec], *, guard: bool = False) -> tuple[int, int]:
+    """Add the specs not stored yet. With `guard`, URLs the SSRF guard's static checks refuse
+    are skipped with a message (host names are checked when fetched, at every connection)."""
+    from netplanet.errors import BlockedAddressError
+
+    current = planet()
+    store = current.store
+    known = {s.feed_url for s in store.list_sources()}
+    added = skipped = 0
+    for spec in specs:
+        if spec.feed_url in known:
+            skipped += 1
+            continue
+        if guard:
+            from netplanet.fetch.guard import check_url
+
+            try:
+                check_url(spec.feed_url, allow_private=current.settings.allow_private_networks)
+            except BlockedAddressError as exc:
+                warn(f"skipped: {exc}")
+                skipped += 1
+                continue
+        store.add_source(spec)
+        known.add(spec.feed_url)
+        added += 1
+    return added, skipped

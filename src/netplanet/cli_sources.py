@@ -1,0 +1,128 @@
+"""The `netplanet sources` group: add (with feed discovery), list, remove, import, export.
+
+`sources health` is in cli_admin.py. cli.py adds `sources_app` to the main app, so the global
+--database/--config/--data-dir options apply.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netplanet.cli_common import console, find_source, import_specs, planet, say
+
+sources_app = typer.Typer(
+    help="Add, list, remove, import and export sources.", no_args_is_help=True
+)
+
+
+@sources_app.command("add")
+def sources_add(
+    url: Annotated[
+        str, typer.Argument(help="A feed URL, or a site URL to discover the feed from.")
+    ],
+    category: Annotated[str, typer.Option("--category", "-c", help="Default category.")] = "",
+    title: Annotated[str, typer.Option("--title", "-t", help="Title (default: the feed's).")] = "",
+) -> None:
+    """Add a source; for an HTML page, discover its feed and say which one was chosen."""
+    import asyncio
+
+    from netplanet.fetch.guard import check_url_resolves_public
+    from netplanet.model import SourceSpec
+    from netplanet.update.discovery import discover_feed
+
+    current = planet()
+
+    async def run() -> SourceSpec:
+        # Refuse bad schemes and private addresses before any request; the fetcher checks every
+        # resolved address and redirect hop again while discovering the feed.
+        await check_url_resolves_public(url, current.settings.allow_private_networks)
+        async with current.fetcher() as fetcher:
+            found = await discover_feed(fetcher, url)
+        say(found.how)
+        return SourceSpec(
+            feed_url=found.feed_url,
+            title=title or found.feed.title,
+            site_url=found.feed.link,
+            category=category,
+        )
+
+    spec = asyncio.run(run())
+    source = current.store.add_source(spec)
+    say(f"added source {source.id} ({source.slug}): {source.display_title} <{source.feed_url}>")
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """List sources with their health."""
+    from rich.table import Table
+
+    rows = planet().store.list_sources()
+    table = Table(title=f"{len(rows)} sources", title_justify="left")
+    for col in ("id", "title", "category", "status", "last success", "fails", "last error"):
+        table.add_column(col, overflow="fold")
+    for s in rows:
+        last = s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "never"
+        table.add_row(
+            str(s.id),
+            s.display_title,
+            s.category,
+            s.status.value,
+            last,
+            str(s.consecutive_failures),
+            s.last_error or s.disabled_reason,
+        )
+    console().print(table)
+
+
+@sources_app.command("remove")
+def sources_remove(
+    ref: Annotated[str, typer.Argument(help="Source id, slug or feed URL.")],
+) -> None:
+    """Remove a source and its entries."""
+    source = find_source(ref)
+    planet().store.remove_source(source.id)
+    say(f"removed source {source.id}: {source.display_title}")
+
+
+@sources_app.command("import")
+def sources_import(
+    file: Annotated[Path, typer.Argument(help="An OPML file.")],
+) -> None:
+    """Import sources from an OPML file (already known feeds are skipped)."""
+    from netplanet.errors import UsageError
+    from netplanet.sources.opml import parse_opml
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    specs = parse_opml(data)
+    added, skipped = import_specs(specs, guard=True)
+    say(f"imported {added} sources from {file} ({skipped} already present or refused)")
+
+
+@sources_app.command("export")
+def sources_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Export the sources as OPML 2.0."""
+    from netplanet.model import SourceSpec
+    from netplanet.sources.opml import to_opml
+
+    specs = [
+        SourceSpec(feed_url=s.feed_url, title=s.title, site_url=s.site_url, category=s.category)
+        for s in planet().store.list_sources()
+    ]
+    data = to_opml(specs)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        say(f"wrote {len(specs)} sources to {output}")

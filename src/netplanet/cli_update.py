@@ -1,0 +1,185 @@
+"""`netplanet update` (one round over the sources, with a progress bar and a summary) and
+`netplanet run` (website and scheduler in one process).
+
+cli.py calls `register(app)`. `update` is the command run most often, from cron, so Rich is
+loaded only when a progress bar or table is drawn (not with -q), and the service and web
+modules only by `run`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from netplanet.cli_common import console, find_source, planet, quiet, say, warn
+
+if TYPE_CHECKING:
+    from netplanet.model import Source
+    from netplanet.planet import Planet
+    from netplanet.update.pipeline import SourceReport
+
+EXIT_SOME_FAILED = 4
+
+
+def register(app: typer.Typer) -> None:
+    """Add `update` and `run` to `app`."""
+    app.command()(update)
+    app.command("run")(run_command)
+
+
+def update(
+    source: Annotated[
+        str | None, typer.Option("--source", "-s", help="Only this source (id, slug or URL).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", min=1, max=1000, help="Parallel fetches.")
+    ] = None,
+) -> None:
+    """Poll the enabled sources once and store new and edited posts."""
+    import asyncio
+
+    current = planet()
+    if source is not None:
+        targets = [find_source(source)]
+    else:
+        targets = [s for s in current.store.list_sources() if s.enabled]
+    if not targets:
+        say("no enabled sources; add some with `netplanet sources add URL` or `init`")
+        return
+    reports = asyncio.run(_run_update(current, targets, concurrency))
+    _print_summary(reports)
+    if any(r.outcome in ("failed", "gone") for r in reports):
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+async def _run_update(
+    current: Planet, targets: list[Source], concurrency: int | None
+) -> list[SourceReport]:
+    if quiet():
+        async with current.fetcher(concurrency=concurrency) as fetcher:
+            return await current.pipeline(fetcher).update_many(targets, None)
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("updating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}", style="dim"),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("update", total=len(targets), last="")
+
+        def done(report: SourceReport) -> None:
+            progress.update(task, advance=1, last=report.title[:40])
+
+        async with current.fetcher(concurrency=concurrency) as fetcher:
+            return await current.pipeline(fetcher).update_many(targets, done)
+
+
+def _print_summary(reports: list[SourceReport]) -> None:
+    if quiet():
+        for r in reports:
+            if r.outcome in ("failed", "gone"):
+                warn(f"{r.title}: {r.error}")
+        return
+    from rich.table import Table
+
+    out = console()
+    counts = Counter(r.outcome for r in reports)
+    table = Table(title="update summary", title_justify="left")
+    for col in ("sources", "updated", "not modified (304)", "unchanged", "failed", "new posts"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(len(reports)),
+        str(counts["updated"]),
+        str(counts["not_modified"]),
+        str(counts["unchanged"]),
+        str(counts["failed"] + counts["gone"]),
+        f"{sum(r.new for r in reports)} (+{sum(r.changed for r in reports)} edited)",
+    )
+    out.print(table)
+    failed = [r for r in reports if r.outcome in ("failed", "gone")]
+    if failed:
+        by_class = Counter(r.error_class for r in failed)
+        errors = Table(title="top errors", title_justify="left")
+        errors.add_column("count", justify="right")
+        errors.add_column("kind")
+        errors.add_column("example")
+        for kind, n in by_class.most_common(5):
+            example = next(r for r in failed if r.error_class == kind)
+            errors.add_row(str(n), kind, f"{example.title}: {example.error}")
+        out.print(errors)
+    for r in reports:
+        if r.moved_to:
+            out.print(f"{r.title}: feed moved permanently to {r.moved_to} (URL updated)")
+
+
+def run_command(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = None,
+    no_web: Annotated[bool, typer.Option("--no-web", help="Only run the updates.")] = False,
+    interval: Annotated[
+        int | None,
+        typer.Option("--interval", min=10, help="Poll interval of sources with no history yet."),
+    ] = None,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text (default) or json (one object a line).")
+    ] = "text",
+) -> None:
+    """Serve the planet and keep it updated (imports the bundled sources on first start)."""
+    from netplanet.errors import UsageError
+    from netplanet.logfmt import configure_logging
+
+    if log_format not in ("text", "json"):
+        raise UsageError(f"--log-format must be text or json, not {log_format!r}")
+    configure_logging(log_format, level=logging.ERROR if quiet() else logging.INFO)
+    import asyncio
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+    from dataclasses import replace
+
+    from netplanet import __version__
+    from netplanet.cli_common import import_specs
+    from netplanet.service import run_service
+    from netplanet.sources.defaults import load_default_sources
+    from netplanet.update.pipeline import UpdatePipeline
+
+    current = planet()
+    if not current.store.list_sources():
+        added, _ = import_specs(load_default_sources())
+        say(f"first start: imported {added} bundled sources")
+    settings = replace(
+        current.settings,
+        host=host or current.settings.host,
+        port=port or current.settings.port,
+        update_interval_s=interval or current.settings.update_interval_s,
+    )
+
+    @asynccontextmanager
+    async def pipelines() -> AsyncIterator[UpdatePipeline]:
+        async with current.fetcher() as fetcher:
+            yield current.pipeline(fetcher)
+
+    sources = len(current.store.list_sources())
+    if not no_web:
+        say(f"netplanet {__version__}: http://{settings.host}:{settings.port}/")
+    say(
+        f"{sources} sources in {current.store.url}; polling each every "
+        f"{settings.min_interval_s:g}-{settings.max_interval_s:g} s as it posts (Ctrl-C to stop)"
+    )
+    asyncio.run(run_service(current.store, settings, pipelines, web=not no_web))

@@ -1,0 +1,117 @@
+"""Start-up of the command line: what each command loads, and the pydantic-free value conversion
+(cli_params.py) giving exactly Typer's results and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer.main
+from typer._click import Context
+from typer._click.exceptions import BadParameter
+from typer._coercion import build_runtime_param
+
+from netplanet import cli
+from netplanet.cli_params import _PlainParam, speed_up
+
+HEAVY = ["aiohttp", "sqlalchemy", "rich", "pydantic", "lxml", "alembic", "starlette", "jinja2"]
+
+
+def _loaded(tmp_path: Path, *args: str) -> dict[str, Any]:
+    """Run `netplanet ARGS` in a fresh interpreter; which heavy packages did it import?"""
+    code = (
+        "import json, sys\n"
+        "from netplanet.cli import main\n"
+        "try:\n"
+        f"    main({list(args)!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
+        "print(json.dumps({'code': code, 'heavy': heavy}), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "NETPLANET_DATA_DIR": str(tmp_path)}
+    env.pop("NETPLANET_DATABASE_URL", None)
+    env.pop("NETPLANET_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    result: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    return result
+
+
+def test_help_and_version_load_nothing_heavy(tmp_path: Path) -> None:
+    assert _loaded(tmp_path, "--help") == {"code": 0, "heavy": []}
+    assert _loaded(tmp_path, "--version") == {"code": 0, "heavy": []}
+    assert _loaded(tmp_path, "sources", "--help") == {"code": 0, "heavy": []}
+
+
+def test_database_commands_load_neither_fetcher_nor_web_nor_pydantic(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    assert _loaded(tmp_path, "--database", db, "init", "--no-defaults")["code"] == 0
+    # An up-to-date schema is recognised without alembic (store/migrate.py).
+    # `update` with nothing to poll stops before it needs the fetcher or a progress bar.
+    assert _loaded(tmp_path, "--database", db, "-q", "update", "-j", "5") == {
+        "code": 0,
+        "heavy": ["sqlalchemy"],
+    }
+    assert _loaded(tmp_path, "--database", db, "sources", "list") == {
+        "code": 0,
+        "heavy": ["rich", "sqlalchemy"],
+    }
+    assert _loaded(tmp_path, "--database", db, "-q", "worker", "--once", "--idle", "0.5") == {
+        "code": 0,
+        "heavy": ["aiohttp", "lxml", "sqlalchemy"],
+    }
+
+
+def test_a_refused_value_still_gets_typers_message(tmp_path: Path) -> None:
+    assert _loaded(tmp_path, "update", "-j", "0")["code"] == 2
+
+
+# ------------------------------------------------------------------ conversion equivalence
+
+SAMPLES: list[Any] = [
+    None, "", "0", "1", "5", "007", "+5", " 7", "1_0", "-3", "1e3", "0.05", "0.04", ".5", "5.",
+    "10000", "10001", "65535", "65536", "99999999999999999999", "abc", "٣", "nan", "inf",
+    "sqlite:///x.db", "a\udcffb", 5, 20, 5.0, 0.1, True, False,
+]  # fmt: skip
+
+
+def _params(command: Any, ctx: Context) -> list[tuple[Any, Context]]:
+    found = [(p, ctx) for p in command.params]
+    help_option = command.get_help_option(ctx)
+    if help_option is not None:
+        found.append((help_option, ctx))
+    for sub in getattr(command, "commands", {}).values():
+        found += _params(sub, Context(sub, parent=ctx))
+    return found
+
+
+def _outcome(runtime: Any, value: Any, param: Any, ctx: Context) -> tuple[str, Any]:
+    try:
+        result = runtime.coerce(value, param=param, ctx=ctx)
+    except BadParameter as exc:
+        return "error", exc.format_message()
+    return "value", (type(result), result)
+
+
+def test_plain_conversion_equals_typers_for_every_parameter(tmp_path: Path) -> None:
+    root = speed_up(typer.main.get_command(cli.app))
+    ctx = Context(root, info_name="netplanet")
+    existing_dir, missing = str(tmp_path), str(tmp_path / "missing.opml")
+    installed = 0
+    for param, param_ctx in _params(root, ctx):
+        runtime = param._runtime_param
+        if not isinstance(runtime, _PlainParam):
+            continue
+        installed += 1
+        typers = build_runtime_param(param.type_descriptor)
+        for value in [*SAMPLES, existing_dir, missing]:
+            assert _outcome(runtime, value, param, param_ctx) == _outcome(
+                typers, value, param, param_ctx
+            ), (param.name, value)
+    assert installed >= 30  # every option of every command but the help options' peers
