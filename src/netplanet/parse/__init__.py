@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lxml import etree
 
@@ -22,7 +22,7 @@ from netplanet.parse import atom, fallback, jsonfeed, rss, xml
 
 __all__ = ["parse_feed"]
 
-XmlFormat = Callable[[etree._Element, str, list[str]], ParsedFeed]
+XmlFormat = Callable[[etree._Element, str, list[str], Sequence[str]], ParsedFeed]
 
 # Root element (Clark notation) -> format module. A new XML format registers here.
 _XML_FORMATS: dict[str, XmlFormat] = {
@@ -99,7 +99,7 @@ def _parse(body: bytes, content_type: str, url: str) -> ParsedFeed:
             raise ParseError(f"not a feed: the root element is <{local[:40]}>")
         return _finish(feed_or_none, warnings)
 
-    feed = handler(root, url, warnings)
+    feed = handler(root, url, warnings, doc.lifted)
     if doc.recovered and len(feed.entries) < len(_ENTRY_TAG.findall(data)):
         # libxml2's recovery drops what follows an error; feedparser's loose parser may keep it.
         alternative = fallback.parse(xml.repair(data, charset, []), url, [])

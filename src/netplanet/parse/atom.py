@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 
 from lxml import etree
 
@@ -57,7 +58,6 @@ _ENTRY = _table(
     f"{_FEEDBURNER}origLink": "origlink", f"{_ITUNES}duration": "duration",
     f"{_ITUNES}author": "itunes_author", f"{_DC}creator": "creator",
 }  # fmt: skip
-_MULTI = frozenset(("link", "category"))
 _FEED = _table(
     {"title": "title", "subtitle": "subtitle", "tagline": "subtitle", "link": "link",
      "author": "author", "entry": "entry"}
@@ -65,8 +65,10 @@ _FEED = _table(
 _NAME = (f"{{{ATOM10}}}name", f"{{{ATOM03}}}name", "name")
 
 
-def parse(root: etree._Element, url: str, warnings: list[str]) -> ParsedFeed:
-    """Parse an Atom <feed> root element."""
+def parse(
+    root: etree._Element, url: str, warnings: list[str], lifted: Sequence[str] = ()
+) -> ParsedFeed:
+    """Parse an Atom <feed> root element (`lifted`: see xml.XmlDocument)."""
     atom03 = root.tag == ROOT_TAGS[1]
     base = join_base(url, root.get(XML_BASE))
     one: dict[str, etree._Element] = {}
@@ -83,13 +85,13 @@ def parse(root: etree._Element, url: str, warnings: list[str]) -> ParsedFeed:
     site, _ = _links(links, base)
     # Without a document URL or xml:base, the feed's own home page is the best base we have.
     entry_base = base if is_absolute(base) or not site or not is_absolute(site) else site
-    feed_author = _author(one.get("author"))
-    entries = [_entry(e, entry_base, feed_author, atom03, warnings) for e in entries_el]
+    feed_author = _author(one.get("author"), lifted)
+    entries = [_entry(e, entry_base, feed_author, atom03, warnings, lifted) for e in entries_el]
     return ParsedFeed(
         format="atom03" if atom03 else "atom10",
-        title=_plain(one.get("title"), atom03),
+        title=_plain(one.get("title"), atom03, lifted),
         link=site or "",
-        description=_html(one.get("subtitle"), atom03),
+        description=_html(one.get("subtitle"), atom03, lifted),
         language=collapse(root.get(XML_LANG)),
         entries=drop_duplicate_guids(entries, warnings),
         parser="lxml",
@@ -123,19 +125,25 @@ def _links(links: list[etree._Element], base: str) -> tuple[str | None, list[Enc
     return alternate, enclosures
 
 
-def _author(el: etree._Element | None) -> str:
+def _author(el: etree._Element | None, lifted: Sequence[str]) -> str:
     if el is None:
         return ""
     for child in el:
         if child.tag in _NAME:
-            return collapse(element_text(child))
+            return collapse(element_text(child, lifted))
     return ""
 
 
 def _kind(el: etree._Element, atom03: bool) -> str:
     """Normalize the text-construct type to "text", "html", "xhtml", "base64" or "other"."""
-    kind = el.get("type", "").strip().lower()
-    if atom03:
+    kind = el.get("type")
+    if not atom03:
+        # Most entries say type="html" or nothing: answer those before normalizing.
+        if kind is None or kind == "html":
+            return "text" if kind is None else "html"
+        kind = kind.strip().lower()
+    else:
+        kind = (kind or "").strip().lower()
         mode = el.get("mode", "xml").strip().lower()
         if mode == "base64":
             return "base64"
@@ -153,93 +161,102 @@ def _kind(el: etree._Element, atom03: bool) -> str:
     return "other"
 
 
-def _html(el: etree._Element | None, atom03: bool) -> str:
+def _html(el: etree._Element | None, atom03: bool, lifted: Sequence[str]) -> str:
     """A text construct as HTML."""
     if el is None:
         return ""
     kind = _kind(el, atom03)
     if kind == "html":
-        return inner_xml(el).strip()
+        return inner_xml(el, lifted).strip()
     if kind == "xhtml":
         # The content is wrapped in one xhtml:div that is not part of it (RFC 4287 §3.1.1.3).
         if len(el) == 1 and el[0].tag == _XHTML_DIV and not (el.text or "").strip():
-            return inner_xml(el[0]).strip()
-        return inner_xml(el).strip()
+            return inner_xml(el[0], lifted).strip()
+        return inner_xml(el, lifted).strip()
     if kind == "text":
-        return text_to_html(element_text(el))
+        return text_to_html(element_text(el, lifted))
     if kind == "base64":
         try:
-            return base64.b64decode(el.text or "").decode("utf-8", errors="replace")
+            raw = element_text(el, lifted) if len(el) == 0 else (el.text or "")
+            return base64.b64decode(raw).decode("utf-8", errors="replace")
         except (binascii.Error, ValueError):
             return ""
     return ""  # out-of-line or binary content: nothing to show inline
 
 
-def _plain(el: etree._Element | None, atom03: bool) -> str:
+def _plain(el: etree._Element | None, atom03: bool, lifted: Sequence[str]) -> str:
     """A text construct as plain text."""
     if el is None:
         return ""
     kind = _kind(el, atom03)
     if kind == "text" or kind == "xhtml":
-        return collapse(element_text(el))
-    return plain_text(_html(el, atom03))
+        return collapse(element_text(el, lifted))
+    return plain_text(_html(el, atom03, lifted))
 
 
 def _entry(
-    entry: etree._Element, base: str, feed_author: str, atom03: bool, warnings: list[str]
+    entry: etree._Element,
+    base: str,
+    feed_author: str,
+    atom03: bool,
+    warnings: list[str],
+    lifted: Sequence[str],
 ) -> ParsedEntry:
-    base = join_base(base, entry.get(XML_BASE))
+    xml_base = entry.get(XML_BASE)
+    if xml_base:
+        base = join_base(base, xml_base)
     one: dict[str, etree._Element] = {}
-    many: dict[str, list[etree._Element]] = {"link": [], "category": []}
+    links: list[etree._Element] = []
+    categories: list[etree._Element] = []
+    many = {"link": links, "category": categories}
     for child in entry:
         field = _ENTRY.get(child.tag)
         if field is None:
             continue
-        if field in _MULTI:
+        if field in many:
             many[field].append(child)
         elif field not in one:
             one[field] = child
+    get = one.get
 
-    link, enclosures = _links(many["link"], base)
-    origlink = one.get("origlink")
-    if origlink is not None and (origlink.text or "").strip():
-        link = absolutize(origlink.text, base)
-    content = _html(one.get("content"), atom03)
-    summary = _html(one.get("summary"), atom03)
+    link, enclosures = _links(links, base) if links else (None, [])
+    origlink = get("origlink")
+    if origlink is not None:
+        text = element_text(origlink, lifted) if len(origlink) == 0 else (origlink.text or "")
+        if text.strip():
+            link = absolutize(text, base)
+    content = _html(get("content"), atom03, lifted)
+    summary = _html(get("summary"), atom03, lifted)
     if not content:
         content, summary = summary, ""
     elif summary == content:
         summary = ""
 
     author = (
-        _author(one.get("author"))
-        or collapse(_raw(one.get("creator")))
-        or collapse(_raw(one.get("itunes_author")))
+        _author(get("author"), lifted)
+        or collapse(element_text(get("creator"), lifted))
+        or collapse(element_text(get("itunes_author"), lifted))
     )
-    published = date_field(_raw(one.get("published")), warnings)
+    published = date_field(element_text(get("published"), lifted), warnings)
     if published is None:
-        published = date_field(_raw(one.get("created")), warnings)
-    updated = date_field(_raw(one.get("updated")), warnings)
-    categories = []
-    for cat in many["category"]:
-        categories.append(collapse(cat.get("label") or cat.get("term") or element_text(cat)))
-    guid = collapse(_raw(one.get("id"))) or None
+        published = date_field(element_text(get("created"), lifted), warnings)
+    el = get("updated")
+    updated = None if el is None else date_field(element_text(el, lifted), warnings)
+    names = []
+    for cat in categories:
+        names.append(collapse(cat.get("label") or cat.get("term") or element_text(cat, lifted)))
+    guid = collapse(element_text(get("id"), lifted)) or None
+    el = get("duration")
     return ParsedEntry(
         guid=guid,
         link=link,
-        title=_plain(one.get("title"), atom03),
+        title=_plain(get("title"), atom03, lifted),
         content_html=content,
         summary_html=summary,
         author=author or feed_author,
         published=published or updated,
         updated=updated,
-        categories=unique(categories),
+        categories=unique(names) if names else (),
         enclosures=tuple(enclosures),
-        duration_s=parse_duration(_raw(one.get("duration"))),
+        duration_s=None if el is None else parse_duration(element_text(el, lifted)),
     )
-
-
-def _raw(el: etree._Element | None) -> str:
-    if el is None:
-        return ""
-    return (el.text or "") if len(el) == 0 else element_text(el)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -16,13 +16,14 @@ from lxml import etree
 
 from netplanet.model import ParsedEntry
 from netplanet.parse.dates import parse_date
+from netplanet.parse.lift import MARK, restore, restore_markup
 
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_WARNINGS = 20
 
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
-_XMLNS_DECL = re.compile(r'\sxmlns(?::\w+)?="[^"]*"')
+_XMLNS_DECL = re.compile(r'xmlns(?::\w+)?="[^"]*"')
 
 
 def collapse(text: str | None) -> str:
@@ -107,21 +108,72 @@ def parse_duration(value: str | None) -> int | None:
     return total
 
 
-def element_text(el: etree._Element) -> str:
+def element_text(el: etree._Element | None, lifted: Sequence[str] = ()) -> str:
     """Text of a plain-text element, including text around child nodes (unresolved entities)."""
+    if el is None:
+        return ""
     if len(el) == 0:
-        return el.text or ""
-    return "".join(str(t) for t in el.itertext())
+        text = el.text
+        if text is None:
+            return ""
+    else:
+        text = "".join(str(t) for t in el.itertext())
+    if lifted and MARK in text:
+        return restore(text, lifted)
+    return text
 
 
-def inner_xml(el: etree._Element) -> str:
-    """Content of an element as markup: its text, or its children serialized when it has any."""
+def inner_xml(el: etree._Element, lifted: Sequence[str] = ()) -> str:
+    """Content of an element as markup: its text, or its children serialized when it has any.
+
+    The text before the first child is kept as it is in the tree (not escaped), and namespace
+    declarations are dropped from the serialized children.
+    """
     if len(el) == 0:
-        return el.text or ""
-    parts = [el.text or ""]
-    for child in el:
-        parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
-    return _XMLNS_DECL.sub("", "".join(parts))
+        text = el.text
+        if not text:
+            return ""
+        return restore(text, lifted) if lifted and MARK in text else text
+    text = el.text or ""
+    markup = None
+    if el[0].tag is not etree.Entity:
+        # One serialization of the whole element, cut to its children, costs far less than one
+        # per child; an entity first, or a quote that could hide a ">" in the start tag, cannot
+        # be cut safely.
+        whole = etree.tostring(el, encoding="unicode", with_tail=False)
+        end_of_start = whole.find(">")
+        opening = whole[:end_of_start]
+        if "'" not in opening and opening.count('"') % 2 == 0:
+            inner = whole[end_of_start + 1 : whole.rindex("</")]
+            markup = inner[inner.find("<") :]
+    if markup is None:
+        markup = "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in el)
+    if lifted:
+        markup = restore_markup(markup, lifted)
+    return strip_xmlns(text + markup)
+
+
+def strip_xmlns(markup: str) -> str:
+    """Remove namespace declarations (a whitespace, then xmlns[:p]="...") from markup."""
+    # Same result as re.sub(r'\sxmlns(?::\w+)?="[^"]*"', "", markup), without trying the
+    # pattern at every whitespace of a long text.
+    if "xmlns" not in markup:
+        return markup
+    parts: list[str] = []
+    last = 0
+    i = markup.find("xmlns", 1)
+    while i >= 0:
+        m = _XMLNS_DECL.match(markup, i) if markup[i - 1].isspace() else None
+        if m is None:
+            i = markup.find("xmlns", i + 1)
+            continue
+        parts.append(markup[last : i - 1])
+        last = m.end()
+        i = markup.find("xmlns", last + 1)
+    if not parts:
+        return markup
+    parts.append(markup[last:])
+    return "".join(parts)
 
 
 def unique(values: Iterable[str]) -> tuple[str, ...]:

@@ -40,6 +40,14 @@ _MONTH_NAMES: dict[int, tuple[str, ...]] = {
           "dic", "dicembre", "dezembro"),
 }  # fmt: skip
 _MONTHS = {name: num for num, names in _MONTH_NAMES.items() for name in names}
+# Three-letter ASCII month names as _RFC822 reads them, in every letter case -> "01".."12".
+_MONTHS3 = {
+    "".join(c.upper() if (mask >> i) & 1 else c for i, c in enumerate(name)): f"{num:02d}"
+    for name, num in _MONTHS.items()
+    if len(name) == 3 and name.isascii() and name.isalpha()
+    for mask in range(8)
+}
+_ZONE_SUFFIX = {"GMT": "+00:00", "UTC": "+00:00", "UT": "+00:00", "Z": "+00:00", "+0000": "+00:00"}
 
 # Named zones seen in real feeds, in minutes east of UTC. Numeric offsets always win over names
 # ("GMT+0200 (CEST)").
@@ -76,24 +84,31 @@ def parse_date(value: str | None) -> datetime | None:
     if not s or len(s) > 100:
         return None
     try:
+        # The two spellings nearly every feed uses are tried first, inline: this runs for every
+        # entry, and a Python call costs as much as the C parse behind fromisoformat.
+        if s[:4].isdigit():
+            if s.isdigit() and 9 <= len(s) <= 11:
+                return datetime.fromtimestamp(int(s), UTC)
+            if len(s) >= 8:
+                try:
+                    dt = datetime.fromisoformat(s)
+                except ValueError:
+                    m = _ISO.match(s)
+                    if m:
+                        return _from_iso_match(m)
+                else:
+                    return dt if dt.tzinfo is UTC else _to_utc(dt)
+        elif s[-1:].isalpha() or s[-5:-4] in ("+", "-"):
+            fast = _rfc822_fast(s)
+            if fast is not None:
+                return fast
         return _parse(s)
     except (ValueError, OverflowError, OSError):
         return None
 
 
 def _parse(s: str) -> datetime | None:
-    if s.isdigit() and 9 <= len(s) <= 11:
-        return datetime.fromtimestamp(int(s), UTC)
-    if len(s) >= 8 and s[:4].isdigit():
-        try:
-            dt = datetime.fromisoformat(s)
-        except ValueError:
-            dt = None
-        if dt is not None:
-            return _to_utc(dt)
-        m = _ISO.match(s)
-        if m:
-            return _from_iso_match(m)
+    """What the fast paths in parse_date left: strict RFC 822, then the free-order tokenizer."""
     m = _RFC822.fullmatch(s)
     if m and (month := _MONTHS.get(m[2].lower())):
         offset = 0
@@ -102,6 +117,44 @@ def _parse(s: str) -> datetime | None:
         dt = datetime(int(m[3]), month, int(m[1]), int(m[4]), int(m[5]), int(m[6] or 0))
         return _apply_offset(dt, offset)
     return _parse_tokens(s)
+
+
+def _rfc822_fast(s: str) -> datetime | None:
+    """The common RFC 822 spelling, "Sun, 17 Aug 2008 16:51:14 +0000" (single spaces), or None.
+
+    Rewritten as ISO 8601 for the C parser behind datetime.fromisoformat, several times cheaper
+    than converting six numbers in Python. Anything it does not take whole (an odd zone, hour
+    24, a one-digit hour) gets None and goes down the general path, which reads the rest.
+    """
+    parts = s.split(" ")
+    if len(parts) == 6:
+        weekday = parts[0]
+        if len(weekday) != 4 or weekday[3] != "," or not weekday[:3].isalpha():
+            return None
+        _, day, mon, year, hms, zone = parts
+    elif len(parts) == 5:
+        day, mon, year, hms, zone = parts
+    else:
+        return None
+    month = _MONTHS3.get(mon)
+    if month is None or len(year) != 4 or hms[2:3] != ":":
+        return None
+    if not (len(hms) == 5 or (len(hms) == 8 and hms[5] == ":")):
+        return None
+    if len(day) == 1:
+        day = "0" + day
+    offset = _ZONE_SUFFIX.get(zone)
+    if offset is None:
+        if len(zone) != 5 or zone[0] not in "+-" or not (zone.isascii() and zone[1:].isdigit()):
+            return None
+        offset = zone
+    try:
+        dt = datetime.fromisoformat(f"{year}-{month}-{day}T{hms}{offset}")
+    except ValueError:
+        return None
+    if offset == "+00:00":
+        return dt
+    return dt.astimezone(UTC)
 
 
 def _from_iso_match(m: re.Match[str]) -> datetime:
@@ -170,9 +223,9 @@ def _apply_offset(dt: datetime, offset_minutes: int) -> datetime:
 
 
 def _to_utc(dt: datetime) -> datetime:
+    # astimezone rather than checking the offset first: datetime.replace() and utcoffset() each
+    # cost more than the conversion.
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    if dt.tzinfo is UTC or dt.utcoffset() == timedelta(0):
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
 

@@ -8,6 +8,7 @@ plain RSS names are registered under each namespace RSS has been published in.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from lxml import etree
 
@@ -65,7 +66,6 @@ _ITEM = _plain(
     f"{_ITUNES}summary": "itunes_summary", f"{_FEEDBURNER}origLink": "origlink",
     f"{_ATOM}link": "atom_link",
 }  # fmt: skip
-_MULTI = frozenset(("category", "enclosure", "atom_link"))
 _CHANNEL = _plain(
     {"title": "title", "link": "link", "description": "description", "language": "language",
      "ttl": "ttl", "item": "item", "channel": "channel"}
@@ -76,8 +76,10 @@ _CHANNEL = _plain(
 _NAMED_EMAIL = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
 
 
-def parse(root: etree._Element, url: str, warnings: list[str]) -> ParsedFeed:
-    """Parse an <rss> or <rdf:RDF> root element."""
+def parse(
+    root: etree._Element, url: str, warnings: list[str], lifted: Sequence[str] = ()
+) -> ParsedFeed:
+    """Parse an <rss> or <rdf:RDF> root element (`lifted`: see xml.XmlDocument)."""
     base = join_base(url, root.get(XML_BASE))
     channel: dict[str, etree._Element] = {}
     items: list[etree._Element] = []
@@ -98,20 +100,21 @@ def parse(root: etree._Element, url: str, warnings: list[str]) -> ParsedFeed:
             elif field is not None and field not in channel:
                 channel[field] = child
 
-    site = absolutize(_text(channel.get("link")).strip(), base) or ""
+    get = channel.get
+    site = absolutize(element_text(get("link"), lifted).strip(), base) or ""
     entry_base = base if is_absolute(base) or not is_absolute(site) else site
-    entries = [_item(item, entry_base, warnings) for item in items]
-    frequency = _text(channel.get("update_frequency"))
+    entries = [_item(item, entry_base, warnings, lifted) for item in items]
+    description = get("description")
     return ParsedFeed(
         format=_format(root, channel_el, items),
-        title=plain_text(_text(channel.get("title"))),
+        title=plain_text(element_text(get("title"), lifted)),
         link=site,
-        description=_markup(channel.get("description")),
-        language=collapse(_text(channel.get("language"))),
+        description="" if description is None else inner_xml(description, lifted).strip(),
+        language=collapse(element_text(get("language"), lifted)),
         entries=drop_duplicate_guids(entries, warnings),
-        ttl_minutes=to_int(_text(channel.get("ttl"))),
-        update_period=collapse(_text(channel.get("update_period"))).lower(),
-        update_frequency=to_int(frequency),
+        ttl_minutes=to_int(element_text(get("ttl"), lifted)),
+        update_period=collapse(element_text(get("update_period"), lifted)).lower(),
+        update_frequency=to_int(element_text(get("update_frequency"), lifted)),
         warnings=(),
         parser="lxml",
     )
@@ -129,34 +132,34 @@ def _format(
     return "rss10"
 
 
-def _text(el: etree._Element | None) -> str:
-    if el is None:
-        return ""
-    return (el.text or "") if len(el) == 0 else element_text(el)
-
-
-def _markup(el: etree._Element | None) -> str:
-    return "" if el is None else inner_xml(el).strip()
-
-
-def _item(item: etree._Element, base: str, warnings: list[str]) -> ParsedEntry:
-    base = join_base(base, item.get(XML_BASE))
+def _item(
+    item: etree._Element, base: str, warnings: list[str], lifted: Sequence[str]
+) -> ParsedEntry:
+    xml_base = item.get(XML_BASE)
+    if xml_base:
+        base = join_base(base, xml_base)
     one: dict[str, etree._Element] = {}
-    many: dict[str, list[etree._Element]] = {}
+    categories: list[etree._Element] = []
+    enclosure_els: list[etree._Element] = []
+    atom_links: list[etree._Element] = []
+    many = {"category": categories, "enclosure": enclosure_els, "atom_link": atom_links}
     for child in item:
         field = _ITEM.get(child.tag)
         if field is None:
             continue
-        if field in _MULTI:
-            many.setdefault(field, []).append(child)
+        if field in many:
+            many[field].append(child)
         elif field not in one:
             one[field] = child
+    get = one.get
 
-    guid_el = one.get("guid")
-    guid = _text(guid_el).strip() or item.get(_RDF_ABOUT, "").strip() or None
-    link = _text(one.get("origlink")).strip() or _text(one.get("link")).strip()
+    guid_el = get("guid")
+    guid = element_text(guid_el, lifted).strip() or item.get(_RDF_ABOUT, "").strip() or None
+    link = element_text(get("origlink"), lifted).strip()
     if not link:
-        for atom_link in many.get("atom_link", ()):
+        link = element_text(get("link"), lifted).strip()
+    if not link:
+        for atom_link in atom_links:
             if atom_link.get("rel", "alternate") == "alternate" and atom_link.get("href"):
                 link = atom_link.get("href", "")
                 break
@@ -170,43 +173,55 @@ def _item(item: etree._Element, base: str, warnings: list[str]) -> ParsedEntry:
     ):
         link = guid
 
-    content = _markup(one.get("content"))
-    description = _markup(one.get("description"))
+    el = get("content")
+    content = "" if el is None else inner_xml(el, lifted).strip()
+    el = get("description")
+    description = "" if el is None else inner_xml(el, lifted).strip()
     summary = ""
     if not content:
-        content = description or _markup(one.get("itunes_summary"))
+        content = description
+        if not content and (el := get("itunes_summary")) is not None:
+            content = inner_xml(el, lifted).strip()
     elif description and description != content:
         summary = description
 
-    author = collapse(_text(one.get("creator"))) or collapse(_text(one.get("itunes_author")))
+    author = collapse(element_text(get("creator"), lifted))
     if not author:
-        author = collapse(_text(one.get("author")))
-        named = _NAMED_EMAIL.match(author)
-        if named:
+        author = collapse(element_text(get("itunes_author"), lifted))
+    if not author:
+        author = collapse(element_text(get("author"), lifted))
+        if "@" in author and (named := _NAMED_EMAIL.match(author)):
             author = named.group(1).strip()
 
-    published = date_field(_text(one.get("published")), warnings)
+    published = date_field(element_text(get("published"), lifted), warnings)
     if published is None:
-        published = date_field(_text(one.get("dc_date")), warnings)
-    updated = date_field(_text(one.get("updated")), warnings)
+        published = date_field(element_text(get("dc_date"), lifted), warnings)
+    el = get("updated")
+    updated = None if el is None else date_field(element_text(el, lifted), warnings)
 
     enclosures = []
-    for enc in many.get("enclosure", ()):
+    for enc in enclosure_els:
         enc_url = absolutize(enc.get("url"), base)
         if enc_url:
             enclosures.append(
                 Enclosure(enc_url, (enc.get("type") or "").strip(), to_int(enc.get("length")))
             )
+    el = get("title")
+    el_duration = get("duration")
     return ParsedEntry(
         guid=guid,
         link=absolutize(link, base),
-        title=plain_text(_text(one.get("title"))),
+        title="" if el is None else plain_text(element_text(el, lifted)),
         content_html=content,
         summary_html=summary,
         author=author,
         published=published or updated,
         updated=updated,
-        categories=unique(collapse(_text(c)) for c in many.get("category", ())),
+        categories=unique(collapse(element_text(c, lifted)) for c in categories)
+        if categories
+        else (),
         enclosures=tuple(enclosures),
-        duration_s=parse_duration(_text(one.get("duration"))),
+        duration_s=None
+        if el_duration is None
+        else parse_duration(element_text(el_duration, lifted)),
     )
