@@ -139,3 +139,32 @@ def test_update_exit_code_says_some_sources_failed(
     code, out, _ = cli(capsys, "--database", db, "update")
     assert code == EXIT_SOME_FAILED
     assert "top errors" in out and "404" in out
+
+
+def test_feed_titles_are_shown_as_written_not_read_as_markup(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    loopback: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Rich markup in a title ("[/]" closes nothing) once crashed the table, the progress bar
+    # and the one-line messages with a traceback.
+    monkeypatch.setenv("NETPLANET_ALLOW_PRIVATE_NETWORKS", "1")
+    monkeypatch.setenv("COLUMNS", "300")
+    title = "Routing [/] and [bold]BGP[/bold] :smile:"
+    opml = tmp_path / "s.opml"
+    opml.write_text(
+        f'<opml version="2.0"><body><outline text="{title}" '
+        f'xmlUrl="{loopback.url("/missing.xml")}"/></body></opml>'
+    )
+    cli(capsys, "--database", db, "sources", "import", str(opml))
+    code, out, err = cli(capsys, "--database", db, "update")
+    assert code == EXIT_SOME_FAILED and title in out and title in err
+    code, _, err = cli(capsys, "--database", db, "-q", "update")
+    assert code == EXIT_SOME_FAILED and err.startswith(f"{title}: ")
+    for args in (["sources", "list"], ["sources", "health"]):
+        code, out, _ = cli(capsys, "--database", db, *args)
+        assert code in (0, 4) and title in out, args
+    code, out, _ = cli(capsys, "--database", db, "sources", "remove", "1")
+    assert code == 0 and out == f"removed source 1: {title}\n"

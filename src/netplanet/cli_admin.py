@@ -58,6 +58,7 @@ def register(
         bad = [r for r in rows if r.status in (SourceStatus.FAILING, SourceStatus.DEAD)]
         if not quiet():
             from rich.table import Table
+            from rich.text import Text
 
             table = Table(
                 title=f"{len(sources)} sources, {len(bad)} failing or dead", title_justify="left"
@@ -68,7 +69,7 @@ def register(
             for r in rows:
                 table.add_row(
                     str(r.source.id),
-                    r.source.display_title,
+                    Text(r.source.display_title),  # feed data: never read as Rich markup
                     f"[{_STYLE.get(r.status.value, '')}]{r.status.value}[/]",
                     str(r.source.consecutive_failures),
                     r.last_success,
@@ -76,7 +77,7 @@ def register(
                     r.size,
                     r.rate,
                     r.next_poll,
-                    r.diagnosis,
+                    Text(r.diagnosis),
                 )
             console().print(table)
         else:

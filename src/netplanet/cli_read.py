@@ -26,6 +26,7 @@ def entries(
 ) -> None:
     """List the newest posts."""
     from rich.table import Table
+    from rich.text import Text
 
     store = planet().store
     source_id = find_source(source).id if source else None
@@ -34,8 +35,12 @@ def entries(
     for col in ("id", "published", "source", "title", "url"):
         table.add_column(col, overflow="fold")
     for e in rows:
-        table.add_row(
-            str(e.id), e.published.strftime("%Y-%m-%d %H:%M"), e.source_title, e.title, e.url
+        table.add_row(  # feed data: never read as Rich markup
+            str(e.id),
+            e.published.strftime("%Y-%m-%d %H:%M"),
+            Text(e.source_title),
+            Text(e.title),
+            Text(e.url),
         )
     console().print(table)
 

@@ -59,6 +59,7 @@ def sources_add(
 def sources_list() -> None:
     """List sources with their health."""
     from rich.table import Table
+    from rich.text import Text
 
     rows = planet().store.list_sources()
     table = Table(title=f"{len(rows)} sources", title_justify="left")
@@ -68,12 +69,12 @@ def sources_list() -> None:
         last = s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "never"
         table.add_row(
             str(s.id),
-            s.display_title,
-            s.category,
+            Text(s.display_title),  # feed data: never read as Rich markup
+            Text(s.category),
             s.status.value,
             last,
             str(s.consecutive_failures),
-            s.last_error or s.disabled_reason,
+            Text(s.last_error or s.disabled_reason),
         )
     console().print(table)
 

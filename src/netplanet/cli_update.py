@@ -74,7 +74,7 @@ async def _run_update(
         TextColumn("updating"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}", style="dim"),
+        TextColumn("{task.fields[last]}", style="dim", markup=False),  # a feed's title
         TimeElapsedColumn(),
         console=console(stderr=True),
         transient=False,
@@ -96,6 +96,7 @@ def _print_summary(reports: list[SourceReport]) -> None:
                 warn(f"{r.title}: {r.error}")
         return
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     counts = Counter(r.outcome for r in reports)
@@ -120,11 +121,11 @@ def _print_summary(reports: list[SourceReport]) -> None:
         errors.add_column("example")
         for kind, n in by_class.most_common(5):
             example = next(r for r in failed if r.error_class == kind)
-            errors.add_row(str(n), kind, f"{example.title}: {example.error}")
+            errors.add_row(str(n), kind, Text(f"{example.title}: {example.error}"))
         out.print(errors)
     for r in reports:
         if r.moved_to:
-            out.print(f"{r.title}: feed moved permanently to {r.moved_to} (URL updated)")
+            say(f"{r.title}: feed moved permanently to {r.moved_to} (URL updated)")
 
 
 def run_command(
