@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
 from html import escape
 from typing import cast
 
@@ -81,29 +79,58 @@ _HTTP_RE = re.compile(r"\Ahttps?://", re.IGNORECASE)
 _Mark = tuple[int, str, str]  # (identity, opening tag, closing tag)
 
 
-@dataclass(slots=True)
+# _WS_RE.sub(" ", text) with fewer matches (a lone " " is left alone), and skipped altogether
+# when there is nothing to replace: the common case, and a sub with a match per word is slow.
+_SPACE_RUN_RE = re.compile(r"\s\s+|[^\S ]")
+_ASCII_SPACE_BUT_SPACE = ("\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _collapse_spaces(text: str) -> str:
+    """`text` with each run of whitespace (str.isspace) replaced by one space."""
+    if "  " not in text:
+        if text.isascii():
+            if not any(space in text for space in _ASCII_SPACE_BUT_SPACE):
+                return text
+        elif text.isprintable():  # no whitespace but " " (the others are not printable)
+            return text
+    return _SPACE_RUN_RE.sub(" ", text)
+
+
 class _Para:
-    segments: list[tuple[str, tuple[_Mark, ...]]] = field(default_factory=list)
+    """A paragraph: (text, marks) segments, whose texts hold no whitespace but single spaces
+    (so its text is words joined by " ", without a space at either end once finished)."""
+
+    __slots__ = ("segments",)
+
+    def __init__(self) -> None:
+        self.segments: list[tuple[str, tuple[_Mark, ...]]] = []
 
     def add(self, text: str, marks: tuple[_Mark, ...]) -> None:
-        text = _WS_RE.sub(" ", text)
-        if not self.segments or self.segments[-1][0].endswith(" "):
+        text = _collapse_spaces(text)
+        segments = self.segments
+        if not segments or segments[-1][0][-1] == " ":
             text = text.lstrip(" ")
         if text:
-            self.segments.append((text, marks))
+            segments.append((text, marks))
 
     def finish(self) -> None:
-        while self.segments:
-            text, marks = self.segments[-1]
+        segments = self.segments
+        while segments:
+            text, marks = segments[-1]
+            if text[-1] != " ":
+                return
             text = text.rstrip(" ")
             if text:
-                self.segments[-1] = (text, marks)
+                segments[-1] = (text, marks)
                 return
-            self.segments.pop()
+            segments.pop()
 
     @property
     def text(self) -> str:
-        return "".join(text for text, _ in self.segments)
+        segments = self.segments
+        if len(segments) == 1:
+            return segments[0][0]
+        return "".join([text for text, _ in segments])
 
 
 class _Enough(Exception):
@@ -127,12 +154,13 @@ class _Collector:
         self.words = 0
 
     def flush(self) -> None:
-        self.current.finish()
-        if self.current.segments:
-            self.paras.append(self.current)
+        current = self.current
+        current.finish()
+        if current.segments:
+            self.paras.append(current)
             if self.budget is not None:
                 # str.split() and _WORD_RE agree: both split on str.isspace() characters.
-                self.words += len(self.current.text.split())
+                self.words += current.text.count(" ") + 1  # words joined by single spaces
                 if self.words > self.budget:
                     self.current = _Para()
                     raise _Enough
@@ -140,13 +168,13 @@ class _Collector:
 
     def list_item(self) -> None:
         """Separate flattened list items with "; " unless the previous one ended a sentence."""
-        text = self.current.text.rstrip()
-        if text:
-            self.current.finish()
-            last, marks = self.current.segments[-1]
+        current = self.current
+        if current.segments:  # its first segment starts with a word: it has text
+            current.finish()
+            last, marks = current.segments[-1]
             if last[-1] not in ".!?;:,":
                 last += ";"
-            self.current.segments[-1] = (last + " ", marks)
+            current.segments[-1] = (last + " ", marks)
 
     def walk(self, el: Element, marks: tuple[_Mark, ...], in_list: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -232,50 +260,47 @@ def _slack(limit: int) -> int:
     return max(2, limit // 10)
 
 
-@lru_cache(maxsize=256)
-def _nth_word_end_re(index: int) -> re.Pattern[str]:
-    return re.compile(r"\s*(?:\S+\s+){" + str(index) + r"}\S+")
-
-
-def _word_end(text: str, index: int) -> int:
-    """Offset just past word number `index` (from 0) of `text`, which has that many words."""
-    match = _nth_word_end_re(index).match(text)
-    assert match is not None
-    return match.end()
-
-
 def _choose_cut(paras: list[_Para], limit: int) -> tuple[int, int, bool] | None:
     """(paragraph index, character offset, add ellipsis?) or None to keep everything."""
     slack = _slack(limit)
-    # (para, word number in it, word, next word in the same paragraph). Only the first
-    # limit + slack words and the one after them are ever looked at, so stop there; split()
-    # is a match object cheaper per word than _WORD_RE (they agree on what a space is), and the
-    # one offset that is needed is found afterwards.
-    words: list[tuple[int, int, str, str | None]] = []
+    # The words, and the paragraph each is in. Only the first limit + slack words and the one
+    # after them are ever looked at, so stop there. A paragraph's text is its words joined by
+    # single spaces, so str.split() finds them and offsets follow from their lengths.
+    words: list[str] = []
+    owner: list[int] = []
     wanted = limit + slack + 1
     for p_index, para in enumerate(paras):
         take = wanted - len(words) + 1
         texts = para.text.split(None, take)[:take]
-        nexts: list[str | None] = [*texts[1:], None]
-        words.extend(zip([p_index] * len(texts), range(len(texts)), texts, nexts, strict=True))
+        words += texts
+        owner += [p_index] * len(texts)
         if len(words) >= wanted:
             break
     if len(words) <= limit + slack:
         return None
     low = math.ceil(limit * 0.7)
     # The last sentence end within the limit, else the first one in the slack past it.
-    candidates = (*range(limit, low - 1, -1), *range(limit + 1, limit + slack + 1))
-    n = next((n for n in candidates if _is_sentence_end(*words[n - 1][2:])), 0)
-    if n:
-        p_index, index, _, _ = words[n - 1]
-        return p_index, _word_end(paras[p_index].text, index), False
-    p_index, index, _, _ = words[limit - 1]
+    for n in (*range(limit, low - 1, -1), *range(limit + 1, limit + slack + 1)):
+        word = words[n - 1]
+        if not word.endswith(_SENTENCE_END_LAST):  # most words: no regex
+            continue
+        p_index = owner[n - 1]
+        next_word = words[n] if owner[n] == p_index else None  # n < len(words): see `wanted`
+        if _is_sentence_end(word, next_word):
+            return p_index, _word_end(words, owner, n - 1), False
+    p_index = owner[limit - 1]
     text = paras[p_index].text
-    text = text[: _word_end(text, index)]
+    text = text[: _word_end(words, owner, limit - 1)]
     trimmed = text.rstrip(_TRAILING_PUNCT)
     if not trimmed.strip() and p_index == 0:
         return 0, 0, True
     return p_index, len(trimmed), True
+
+
+def _word_end(words: list[str], owner: list[int], n: int) -> int:
+    """Offset, in its paragraph's text, just past words[n]."""
+    first = owner.index(owner[n])
+    return sum(map(len, words[first : n + 1])) + n - first
 
 
 def _render(para: _Para, cut: int | None, ellipsis: bool) -> str:
