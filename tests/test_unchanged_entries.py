@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from feedserver import feed_server, rss
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
 from netplanet.model import (
+    Enclosure,
     ExistingEntry,
     FetchOutcome,
     FetchRequest,
@@ -27,7 +29,7 @@ from netplanet.model import (
 from netplanet.store import SqlStore
 from netplanet.update import decide
 from netplanet.update import digest as digest_module
-from netplanet.update.digest import digest, raw_hash
+from netplanet.update.digest import RAW_FIELDS, digest, raw_hash
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 
 POSTS = [(f"p{n}", f"Post {n} on OSPF areas", f"<p>Area {n} is a stub.</p>") for n in range(4)]
@@ -259,3 +261,66 @@ def test_hashes_do_not_depend_on_the_clock() -> None:
     a = digest(rss(POSTS), url=URL, excerpt_words=50, **KW)
     b = digest(rss(POSTS), url=URL, excerpt_words=50, **later)
     assert [e.raw_hash for e in a.entries] == [e.raw_hash for e in b.entries]
+
+
+def test_raw_hash_reads_every_field_of_a_parsed_entry() -> None:
+    # A field added to ParsedEntry must be added to raw_hash (and RAW_FIELDS), or an entry
+    # changed only in that field would be skipped as unchanged.
+    assert set(RAW_FIELDS) == {f.name for f in dataclasses.fields(ParsedEntry)}
+    base = ParsedEntry(guid="g", link="http://x/1", title="T")
+    variants = {
+        "guid": None,
+        "link": "http://x/2",
+        "title": "U",
+        "content_html": "<p>c</p>",
+        "summary_html": "<p>s</p>",
+        "author": "A",
+        "published": NOW,
+        "updated": NOW,
+        "categories": ("c",),
+        "enclosures": (Enclosure(url="http://x/e.mp3"),),
+        "duration_s": 60,
+    }
+    assert set(variants) == set(RAW_FIELDS)
+    seen = {raw_hash(base, url=URL, source_category="", excerpt_words=50)}
+    for name, value in variants.items():
+        seen.add(
+            raw_hash(
+                dataclasses.replace(base, **{name: value}),
+                url=URL,
+                source_category="",
+                excerpt_words=50,
+            )
+        )
+    assert len(seen) == len(variants) + 1
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.calls = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_first_polls_use_the_executor_and_re_polls_parse_inline(store: SqlStore) -> None:
+    more = [*POSTS, ("p9", "Post 9 on OSPF areas", "<p>Totally stubby.</p>")]
+
+    async def main() -> list[int]:
+        calls = []
+        with CountingExecutor() as executor:
+            async with feed_server() as server, Fetcher(fetch_settings()) as fetcher:
+                pipeline = UpdatePipeline(store, fetcher, executor=executor)
+                source_id = store.add_source(SourceSpec(feed_url=server.url("/feed.xml"))).id
+                for body in (rss(POSTS), rss(more)):
+                    server.static("/feed.xml", body)
+                    source = store.get_source(source_id)
+                    assert source is not None
+                    await pipeline.update_source(source)
+                    calls.append(executor.calls)
+        return calls
+
+    assert asyncio.run(main()) == [1, 1]
+    assert store.count_entries() == 5

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from netplanet.errors import StoreError
@@ -126,20 +126,25 @@ class UpdateWrites:
             entries.c.published,
             entries.c.raw_hash,
         )
-        found: dict[int, ExistingEntry] = {}
-        with self.engine.connect() as conn:
+        # One statement: a UNION ALL of one index lookup per identity (an OR of the IN lists
+        # could make SQLite scan all of the source's rows instead).
+        parts = [
+            select(*cols).where(entries.c.source_id == source_id, column.in_(chunk))
             for column, values in (
                 (entries.c.key, sorted(set(keys))),
                 (entries.c.url, sorted(set(urls))),
                 (entries.c.title_date_hash, sorted(set(title_date_hashes))),
                 (entries.c.raw_hash, sorted(set(raw_hashes))),
-            ):
-                for chunk in _chunks(values):
-                    rows = conn.execute(
-                        select(*cols).where(entries.c.source_id == source_id, column.in_(chunk))
-                    )
-                    for r in rows:
-                        found[r.id] = ExistingEntry(*r)
+            )
+            for chunk in _chunks(values)
+        ]
+        found: dict[int, ExistingEntry] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(parts), 4):
+                group = parts[start : start + 4]
+                query = group[0] if len(group) == 1 else union_all(*group)
+                for r in conn.execute(query):
+                    found[r.id] = ExistingEntry(*r)
         return sorted(found.values(), key=lambda e: e.id)
 
     def recent_entry_stats(self, source_id: int, since: datetime) -> tuple[int, datetime | None]:

@@ -43,6 +43,9 @@ from netplanet.update.digest import Digest, digest
 
 log = logging.getLogger(__name__)
 
+INLINE_MAX_BYTES = 512 * 1024
+"""Changed bodies up to this size of sources with stored entries are digested inline."""
+
 KNOWN_HASHES = 1000
 """How many of a source's newest stored entries a changed body is compared with by raw hash
 (a feed lists its newest posts; an older one that reappears is merely enriched again)."""
@@ -192,7 +195,11 @@ class UpdatePipeline:
             excerpt_words=self.excerpt_words,
             known=known,
         )
-        if self.executor is None:
+        # A re-poll of a source with stored entries usually enriches none or one of them, and
+        # parsing a body of ordinary size takes a few milliseconds: less than shipping it to
+        # a worker and back, and, in a short `netplanet update` whose other sources all
+        # answer 304, less than starting the pool at all. The pool is for first polls.
+        if self.executor is None or (known and len(result.body) <= INLINE_MAX_BYTES):
             return call()
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
