@@ -22,9 +22,9 @@ from netplanet.parse.common import (
     date_field,
     drop_duplicate_guids,
     element_text,
-    inner_xml,
     is_absolute,
     join_base,
+    markup,
     parse_duration,
     plain_text,
     text_to_html,
@@ -167,12 +167,12 @@ def _html(el: etree._Element | None, atom03: bool, lifted: Sequence[str]) -> str
         return ""
     kind = _kind(el, atom03)
     if kind == "html":
-        return inner_xml(el, lifted).strip()
+        return markup(el, lifted)
     if kind == "xhtml":
         # The content is wrapped in one xhtml:div that is not part of it (RFC 4287 §3.1.1.3).
         if len(el) == 1 and el[0].tag == _XHTML_DIV and not (el.text or "").strip():
-            return inner_xml(el[0], lifted).strip()
-        return inner_xml(el, lifted).strip()
+            return markup(el[0], lifted)
+        return markup(el, lifted)
     if kind == "text":
         return text_to_html(element_text(el, lifted))
     if kind == "base64":

@@ -16,7 +16,7 @@ from lxml import etree
 
 from netplanet.model import ParsedEntry
 from netplanet.parse.dates import parse_date
-from netplanet.parse.lift import MARK, restore, restore_markup
+from netplanet.parse.lift import MARK, only_section, restore, restore_markup
 
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -121,6 +121,17 @@ def element_text(el: etree._Element | None, lifted: Sequence[str] = ()) -> str:
     if lifted and MARK in text:
         return restore(text, lifted)
     return text
+
+
+def markup(el: etree._Element, lifted: Sequence[str] = ()) -> str:
+    """inner_xml(el, lifted).strip(), without copying a lifted section that is all of it."""
+    if lifted and len(el) == 0:
+        text = el.text
+        if text and MARK in text:
+            section = only_section(text, lifted)
+            if section is not None:
+                return section.strip()  # the same object when there is nothing to strip
+    return inner_xml(el, lifted).strip()
 
 
 def inner_xml(el: etree._Element, lifted: Sequence[str] = ()) -> str:

@@ -26,7 +26,7 @@ MARK = "\ue000"
 _MARK = MARK + secrets.token_hex(8)
 _MARK_BYTES = _MARK.encode()
 _MARK_LEN = len(_MARK)
-MIN_BYTES = 512
+MIN_BYTES = 1024
 """Smaller sections cost more to lift in Python than libxml2 spends reading them."""
 _MAX_BYTES = 10_000_000  # libxml2's text node limit without huge_tree: leave it to fail there
 _PROBE = 16384  # no CDATA opener in the first 16 KB: do not scan at all
@@ -120,6 +120,22 @@ def _section(data: bytes, region: int, start: int, end: int) -> str | None:
     if not text.isascii() and ("\ufffe" in text or "\uffff" in text):
         return None
     return text
+
+
+def only_section(text: str, lifted: Sequence[str]) -> str | None:
+    """The lifted section when `text` is one placeholder between whitespace, else None."""
+    start = text.find(_MARK)
+    end = text.find("\ue001", start + _MARK_LEN) if start >= 0 else -1
+    if end < 0:
+        return None
+    if (start and not text[:start].isspace()) or (
+        end + 1 < len(text) and not text[end + 1 :].isspace()
+    ):
+        return None
+    digits = text[start + _MARK_LEN : end]
+    if not (digits.isascii() and digits.isdigit() and int(digits) < len(lifted)):
+        return None
+    return lifted[int(digits)]
 
 
 def restore(text: str, lifted: Sequence[str]) -> str:

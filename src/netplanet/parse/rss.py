@@ -20,9 +20,9 @@ from netplanet.parse.common import (
     date_field,
     drop_duplicate_guids,
     element_text,
-    inner_xml,
     is_absolute,
     join_base,
+    markup,
     parse_duration,
     plain_text,
     to_int,
@@ -73,6 +73,8 @@ _CHANNEL = _plain(
     f"{_DC}language": "language", f"{_SY}updatePeriod": "update_period",
     f"{_SY}updateFrequency": "update_frequency",
 }  # fmt: skip
+# In order of preference; a "name@host (Real Name)" RSS author is reduced to the name.
+_AUTHOR_FIELDS = ("creator", "itunes_author", "author")
 _NAMED_EMAIL = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
 
 
@@ -109,7 +111,7 @@ def parse(
         format=_format(root, channel_el, items),
         title=plain_text(element_text(get("title"), lifted)),
         link=site,
-        description="" if description is None else inner_xml(description, lifted).strip(),
+        description="" if description is None else markup(description, lifted),
         language=collapse(element_text(get("language"), lifted)),
         entries=drop_duplicate_guids(entries, warnings),
         ttl_minutes=to_int(element_text(get("ttl"), lifted)),
@@ -154,10 +156,13 @@ def _item(
     get = one.get
 
     guid_el = get("guid")
-    guid = element_text(guid_el, lifted).strip() or item.get(_RDF_ABOUT, "").strip() or None
-    link = element_text(get("origlink"), lifted).strip()
-    if not link:
-        link = element_text(get("link"), lifted).strip()
+    guid = element_text(guid_el, lifted).strip() if guid_el is not None else ""
+    if not guid:
+        guid = item.get(_RDF_ABOUT, "").strip()
+    el = get("origlink")
+    link = element_text(el, lifted).strip() if el is not None else ""
+    if not link and (el := get("link")) is not None:
+        link = element_text(el, lifted).strip()
     if not link:
         for atom_link in atom_links:
             if atom_link.get("rel", "alternate") == "alternate" and atom_link.get("href"):
@@ -174,28 +179,31 @@ def _item(
         link = guid
 
     el = get("content")
-    content = "" if el is None else inner_xml(el, lifted).strip()
+    content = "" if el is None else markup(el, lifted)
     el = get("description")
-    description = "" if el is None else inner_xml(el, lifted).strip()
+    description = "" if el is None else markup(el, lifted)
     summary = ""
     if not content:
         content = description
         if not content and (el := get("itunes_summary")) is not None:
-            content = inner_xml(el, lifted).strip()
+            content = markup(el, lifted)
     elif description and description != content:
         summary = description
 
-    author = collapse(element_text(get("creator"), lifted))
-    if not author:
-        author = collapse(element_text(get("itunes_author"), lifted))
-    if not author:
-        author = collapse(element_text(get("author"), lifted))
-        if "@" in author and (named := _NAMED_EMAIL.match(author)):
-            author = named.group(1).strip()
+    author = ""
+    for name in _AUTHOR_FIELDS:
+        el = get(name)
+        if el is not None:
+            author = collapse(element_text(el, lifted))
+            if author:
+                if name == "author" and "@" in author and (named := _NAMED_EMAIL.match(author)):
+                    author = named.group(1).strip()
+                break
 
-    published = date_field(element_text(get("published"), lifted), warnings)
-    if published is None:
-        published = date_field(element_text(get("dc_date"), lifted), warnings)
+    el = get("published")
+    published = None if el is None else date_field(element_text(el, lifted), warnings)
+    if published is None and (el := get("dc_date")) is not None:
+        published = date_field(element_text(el, lifted), warnings)
     el = get("updated")
     updated = None if el is None else date_field(element_text(el, lifted), warnings)
 
@@ -207,21 +215,26 @@ def _item(
                 Enclosure(enc_url, (enc.get("type") or "").strip(), to_int(enc.get("length")))
             )
     el = get("title")
-    el_duration = get("duration")
+    title = "" if el is None else plain_text(element_text(el, lifted))
+    if not categories:
+        names: tuple[str, ...] = ()
+    elif len(categories) == 1:
+        name = collapse(element_text(categories[0], lifted))
+        names = (name,) if name else ()
+    else:
+        names = unique([collapse(element_text(c, lifted)) for c in categories])
+    el = get("duration")
+    duration = None if el is None else parse_duration(element_text(el, lifted))
     return ParsedEntry(
-        guid=guid,
-        link=absolutize(link, base),
-        title="" if el is None else plain_text(element_text(el, lifted)),
+        guid=guid or None,
+        link=absolutize(link, base) if link else None,
+        title=title,
         content_html=content,
         summary_html=summary,
         author=author,
         published=published or updated,
         updated=updated,
-        categories=unique(collapse(element_text(c, lifted)) for c in categories)
-        if categories
-        else (),
+        categories=names,
         enclosures=tuple(enclosures),
-        duration_s=None
-        if el_duration is None
-        else parse_duration(element_text(el_duration, lifted)),
+        duration_s=duration,
     )
