@@ -115,3 +115,30 @@ def test_plain_conversion_equals_typers_for_every_parameter(tmp_path: Path) -> N
                 typers, value, param, param_ctx
             ), (param.name, value)
     assert installed >= 30  # every option of every command but the help options' peers
+
+
+# ------------------------------------------------------------------ the parse pool
+
+
+def _children() -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def test_the_parse_pool_starts_with_its_first_job(tmp_path: Path) -> None:
+    from netplanet.planet import Planet
+    from netplanet.settings import Settings
+
+    planet = Planet(Settings(parse_workers=1, database_url=f"sqlite:///{tmp_path / 'p.db'}"))
+    before = _children()
+    pool = planet.executor()
+    assert pool is not None and planet.executor() is pool
+    # Not even multiprocessing's resource tracker yet: most runs never need the pool.
+    assert _children() == before
+    try:
+        assert pool.submit(os.getpid).result(timeout=60) != os.getpid()
+        assert _children() != before
+    finally:
+        planet.close()

@@ -9,17 +9,44 @@ process-pool machinery unless it parses.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from netplanet.lifeline import watch_owner
 from netplanet.settings import Settings
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
     from netplanet.fetch.http import Fetcher
     from netplanet.store import SqlStore
     from netplanet.update.pipeline import UpdatePipeline
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _PoolOnDemand(Executor):
+    """An executor that makes its process pool on the first submit.
+
+    Most polls of a round never reach the pool (a 304, or a small body of a known source is
+    digested inline, see UpdatePipeline._digest); making the pool at once would still spawn
+    multiprocessing's resource tracker, a Python process (~25 ms of CPU), on every run.
+    """
+
+    def __init__(self, make: Callable[[], Executor]) -> None:
+        self._make = make
+        self._pool: Executor | None = None
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        if self._pool is None:
+            self._pool = self._make()
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+            self._pool = None
 
 
 class Planet:
@@ -50,7 +77,7 @@ class Planet:
         return Fetcher(settings)
 
     def executor(self) -> Executor | None:
-        """The process pool that parses and enriches, made on first use (None: inline).
+        """The process pool that parses and enriches, started on its first job (None: inline).
 
         Parsing and enriching are pure CPU work; in the event loop they would stall every
         fetch in flight, and one process uses one core. The pool forks from a clean server
@@ -64,17 +91,7 @@ class Planet:
                 workers = os.cpu_count() or 1
                 workers = 0 if workers < 2 else min(workers, 8)
             if workers > 0:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["netplanet.update.digest", "netplanet.lifeline"])
-                self._executor = ProcessPoolExecutor(
-                    workers,
-                    mp_context=context,
-                    initializer=watch_owner,  # workers must not outlive a killed planet
-                    initargs=(os.getpid(),),
-                )
+                self._executor = _PoolOnDemand(lambda: _process_pool(workers))
         return self._executor
 
     def pipeline(self, fetcher: Fetcher) -> UpdatePipeline:
@@ -96,3 +113,17 @@ class Planet:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _process_pool(workers: int) -> Executor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["netplanet.update.digest", "netplanet.lifeline"])
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=watch_owner,  # workers must not outlive a killed planet
+        initargs=(os.getpid(),),
+    )
