@@ -14,7 +14,9 @@ triggers that maintain the index), then a fixed list of queries is timed (median
 `store.search`, 20 hits, with snippets).
 
 PostgreSQL from NETPLANET_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1/
-test); each run uses its own schema, dropped afterwards.
+test); each run uses its own schema, dropped afterwards, unless --keep-schema NAME is given:
+then the search entries are loaded into schema NAME once (if it is empty or absent) and kept,
+so that a 1,000,000-entry search run need not reload them (drop the schema when done).
 """
 
 from __future__ import annotations
@@ -150,19 +152,30 @@ class Server:
 class Schema:
     """A fresh PostgreSQL schema (or SQLite file) for one run."""
 
-    def __init__(self, backend: str, tmp: Path) -> None:
+    def __init__(self, backend: str, tmp: Path, keep: str | None = None) -> None:
         self.backend = backend
-        self.name = f"bench_{uuid.uuid4().hex[:12]}"
+        self.keep = keep is not None
+        self.name = keep or f"bench_{uuid.uuid4().hex[:12]}"
+        self.existed = False
         if backend == "sqlite":
             self.url = f"sqlite:///{tmp / (self.name + '.db')}"
         else:
             self.admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
             with self.admin.connect() as conn:
-                conn.exec_driver_sql(f"CREATE SCHEMA {self.name}")
+                self.existed = (
+                    conn.execute(
+                        sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :n"), {"n": self.name}
+                    ).first()
+                    is not None
+                )
+                if not self.existed:
+                    conn.exec_driver_sql(f"CREATE SCHEMA {self.name}")
             self.url = f"{PG}?options={quote(f'-csearch_path={self.name}')}"
 
     def drop(self) -> None:
-        if self.backend != "sqlite":
+        if self.keep and self.backend != "sqlite":
+            self.admin.dispose()
+        elif self.backend != "sqlite":
             with self.admin.connect() as conn:
                 conn.exec_driver_sql(f"DROP SCHEMA {self.name} CASCADE")
             self.admin.dispose()
@@ -241,23 +254,40 @@ def fill(store: SqlStore, count: int) -> None:
             batch = []
 
 
-def search_latency(backend: str, count: int, tmp: Path) -> dict[str, float]:
-    db = Schema(backend, tmp)
+def search_latency(
+    backend: str, count: int, tmp: Path, keep: str | None = None, per_query: bool = False
+) -> dict[str, float]:
+    db = Schema(backend, tmp, keep)
     try:
         store = open_store(db.url)
-        started = time.perf_counter()
-        fill(store, count)
-        load_s = time.perf_counter() - started
-        if backend != "sqlite":
-            with store.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
+        load_s = 0.0
+        held = store.count_entries() if db.existed else 0
+        if held == count:
+            print(f"({backend}: reusing the {count} entries in schema {db.name})")
+        else:
+            if held:
+                raise SystemExit(f"schema {db.name} holds {held} entries, not {count}")
+            started = time.perf_counter()
+            fill(store, count)
+            load_s = time.perf_counter() - started
+            if backend != "sqlite":
+                with store.engine.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE")
         timings: list[float] = []
+        by_query: dict[str, list[float]] = {q: [] for q in QUERIES}
         for _ in range(5):
             for q in QUERIES:
                 t0 = time.perf_counter()
                 store.search(q, limit=20)
-                timings.append((time.perf_counter() - t0) * 1000)
+                elapsed = (time.perf_counter() - t0) * 1000
+                timings.append(elapsed)
+                by_query[q].append(elapsed)
         store.close()
+        if per_query:
+            for q, ms in by_query.items():
+                print(
+                    f"  {backend} {q!r}: median {statistics.median(ms):.1f} ms, max {max(ms):.1f}"
+                )
         timings.sort()
         return {
             "load_s": load_s,
@@ -274,6 +304,15 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--search-entries", type=int, default=100_000)
     parser.add_argument("--skip-cycle", action="store_true")
+    parser.add_argument(
+        "--search-backends", default="sqlite,postgres", help="comma-separated: sqlite,postgres"
+    )
+    parser.add_argument(
+        "--keep-schema",
+        metavar="NAME",
+        help="PostgreSQL search: load into schema NAME once and keep it (reused if it exists)",
+    )
+    parser.add_argument("--per-query", action="store_true", help="print each query's timings")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -300,8 +339,9 @@ def main() -> None:
             print(f"\nsearch: {args.search_entries} entries, {len(QUERIES)} queries x 5")
             print("| backend | load (s) | median (ms) | p95 (ms) |")
             print("|---|---:|---:|---:|")
-            for backend in ("sqlite", "postgres"):
-                r = search_latency(backend, args.search_entries, tmp)
+            for backend in args.search_backends.split(","):
+                keep = args.keep_schema if backend == "postgres" else None
+                r = search_latency(backend, args.search_entries, tmp, keep, args.per_query)
                 print(
                     f"| {backend} | {r['load_s']:.1f} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} |"
                 )
