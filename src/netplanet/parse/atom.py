@@ -237,11 +237,20 @@ def _entry(
         or collapse(element_text(get("creator"), lifted))
         or collapse(element_text(get("itunes_author"), lifted))
     )
-    published = date_field(element_text(get("published"), lifted), warnings)
-    if published is None:
-        published = date_field(element_text(get("created"), lifted), warnings)
+    el = get("published")
+    raw_published = "" if el is None else element_text(el, lifted)
+    published = read = date_field(raw_published, warnings) if raw_published else None
+    if published is None and (el := get("created")) is not None:
+        published = date_field(element_text(el, lifted), warnings)
     el = get("updated")
-    updated = None if el is None else date_field(element_text(el, lifted), warnings)
+    updated = None
+    if el is not None:
+        raw_updated = element_text(el, lifted)
+        # Most entries repeat the published date: read it once.
+        if read is not None and raw_updated == raw_published:
+            updated = read
+        else:
+            updated = date_field(raw_updated, warnings)
     names = []
     for cat in categories:
         names.append(collapse(cat.get("label") or cat.get("term") or element_text(cat, lifted)))

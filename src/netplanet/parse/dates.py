@@ -47,6 +47,7 @@ _MONTHS3 = {
     if len(name) == 3 and name.isascii() and name.isalpha()
     for mask in range(8)
 }
+# The zones _RFC822 takes by name, and "+0000", as ISO 8601 suffixes.
 _ZONE_SUFFIX = {"GMT": "+00:00", "UTC": "+00:00", "UT": "+00:00", "Z": "+00:00", "+0000": "+00:00"}
 
 # Named zones seen in real feeds, in minutes east of UTC. Numeric offsets always win over names
@@ -59,6 +60,12 @@ _ZONES = {
     "bst": 60, "eet": 120, "eest": 180, "msk": 180, "ist": 330, "jst": 540, "kst": 540,
     "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
 }  # fmt: skip
+
+_NAMED_ZONE_SUFFIX = {
+    name: "{}{:02d}:{:02d}".format("-" if minutes < 0 else "+", *divmod(abs(minutes), 60))
+    for name, minutes in _ZONES.items()
+}
+_NOT_A_WEEKDAY = frozenset(_MONTHS) | frozenset(_ZONES) | {"am", "pm"}
 
 _RFC822 = re.compile(
     r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
@@ -120,20 +127,33 @@ def _parse(s: str) -> datetime | None:
 
 
 def _rfc822_fast(s: str) -> datetime | None:
-    """The common RFC 822 spelling, "Sun, 17 Aug 2008 16:51:14 +0000" (single spaces), or None.
+    """Common RFC 822 spellings, single spaces, by datetime.fromisoformat; None for the rest.
 
-    Rewritten as ISO 8601 for the C parser behind datetime.fromisoformat, several times cheaper
-    than converting six numbers in Python. Anything it does not take whole (an odd zone, hour
-    24, a one-digit hour) gets None and goes down the general path, which reads the rest.
+    "Sun, 17 Aug 2008 16:51:14 +0000" (also GMT, UT, Z or no weekday) is read as the _RFC822
+    regex reads it; "... 16:51:14 PDT" and JavaScript's "Sun Aug 17 2008 16:51:14 GMT" as the
+    tokenizer reads them (so never when the weekday is itself a month or zone name). Rewriting
+    to ISO 8601 for the C parser is several times cheaper than converting six numbers in Python.
+    Anything it does not take whole (an odd zone, hour 24, a one-digit hour) gets None and goes
+    down the general path.
     """
     parts = s.split(" ")
+    weekday = ""
     if len(parts) == 6:
-        weekday = parts[0]
-        if len(weekday) != 4 or weekday[3] != "," or not weekday[:3].isalpha():
+        first = parts[0]
+        if len(first) == 4 and first[3] == ",":
+            weekday = first[:3]
+            _, day, mon, year, hms, zone = parts
+            tokens_only = False
+        elif len(first) == 3:
+            weekday, mon, day, year, hms, zone = parts
+            tokens_only = True
+        else:
             return None
-        _, day, mon, year, hms, zone = parts
+        if not (weekday.isascii() and weekday.isalpha()):
+            return None
     elif len(parts) == 5:
         day, mon, year, hms, zone = parts
+        tokens_only = False
     else:
         return None
     month = _MONTHS3.get(mon)
@@ -143,11 +163,17 @@ def _rfc822_fast(s: str) -> datetime | None:
         return None
     if len(day) == 1:
         day = "0" + day
-    offset = _ZONE_SUFFIX.get(zone)
+    offset = None if tokens_only else _ZONE_SUFFIX.get(zone)
     if offset is None:
-        if len(zone) != 5 or zone[0] not in "+-" or not (zone.isascii() and zone[1:].isdigit()):
-            return None
-        offset = zone
+        if not tokens_only and len(zone) == 5 and zone[0] in "+-":
+            if not (zone.isascii() and zone[1:].isdigit()):
+                return None
+            offset = zone
+        else:
+            # Read as the tokenizer would: the first month word and the first zone word win.
+            offset = _NAMED_ZONE_SUFFIX.get(zone.lower())
+            if offset is None or weekday.lower() in _NOT_A_WEEKDAY:
+                return None
     try:
         dt = datetime.fromisoformat(f"{year}-{month}-{day}T{hms}{offset}")
     except ValueError:
