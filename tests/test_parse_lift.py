@@ -61,6 +61,11 @@ CASES = {
         '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>'
         f"<![CDATA[{BIG} <a> & ]]></p></div></content></entry></feed>"
     ).encode(),
+    "atom xhtml xmlns text": (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>'
+        f'<![CDATA[{BIG} <a xmlns="urn:x"> ]]></p></div></content></entry></feed>'
+    ).encode(),
     "atom html": (
         '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id>'
         f'<content type="html"><![CDATA[{BIG}]]></content>'

@@ -16,7 +16,7 @@ from lxml import etree
 
 from netplanet.model import ParsedEntry
 from netplanet.parse.dates import parse_date
-from netplanet.parse.lift import MARK, only_section, restore, restore_markup
+from netplanet.parse.lift import MARK, MARK_BYTES, only_section, restore, restore_markup
 
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -150,13 +150,17 @@ def inner_xml(el: etree._Element, lifted: Sequence[str] = ()) -> str:
     if el[0].tag is not etree.Entity:
         # One serialization of the whole element, cut to its children, costs far less than one
         # per child; an entity first, or a quote that could hide a ">" in the start tag, cannot
-        # be cut safely.
-        whole = etree.tostring(el, encoding="unicode", with_tail=False)
-        end_of_start = whole.find(">")
+        # be cut safely. Bytes: the cuts and the xmlns search run on UTF-8 before decoding.
+        whole = etree.tostring(el, encoding="utf-8", with_tail=False)
+        end_of_start = whole.find(b">")
         opening = whole[:end_of_start]
-        if "'" not in opening and opening.count('"') % 2 == 0:
-            inner = whole[end_of_start + 1 : whole.rindex("</")]
-            markup = inner[inner.find("<") :]
+        if b"'" not in opening and opening.count(b'"') % 2 == 0:
+            start = whole.find(b"<", end_of_start + 1)
+            inner = whole[start : whole.rindex(b"</")]
+            markup = inner.decode("utf-8")
+            if b"xmlns" not in inner and "xmlns" not in text:
+                if not (lifted and MARK_BYTES in inner):  # nothing to restore or strip
+                    return text + markup
     if markup is None:
         markup = "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in el)
     if lifted:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 MARK = "\ue000"
 """First character of every placeholder (private use: never in a name, never escaped)."""
 
+MARK_BYTES = MARK.encode()
 _MARK = MARK + secrets.token_hex(8)
 _MARK_BYTES = _MARK.encode()
 _MARK_LEN = len(_MARK)
