@@ -158,9 +158,9 @@ def inner_xml(el: etree._Element, lifted: Sequence[str] = ()) -> str:
             start = whole.find(b"<", end_of_start + 1)
             inner = whole[start : whole.rindex(b"</")]
             markup = inner.decode("utf-8")
-            if b"xmlns" not in inner and "xmlns" not in text:
-                if not (lifted and MARK_BYTES in inner):  # nothing to restore or strip
-                    return text + markup
+            nothing_to_strip = b"xmlns" not in inner and "xmlns" not in text
+            if nothing_to_strip and not (lifted and MARK_BYTES in inner):
+                return text + markup  # nothing to restore either
     if markup is None:
         markup = "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in el)
     if lifted:
