@@ -324,3 +324,12 @@ def test_first_polls_use_the_executor_and_re_polls_parse_inline(store: SqlStore)
 
     assert asyncio.run(main()) == [1, 1]
     assert store.count_entries() == 5
+
+
+def test_existing_entries_with_more_identities_than_one_statement_takes(store: SqlStore) -> None:
+    source = store.add_source(SourceSpec(feed_url="https://a.example/feed"))
+    store.apply_update(plan(source.id, (make_entry(source.id, 1), make_entry(source.id, 2))))
+    keys = [f"g:none-{n}" for n in range(1200)] + ["g:post-2"]
+    urls = [f"https://x.example/{n}" for n in range(700)] + [make_entry(source.id, 1).url]
+    found = store.existing_entries(source.id, keys=keys, urls=urls)
+    assert [e.key for e in found] == ["g:post-1", "g:post-2"]

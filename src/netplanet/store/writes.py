@@ -58,11 +58,6 @@ _ALWAYS_SET = frozenset({"last_status", "next_poll_at", "failing_since", "dead_s
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
 
-def _chunks(values: Sequence[str], size: int = _MAX_IN) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _entry_values(entry: Entry) -> dict[str, Any]:
     enc = entry.enclosure
     return {
@@ -91,6 +86,59 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
     }
 
 
+# The planning lookups run for every changed poll; built once, they skip SQLAlchemy's
+# statement construction and cache-key work (several ms per poll otherwise).
+_IDENTITIES = ("keys", "urls", "tdhs", "raws")
+_EXISTING_COLUMNS = (
+    entries.c.id,
+    entries.c.key,
+    entries.c.guid,
+    entries.c.url,
+    entries.c.title_date_hash,
+    entries.c.fingerprint,
+    entries.c.first_seen,
+    entries.c.published,
+    entries.c.raw_hash,
+)
+# A UNION ALL of one index lookup per identity: an OR of the IN lists could make SQLite scan
+# every row of the source instead.
+_EXISTING = union_all(
+    *(
+        select(*_EXISTING_COLUMNS).where(
+            entries.c.source_id == bindparam("sid"),
+            column.in_(bindparam(name, expanding=True)),
+        )
+        for column, name in zip(
+            (entries.c.key, entries.c.url, entries.c.title_date_hash, entries.c.raw_hash),
+            _IDENTITIES,
+            strict=True,
+        )
+    )
+)
+_RECENT = select(func.count(), func.min(entries.c.published)).where(
+    entries.c.source_id == bindparam("sid"), entries.c.published >= bindparam("since")
+)
+_NEWEST = (
+    select(entries.c.raw_hash)
+    .where(entries.c.source_id == bindparam("sid"))
+    .order_by(entries.c.published.desc(), entries.c.id.desc())
+    .limit(bindparam("lim"))
+    .subquery()
+)
+_KNOWN = select(_NEWEST.c.raw_hash).where(_NEWEST.c.raw_hash.is_not(None))
+_INSERT_ENTRIES = insert(entries).returning(entries.c.id, sort_by_parameter_order=True)
+# An edit rewrites every column but the row's identity, first-seen time and page position.
+_EDITABLE = tuple(
+    c.name for c in entries.c if c.name not in {"id", "source_id", "key", "first_seen", "seq"}
+)
+_EDIT_ENTRY = (
+    update(entries)
+    .where(entries.c.id == bindparam("eid"))
+    .values({name: bindparam(f"v_{name}") for name in _EDITABLE})
+)
+_REHASH = update(entries).where(entries.c.id == bindparam("eid")).values(raw_hash=bindparam("rh"))
+
+
 def ensure_category(conn: Any, name: str) -> str:
     """The slug of category `name`, created (last in order) when missing."""
     slug = slugify(name)
@@ -115,46 +163,22 @@ class UpdateWrites:
         title_date_hashes: Iterable[str] = (),
         raw_hashes: Iterable[str] = (),
     ) -> list[ExistingEntry]:
-        cols = (
-            entries.c.id,
-            entries.c.key,
-            entries.c.guid,
-            entries.c.url,
-            entries.c.title_date_hash,
-            entries.c.fingerprint,
-            entries.c.first_seen,
-            entries.c.published,
-            entries.c.raw_hash,
-        )
-        # One statement: a UNION ALL of one index lookup per identity (an OR of the IN lists
-        # could make SQLite scan all of the source's rows instead).
-        parts = [
-            select(*cols).where(entries.c.source_id == source_id, column.in_(chunk))
-            for column, values in (
-                (entries.c.key, sorted(set(keys))),
-                (entries.c.url, sorted(set(urls))),
-                (entries.c.title_date_hash, sorted(set(title_date_hashes))),
-                (entries.c.raw_hash, sorted(set(raw_hashes))),
-            )
-            for chunk in _chunks(values)
-        ]
+        lists = [sorted(set(v)) for v in (keys, urls, title_date_hashes, raw_hashes)]
         found: dict[int, ExistingEntry] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(parts), 4):
-                group = parts[start : start + 4]
-                query = group[0] if len(group) == 1 else union_all(*group)
-                for r in conn.execute(query):
+            for start in range(0, max(1, *map(len, lists)), _MAX_IN):
+                params: dict[str, Any] = {"sid": source_id}
+                for name, values in zip(_IDENTITIES, lists, strict=True):
+                    params[name] = values[start : start + _MAX_IN]
+                for r in conn.execute(_EXISTING, params):
                     found[r.id] = ExistingEntry(*r)
         return sorted(found.values(), key=lambda e: e.id)
 
     def recent_entry_stats(self, source_id: int, since: datetime) -> tuple[int, datetime | None]:
         """Entries of a source published at or after `since`: how many, and the oldest date
         among them (an index range on (source_id, published, id))."""
-        query = select(func.count(), func.min(entries.c.published)).where(
-            entries.c.source_id == source_id, entries.c.published >= since
-        )
         with self.engine.connect() as conn:
-            count, oldest = conn.execute(query).one()
+            count, oldest = conn.execute(_RECENT, {"sid": source_id, "since": since}).one()
         if isinstance(oldest, str):  # SQLite's min() returns the stored text, untyped
             oldest = datetime.fromisoformat(oldest)
         if oldest is not None and oldest.tzinfo is None:
@@ -163,16 +187,8 @@ class UpdateWrites:
 
     def known_raw_hashes(self, source_id: int, *, limit: int) -> frozenset[str]:
         """Raw hashes of the source's `limit` newest entries (rows without one are left out)."""
-        newest = (
-            select(entries.c.raw_hash)
-            .where(entries.c.source_id == source_id)
-            .order_by(entries.c.published.desc(), entries.c.id.desc())
-            .limit(limit)
-            .subquery()
-        )
-        query = select(newest.c.raw_hash).where(newest.c.raw_hash.is_not(None))
         with self.engine.connect() as conn:
-            return frozenset(conn.execute(query).scalars())
+            return frozenset(conn.execute(_KNOWN, {"sid": source_id, "lim": limit}).scalars())
 
     def apply_update(self, plan: UpdatePlan) -> ApplyResult:
         try:
@@ -232,28 +248,18 @@ class UpdateWrites:
         if plan.new_entries:
             now = self._clock()
             rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
-            ids = (
-                conn.execute(
-                    insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
-                    rows,
-                )
-                .scalars()
-                .all()
-            )
+            ids = conn.execute(_INSERT_ENTRIES, rows).scalars().all()
             self._link_categories(conn, zip(ids, plan.new_entries, strict=True), slugs)
-        for entry_id, entry in plan.changed_entries:
-            vals = _entry_values(entry)
-            del vals["key"], vals["source_id"]
-            conn.execute(update(entries).where(entries.c.id == entry_id).values(**vals))
         if plan.changed_entries:
+            edits = []
+            for entry_id, entry in plan.changed_entries:
+                vals = _entry_values(entry)
+                del vals["key"], vals["source_id"]
+                edits.append({f"v_{k}": v for k, v in vals.items()} | {"eid": entry_id})
+            conn.execute(_EDIT_ENTRY, edits)
             self._relink_categories(conn, plan.changed_entries, slugs)
         if plan.rehashed_entries:
-            conn.execute(
-                update(entries)
-                .where(entries.c.id == bindparam("eid"))
-                .values(raw_hash=bindparam("rh")),
-                [{"eid": i, "rh": h} for i, h in plan.rehashed_entries],
-            )
+            conn.execute(_REHASH, [{"eid": i, "rh": h} for i, h in plan.rehashed_entries])
         return ApplyResult(
             new=len(plan.new_entries),
             changed=len(plan.changed_entries),
