@@ -5,8 +5,26 @@ from __future__ import annotations
 import lxml.html
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
-from netplanet.enrich.boilerplate import _EMPTY_CONTAINERS, _may_have_empties, strip_boilerplate
+from netplanet.enrich.boilerplate import (
+    _CONTENTFUL,
+    _PRUNABLE,
+    _empty_containers,
+    _may_have_empties,
+    strip_boilerplate,
+)
+from netplanet.enrich.tree import parse_fragment
+
+# The definition of an empty container, in XPath: a prunable element with no text besides
+# (no-break) spaces and no contentful descendant. _empty_containers computes it in Python.
+_EMPTY_CONTAINERS = etree.XPath(
+    "descendant::*[{}][not(normalize-space(translate(string(.), '\u00a0', ' ')))]"
+    "[not(descendant::*[{}])]".format(
+        " or ".join(f"self::{t}" for t in _PRUNABLE),
+        " or ".join(f"self::{t}" for t in _CONTENTFUL),
+    )
+)
 
 
 def test_wordpress_appeared_first_footer_is_removed() -> None:
@@ -199,8 +217,16 @@ _SOUP = [
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_SOUP), min_size=1, max_size=30))
 def test_empty_container_shortcut_never_misses_one(tokens: list[str]) -> None:
-    # strip_boilerplate runs the (slow) empty-container XPath only when a cheap test on the
-    # serialized tree says it may find something; that test must never be wrong that way.
+    # strip_boilerplate looks for empty containers only when a cheap test on the serialized
+    # tree says it may find some; that test must never be wrong that way.
     root = lxml.html.fragment_fromstring("".join(tokens), create_parent="div")
     if _EMPTY_CONTAINERS(root):
         assert _may_have_empties(root, lxml.html.tostring(root, encoding="unicode"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SOUP), min_size=1, max_size=40))
+def test_empty_containers_are_the_xpath_definition(tokens: list[str]) -> None:
+    root = parse_fragment("".join(tokens))
+    assert root is not None
+    assert _empty_containers(root) == _EMPTY_CONTAINERS(root)

@@ -22,7 +22,15 @@ from typing import cast
 
 from lxml import etree
 
-from netplanet.enrich.tree import Element, drop_tag, drop_tree, parse_fragment, serialize, string_of
+from netplanet.enrich.tree import (
+    Element,
+    ascii_lower,
+    drop_tag,
+    drop_tree,
+    parse_fragment,
+    serialize,
+    string_of,
+)
 
 _POST_FOOTER_RE = re.compile(
     r"\A\s*the\s+post\s.+\s(?:appeared\s+first|first\s+appeared)\s+on\s.+?\.?\s*\Z",
@@ -85,7 +93,11 @@ _EMPTY_OR_MARKER_RE = re.compile(
 
 
 def _may_have_boilerplate(html: str, lowered: str) -> bool:
-    return any(n in lowered for n in _NEEDLES) or _EMPTY_OR_MARKER_RE.search(html) is not None
+    """`lowered` is html.lower(), or ascii_lower(html) with the Kelvin sign made a "k"."""
+    for needle in _NEEDLES:
+        if needle in lowered:
+            return True
+    return _EMPTY_OR_MARKER_RE.search(html) is not None
 
 
 _MAX_FOOTER_CHARS = 400  # a footer or a share label is short; a paragraph of prose is not
@@ -101,30 +113,61 @@ _PRUNABLE = (
     "p", "div", "span", "li", "ul", "ol", "section", "aside", "footer", "figure",
     "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "a", "em", "strong", "b", "i", "small",
 )  # fmt: skip
-# Found in one XPath query (in C) instead of a Python walk: no text besides (no-break) spaces
-# and no contentful descendant.
-_EMPTY_CONTAINERS = etree.XPath(
-    "descendant::*[{}][not(normalize-space(translate(string(.), '\u00a0', ' ')))]"
-    "[not(descendant::*[{}])]".format(
-        " or ".join(f"self::{t}" for t in _PRUNABLE),
-        " or ".join(f"self::{t}" for t in _CONTENTFUL),
-    )
-)
+_PRUNABLE_SET = frozenset(_PRUNABLE)
+_CONTENTFUL_SET = frozenset(_CONTENTFUL)
+_BLANK = " \t\n\r\xa0"  # what XPath's normalize-space() drops, and no-break spaces
+
+
+def _empty_containers(root: Element) -> list[Element]:
+    """root's descendants to prune, in document order: prunable elements whose text is only
+    blanks (_BLANK) and that hold no contentful element.
+
+    One Python pass: the XPath query saying the same (see the tests) evaluates string() and a
+    descendant search per element, and took five times longer on real posts.
+    """
+    found: list[Element | None] = []
+
+    def blank(el: Element) -> bool:  # no text but blanks, and no contentful element, inside
+        text = el.text
+        empty = not (text and text.strip(_BLANK))
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str):  # comments and PIs hold no text (their tails do)
+                if tag in _PRUNABLE_SET:
+                    slot = len(found)
+                    found.append(child)
+                    if not blank(child):
+                        found[slot] = None
+                        empty = False
+                elif not blank(child) or tag in _CONTENTFUL_SET:
+                    empty = False
+            tail = child.tail
+            if empty and tail and tail.strip(_BLANK):
+                empty = False
+        return empty
+
+    blank(root)
+    return [el for el in found if el is not None]
 
 
 def _folded(text: str) -> str:
     """`text` lower-cased so that a word the IGNORECASE rules match is a plain substring.
 
     Besides A-Z, re.IGNORECASE lets "İ" and "ı" match i, "ſ" match s and the Kelvin sign match
-    k (which lower() turns into k); "İ".lower() is "i" plus a combining dot, dropped here.
+    k; no other character matches an ASCII letter. The rest of the text may stay as it is.
     """
-    folded = text.lower()
+    folded = ascii_lower(text)
     if not folded.isascii():
-        folded = folded.replace("ı", "i").replace("ſ", "s").replace("\u0307", "")
+        for special, plain in _FOLDED_SPECIALS:
+            if special in folded:
+                folded = folded.replace(special, plain)
     return folded
 
 
-# The empty-container XPath is the slowest step, and most posts have no empty container. In the
+_FOLDED_SPECIALS = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"), ("\u212a", "k"))
+
+
+# Finding empty containers is the slowest step, and most posts have no empty container. In the
 # serialized tree, an empty container's start tag is followed only by start tags (none of them
 # contentful), comments and blank text up to the first end tag: no match, no XPath.
 _ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
@@ -136,13 +179,27 @@ _MAYBE_EMPTY_RE = re.compile(
 )
 
 
+def _followed(folded: str, word: str, rest: re.Pattern[str]) -> bool:
+    """Whether `word` occurs in `folded` with `rest` matching right after it."""
+    # str.find skips to each occurrence at memchr speed; a regex search would step through
+    # every character.
+    start = folded.find(word)
+    while start >= 0:
+        if rest.match(folded, start + len(word)):
+            return True
+        start = folded.find(word, start + 1)
+    return False
+
+
 # Whole-document forms of the text rules. An element's text is a contiguous part of the post's
-# whole text, so without a match in the whole text (folded as _folded says, then searched
-# case-sensitively: each pattern starts with a literal, which the regex engine skips to), no
+# whole text, so without a match in the whole text (folded, then matched case-sensitively), no
 # element's text can match the rule, and the per-element texts are not computed.
-_FOOTER_HINT_RE = re.compile(r"(?:appeared\s+first|first\s+appeared)\s+on\s.", re.DOTALL)
-_SHARE_HINT_RE = re.compile(r"share\s+(?:this|on)")
-_LIKE_HINT_RE = re.compile(r"like\s+this")
+_APPEARED_FIRST_ON = ("appeared", re.compile(r"\s+first\s+on\s.", re.DOTALL))
+_FIRST_APPEARED_ON = ("first", re.compile(r"\s+appeared\s+on\s.", re.DOTALL))
+_SHARE_THIS_ON = ("share", re.compile(r"\s+(?:this|on)"))
+_LIKE_THIS = ("like", re.compile(r"\s+this"))
+# What a class name _SHARE_CLASS_RE matches holds, lower-cased.
+_SHARE_CLASS_NEEDLES = ("shar", "social", "addtoany", "a2a_kit", "relatedposts", "feedflare")
 # What each alternative of _SHARE_URL_RE holds, lower-cased: the addresses are searched only
 # when one is there.
 _SHARE_URL_NEEDLES = (
@@ -221,13 +278,16 @@ def _find_boilerplate(
     doomed: list[Element] = []
     unwrap: list[Element] = []
     folded = _folded(whole)
-    footer_text = "appeared" in folded and _FOOTER_HINT_RE.search(folded) is not None
-    share_text = ("share" in folded and _SHARE_HINT_RE.search(folded) is not None) or (
-        "like" in folded and _LIKE_HINT_RE.search(folded) is not None
+    footer_text = "appeared" in folded and (
+        _followed(folded, *_APPEARED_FIRST_ON) or _followed(folded, *_FIRST_APPEARED_ON)
     )
+    share_text = _followed(folded, *_SHARE_THIS_ON) or _followed(folded, *_LIKE_THIS)
     by_text = footer_text or share_text
     classes = "\n".join(cast(list[str], _CLASSES(root))) if has_class else ""
-    by_class = _SHARE_CLASS_RE.search(classes) is not None if classes else False
+    folded_classes = _folded(classes)
+    by_class = any(n in folded_classes for n in _SHARE_CLASS_NEEDLES) and (
+        _SHARE_CLASS_RE.search(classes) is not None
+    )
     for el in root.iter(*_BLOCKS) if by_class or by_text else ():
         if el is root:  # the wrapper <div> cannot be dropped (a post that is only a footer)
             continue
@@ -276,7 +336,7 @@ def _find_boilerplate(
 
 
 def _may_have_empties(root: Element, serialized: str) -> bool:
-    """False only when _EMPTY_CONTAINERS(root) is sure to find nothing (`serialized` is root's)."""
+    """False only when _empty_containers(root) is sure to find nothing (`serialized` is root's)."""
     # Position 5: after the wrapper's "<div>". An <li> without children is written with no end
     # tag, which the pattern cannot tell from a sibling's start: those are looked up directly.
     # The serializer writes tag names as the parser stored them, ASCII lower-cased: an empty
@@ -291,7 +351,9 @@ def strip_boilerplate(html: str) -> str:
     """Return `html` without feed/blog boilerplate (see the module docstring)."""
     if not html:
         return html
-    lowered = html.lower()
+    lowered = ascii_lower(html)
+    if "\u212a" in lowered:  # as html.lower() would have it
+        lowered = lowered.replace("\u212a", "k")
     if not _may_have_boilerplate(html, lowered):
         return html
     root = parse_fragment(html)
@@ -313,8 +375,8 @@ def strip_boilerplate(html: str) -> str:
 
     out = serialize(root)
     if _may_have_empties(root, out):
-        # Prune containers left empty (XPath returns document order: reverse for innermost first).
-        empties = cast(list[Element], _EMPTY_CONTAINERS(root))
+        # Prune containers left empty (in reverse document order: innermost first).
+        empties = _empty_containers(root)
         for el in reversed(empties):
             drop_tree(el)
         if empties:
