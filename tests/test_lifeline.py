@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,7 +59,9 @@ def test_pool_workers_exit_when_the_owner_is_killed(tmp_path: Path) -> None:
         assert not [pid for pid in workers if _alive(pid)], "pool workers outlived their owner"
         assert proc.stdout.read() == ""  # nobody holds the pipe any more: EOF, not a hang
     finally:
-        if proc.poll() is None:
+        # The whole group, always: if the workers did outlive the owner, they must not outlive
+        # the test as well.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         if proc.stdout is not None:
