@@ -251,6 +251,18 @@ def _last_text_slot(el: Element) -> tuple[Element, str] | None:
 _MARKER_ENDS = ("]", "»", "→", "›", ">>", "...", "…")
 
 
+def _cut_tail(pattern: re.Pattern[str], value: str) -> str:
+    """`pattern.sub("", value)` for the two trailing-marker patterns, searching only the end.
+
+    A match is blanks, at most three words (runs of non-blanks) and blanks up to the end of
+    `value`, so it starts after the fourth word from the end: searching from there finds the
+    same leftmost match, where a search from the start would try every position of the text.
+    """
+    words = value.rsplit(None, 3)
+    match = pattern.search(value, len(words[0]) if len(words) == 4 else 0)
+    return value if match is None else value[: match.start()]
+
+
 def _strip_trailing_markers(root: Element) -> None:
     """Remove "[…]" and a plain-text "Read more »" from the very end of the text."""
     for _ in range(3):  # "… [...] Read more »" takes two passes; a third finds nothing
@@ -261,7 +273,7 @@ def _strip_trailing_markers(root: Element) -> None:
         value: str = getattr(holder, attr)
         if not value.rstrip().endswith(_MARKER_ENDS):  # spares the regexes a long scan
             return
-        stripped = _TRAILING_MORE_TEXT_RE.sub("", _TRAILING_MARKER_RE.sub("", value))
+        stripped = _cut_tail(_TRAILING_MORE_TEXT_RE, _cut_tail(_TRAILING_MARKER_RE, value))
         if stripped == value:
             return
         setattr(holder, attr, stripped)
@@ -313,8 +325,10 @@ def _find_boilerplate(
     # across the "\n" joining them), and only when a word it needs is there.
     hrefs = "\n".join(cast(list[str], _HREFS(root)))
     folded_hrefs = _folded(hrefs)
-    share_url = any(n in folded_hrefs for n in _SHARE_URL_NEEDLES) and bool(
-        _SHARE_URL_RE.search(hrefs)
+    share_url = (
+        bool(hrefs)
+        and any(n in folded_hrefs for n in _SHARE_URL_NEEDLES)
+        and bool(_SHARE_URL_RE.search(hrefs))
     )
     feedburner = "feed" in folded_hrefs and _FEEDBURNER_RE.search(hrefs) is not None
     more_class = "more-link" in classes
