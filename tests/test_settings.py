@@ -66,6 +66,15 @@ def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml", env={})
 
 
+def test_unreadable_config_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read config file .*: Is a directory"):
+        load_settings(tmp_path, env={})
+    binary = tmp_path / "netplanet.toml"
+    binary.write_bytes(b"port = 1\n\xff\xfe")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_settings(binary, env={})
+
+
 def test_secrets_are_masked() -> None:
     settings = load_settings(
         env={"NETPLANET_DATABASE_URL": "postgresql+psycopg://planet:hunter2@db/planet"}

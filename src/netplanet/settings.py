@@ -161,6 +161,10 @@ def load_settings(
             raise ConfigError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path}: {exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {path} is not UTF-8 text") from None
+        except OSError as exc:  # a directory, no permission, ...
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
         for key, raw in data.items():
             if key not in known:
                 raise ConfigError(f"config file {path}: unknown key {key!r}")
