@@ -101,7 +101,7 @@ def _item(item: dict[str, Any], base: str, feed_author: str, warnings: list[str]
     summary_html = text_to_html(summary) if summary else ""
     if not content:
         content, summary_html = summary_html, ""
-    elif summary and plain_text(summary) == plain_text(content):
+    elif summary and _same_text(plain_text(summary), content):
         summary_html = ""
 
     enclosures: list[Enclosure] = []
@@ -134,6 +134,21 @@ def _item(item: dict[str, Any], base: str, feed_author: str, warnings: list[str]
         enclosures=tuple(enclosures),
         duration_s=duration,
     )
+
+
+def _same_text(plain: str, content: str) -> bool:
+    """plain == plain_text(content), without converting all of a long content for a short teaser.
+
+    A prefix of the content that ends just after a ">" loses exactly the tags the whole content
+    loses there, so its plain text is the start of the whole one, give or take the last entity
+    (at most 40 characters) and a space. When that start alone is already longer, they differ.
+    """
+    budget = 2 * len(plain) + 200
+    if len(content) > 2 * budget:
+        cut = content.find(">", budget) + 1
+        if 0 < cut < len(content) and len(plain_text(content[:cut])) - 41 > len(plain):
+            return False
+    return plain == plain_text(content)
 
 
 def _num(value: Any) -> int | float | str | None:
