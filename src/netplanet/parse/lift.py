@@ -38,6 +38,7 @@ _SPECIAL = re.compile(rb"<(?:!\[CDATA\[|!--|\?|!DOCTYPE)")
 _DECL_ENCODING = re.compile(rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})""")
 # The parent's start tag, ending just before the section: no "/>" (the section would be a tail).
 _START_TAG = re.compile(rb"<([A-Za-z_][\w.:-]{0,100})(?:\s[^<>]{0,2000}?)?(?<!/)>\s*")
+_NOT_A_START_TAG = frozenset(b"/!?<> \t\r\n")
 _END_TAG = re.compile(rb"\s*</([A-Za-z_][\w.:-]{0,100})\s*>")
 # Bytes XML 1.0 forbids anywhere (libxml2 rejects them even inside CDATA).
 _FORBIDDEN = bytes(b for b in range(32) if b not in (9, 10, 13))
@@ -103,12 +104,20 @@ def _section(data: bytes, region: int, start: int, end: int) -> str | None:
     parent's start tag is looked for after it, so it is never inside one of those.
     """
     tag_start = data.rfind(b"<", max(region, start - 2100), start)
-    opening = _START_TAG.fullmatch(data, tag_start, start) if tag_start >= 0 else None
-    if opening is None:
+    if tag_start < 0:
         return None
-    closing = _END_TAG.match(data, end + 3)
-    if closing is None or closing.group(1) != opening.group(1):
-        return None
+    if data[start - 1] == 0x3E and data[end + 3 : end + 5] == b"</":
+        # "<name ...><![CDATA[...]]></": the common spelling, checked without regexes. The
+        # last "<" must open a start tag, and the ">" must not end "/>", "-->", "?>" or "]]>".
+        if data[tag_start + 1] in _NOT_A_START_TAG or data[start - 2] in b"/-?]":
+            return None
+    else:
+        opening = _START_TAG.fullmatch(data, tag_start, start)
+        if opening is None:
+            return None
+        closing = _END_TAG.match(data, end + 3)
+        if closing is None or closing.group(1) != opening.group(1):
+            return None
     raw = data[start + 9 : end]
     if len(raw.translate(None, _FORBIDDEN)) != len(raw):
         return None
