@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from netplanet.enrich.tree import ascii_lower
+
 # --------------------------------------------------------------------------- the allow-list table
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -132,10 +134,8 @@ def _cleaner(base_url: str, *, allow_data: bool) -> nh3.Cleaner:
         return _cleaner("", allow_data=allow_data)
 
 
-# Of the allowed attributes, ammonia resolves href and src against the base (not cite). Two
-# patterns, each starting with a literal, search much faster than one alternation.
-_ABSOLUTE_HREF_RE = re.compile(r"href\s*=\s*[\"']?https?://")
-_ABSOLUTE_SRC_RE = re.compile(r"src\s*=\s*[\"']?https?://")
+# Of the allowed attributes, ammonia resolves href and src against the base (not cite).
+_ABSOLUTE_VALUE_RE = re.compile(r"\s*=\s*[\"']?https?://")
 
 
 def _base_matters(lowered: str) -> bool:
@@ -146,9 +146,16 @@ def _base_matters(lowered: str) -> bool:
     the text) counts as relative: the only cost is a Cleaner for this base. Attribute names are
     never entity-encoded and html5ever lower-cases only ASCII, so lower() finds them all.
     """
-    count = lowered.count("href") + lowered.count("src")
-    absolute = len(_ABSOLUTE_HREF_RE.findall(lowered)) + len(_ABSOLUTE_SRC_RE.findall(lowered))
-    return count > 0 and count != absolute
+    # str.find skips from one occurrence to the next (neither word can overlap itself or the
+    # other), and the first relative one settles it.
+    for word in ("href", "src"):
+        start = lowered.find(word)
+        while start >= 0:
+            start += len(word)
+            if not _ABSOLUTE_VALUE_RE.match(lowered, start):
+                return True
+            start = lowered.find(word, start)
+    return False
 
 
 def sanitize_html(html: str, *, base_url: str) -> str:
@@ -162,7 +169,9 @@ def sanitize_html(html: str, *, base_url: str) -> str:
 
 
 def _sanitize(html: str, base_url: str) -> str:
-    lowered = html.lower()
+    # Only ASCII words are looked for, which str.lower() (several times slower on non-ASCII
+    # text) would find in the same places: see ascii_lower.
+    lowered = ascii_lower(html)
     # The attribute filter is a Python callback (≈40% slower), so it runs only when needed;
     # an obfuscated "data:" that this check misses is stripped, because the scheme isn't allowed.
     allow_data = "data:" in lowered
