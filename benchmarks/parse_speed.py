@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/parse_speed.py [--synthetic N] [--repeat R] [--no-write]
 
-Measures feeds/s and MB/s on (a) ../shared/corpus/feeds when present and (b) N deterministic
+Measures feeds/s and MB/s of CPU time (the box is shared: wall time mostly measures the other
+processes) on (a) ../shared/corpus/feeds when present and (b) N deterministic
 synthetic feeds (WordPress-like RSS 2.0 with content:encoded, Atom, JSON Feed; 20 entries of
 1-8 KB HTML each), plus agreement with feedparser on the corpus. Writes the figures to
 docs/benchmarks.md under "## Parse speed" (other sections are kept).
@@ -164,14 +165,14 @@ def measure(
 ) -> dict[str, float]:
     failures = 0
     total_bytes = sum(len(b) for _, b in docs)
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(repeat):
         for _, body in docs:
             try:
                 fn(body)
             except Exception:  # a parser failing on a feed is a result, not a crash
                 failures += 1
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     n = len(docs) * repeat
     return {
         "feeds_s": n / elapsed,
@@ -310,8 +311,9 @@ def main() -> None:
         "## Parse speed",
         "",
         f"Command: `.venv/bin/{command}`  ",
-        f"Machine: {machine()}, single thread, load average {os.getloadavg()[0]:.1f} at start "
-        "(a shared box: absolute figures move with load, the ratios much less).  ",
+        f"Machine: {machine()}, single thread, CPU time (process_time), load average "
+        f"{os.getloadavg()[0]:.1f} at start (a shared box: absolute figures move with load, the "
+        "ratios much less).  ",
         f"feedparser runs 1 pass (it is slow); the others run {args.repeat} passes.",
         "",
     ]
