@@ -5,6 +5,8 @@ C) kept by the triggers of migration 0002 and indexed with GIN. Queries are buil
 same parsed reader input as SQLite's (`fts_query.parse_query`), so both backends accept the
 same syntax; ranking is `ts_rank_cd` with weights and snippets come from `ts_headline` with
 control-character sentinels that become <mark> only after HTML escaping (`marks_to_html`).
+A query is ranked among its newest RANK_POOL matches, found in a range of the newest ids
+rather than among all matches (see `_run`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ _COLUMNS = ", ".join(f'e."{c.name}"' for c in entries.c)
 # tsquery is MATERIALIZED so the planner cannot see it: it then ANDs the GIN bitmap with the
 # primary key's range instead of walking the id range and testing every (TOASTed) vector.
 # The pool size comes back even for an empty page; when it is short of :full, ranking and
-# snippets are skipped (a one-time filter) because the caller will try a wider range.
+# snippets are skipped (a one-time filter) because the caller will try a wider range. Each
+# attempt counts its pool in its own snapshot, so posts stored or deleted meanwhile cannot
+# make an accepted pool differ from "the newest RANK_POOL matches".
 _SEARCH = """
     WITH q AS MATERIALIZED (SELECT {tsquery} AS query),
     pool AS MATERIALIZED (
@@ -136,10 +140,6 @@ def postgres_search(
     if category_slug is not None:
         filters += " AND e.id IN (SELECT entry_id FROM entry_categories WHERE category_slug = :cat)"
         params["cat"] = category_slug
-    if not conn.in_transaction():
-        # The probes and the search read one snapshot, so posts stored or deleted in between
-        # cannot make the pool differ from "the newest RANK_POOL matches" (reset on close).
-        conn.execution_options(isolation_level="REPEATABLE READ")
     try:
         # A savepoint, so that the fallback below can run if the server still objects.
         with conn.begin_nested():
