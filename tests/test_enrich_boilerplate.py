@@ -12,9 +12,11 @@ from netplanet.enrich.boilerplate import (
     _PRUNABLE,
     _empty_containers,
     _may_have_empties,
+    _strip_parsed,
+    _strip_plain,
     strip_boilerplate,
 )
-from netplanet.enrich.tree import parse_fragment
+from netplanet.enrich.tree import is_plain_text, parse_fragment
 
 # The definition of an empty container, in XPath: a prunable element with no text besides
 # (no-break) spaces and no contentful descendant. _empty_containers computes it in Python.
@@ -230,3 +232,23 @@ def test_empty_containers_are_the_xpath_definition(tokens: list[str]) -> None:
     root = parse_fragment("".join(tokens))
     assert root is not None
     assert _empty_containers(root) == _EMPTY_CONTAINERS(root)
+
+
+_PLAIN = [
+    "word", " ", "\n", "\t", "\xa0", "\u2003", "é", "…", "[", "]", ">", '"', "Read more »",
+    "continue reading", "[...]", " [ … ] ", ">>", "→", "Share this:", "like this", "The post",
+    " appeared first on ", "Blog.",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN), min_size=1, max_size=20))
+def test_plain_text_skips_the_parse_with_the_same_result(tokens: list[str]) -> None:
+    text = "".join(tokens)
+    assert is_plain_text(text)
+    assert _strip_plain(text) == _strip_parsed(text, text.lower())
+
+
+def test_what_the_parser_would_rewrite_is_not_plain_text() -> None:
+    for text in ("a<b", "a &amp; b", "a\rb", "a\x00b", "a\x0bb", "\ufffe", "\ud800"):
+        assert not is_plain_text(text)

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from netplanet.enrich.excerpt import SPACE_CHARS, html_to_text, make_excerpt
+from netplanet.enrich.excerpt import (
+    SPACE_CHARS,
+    _Collector,
+    _Enough,
+    _excerpt_of,
+    _parse,
+    _slack,
+    html_to_text,
+    make_excerpt,
+)
 
 
 def _words(n: int, start: int = 0) -> str:
@@ -200,3 +209,24 @@ def test_space_chars_are_exactly_what_regex_whitespace_means() -> None:
     # The cut strips SPACE_CHARS where the regexes say \s; both must mean the same characters.
     spaces = {chr(c) for c in range(sys.maxunicode + 1) if re.match(r"\s", chr(c))}
     assert set(SPACE_CHARS) == spaces == {c for c in map(chr, range(0x3001)) if c.isspace()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["word", "End.", "e.g.", " ", "\n", "\xa0", "é", ">", "…"]), max_size=60
+    ),
+    st.sampled_from([1, 5, 12, 75]),
+)
+def test_plain_text_excerpt_is_the_parsed_one(tokens: list[str], words: int) -> None:
+    # Plain text skips the parse; walking the parsed tree must give the same excerpt.
+    text = "".join(tokens)
+    root = _parse(text)
+    collector = _Collector(budget=words + _slack(words))
+    if root is not None:
+        try:
+            collector.walk(root, (), False)
+            collector.flush()
+        except _Enough:
+            pass
+    assert make_excerpt(text, words=words) == _excerpt_of(collector.paras, words)

@@ -27,6 +27,7 @@ from netplanet.enrich.tree import (
     ascii_lower,
     drop_tag,
     drop_tree,
+    is_plain_text,
     parse_fragment,
     serialize,
     string_of,
@@ -79,11 +80,11 @@ _TRACKER_IMG_RE = re.compile(
 # least one of these substrings (in the lower-cased input) or a match of _EMPTY_OR_MARKER_RE.
 # Substring tests run at memchr speed; one big case-insensitive alternation cost more than the
 # lxml parse it was meant to save.
-_NEEDLES: tuple[str, ...] = (
-    "appeared", "more", "read", "continue", "share", "sharing", "addtoany", "a2a", "like this",
-    "relatedposts", "intent", "submit", "pin/create", "whatsapp", "getpocket", "toot.", "t.me/",
-    "feedburner", "feedproxy", "feedsportal", "feedflare", "pixel", "stats", "tracking",
-    "beacon", "track", "<img",
+_NEEDLES: tuple[str, ...] = (  # the most frequent first: the first found settles it
+    "more", "<img", "read", "share", "track", "stats", "continue", "feedburner", "like this",
+    "submit", "appeared", "feedflare", "intent", "sharing", "tracking", "pixel", "beacon",
+    "whatsapp", "a2a", "addtoany", "relatedposts", "pin/create", "getpocket", "toot.", "t.me/",
+    "feedproxy", "feedsportal",
 )  # fmt: skip
 _EMPTY_OR_MARKER_RE = re.compile(
     r"\[\s*(?:…|\.\.\.|&hellip;|&#8230;|&#x2026;)\s*\]"
@@ -370,6 +371,27 @@ def strip_boilerplate(html: str) -> str:
         lowered = lowered.replace("\u212a", "k")
     if not _may_have_boilerplate(html, lowered):
         return html
+    if is_plain_text(html):
+        return _strip_plain(html)
+    return _strip_parsed(html, lowered)
+
+
+def _strip_plain(html: str) -> str:
+    """What _strip_parsed returns for plain text (see is_plain_text): the parsed tree would be
+    the <div> holding `html` (when not blank) and no element, which no rule but the trailing
+    markers' touches, and serializing it escapes only ">"."""
+    value = html if html.strip() else ""
+    for _ in range(3):  # as _strip_trailing_markers, on its one text slot
+        if not value.strip() or not value.rstrip().endswith(_MARKER_ENDS):
+            break
+        stripped = _cut_tail(_TRAILING_MORE_TEXT_RE, _cut_tail(_TRAILING_MARKER_RE, value))
+        if stripped == value:
+            break
+        value = stripped
+    return value.replace(">", "&gt;").strip()
+
+
+def _strip_parsed(html: str, lowered: str) -> str:
     root = parse_fragment(html)
     if root is None:
         return html

@@ -20,7 +20,7 @@ from typing import cast
 
 from lxml import etree
 
-from netplanet.enrich.tree import Element, drop_tree, parse_fragment, string_of
+from netplanet.enrich.tree import Element, drop_tree, is_plain_text, parse_fragment, string_of
 
 ELLIPSIS = "…"
 LINK_REL = "nofollow noopener noreferrer"
@@ -60,6 +60,7 @@ _UNPARSABLE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0
 # (space, \t, \n, \r), by whether it is ASCII.
 _OTHER_ASCII_SPACE = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 _NORMALIZED_TEXT = etree.XPath("normalize-space()", smart_strings=False)
+_XML_SPACE = " \t\n\r"
 _SENTENCE_END_RE = re.compile(r"[^.][.!?]+[\"'”’»)\]]*\Z|\A[!?]+\Z")
 _ABBREVIATION_RE = re.compile(
     r"\A(?:e\.g|i\.e|etc|vs|cf|approx|fig|no|nr|vol|mr|mrs|ms|dr|prof|st|inc|ltd|jr|sr|[a-z])\.\Z",
@@ -352,12 +353,19 @@ class Fragment:
         """A well-formed HTML excerpt of about `words` words (see the module docstring)."""
         if words < 1:
             return ""
-        root = self._tree()
-        if root is None:
-            return ""
         collector = _Collector(budget=words + _slack(words))
         try:
-            collector.walk(root, (), False)
+            html = self.html
+            if "<" not in html and is_plain_text(html := _without_unparsable(html)):
+                # the tree would be the root <div> holding this text (when not blank): walking
+                # it adds the text and flushes
+                if html.strip():
+                    collector.current.add(html, ())
+            else:
+                root = self._tree()
+                if root is None:
+                    return ""
+                collector.walk(root, (), False)
             collector.flush()
         except _Enough:
             pass
@@ -374,11 +382,23 @@ class Fragment:
         if root is None:
             return ""
         self._consumed = True
-        for el in [el for el in root.iter(*_TEXT_SKIP) if el is not root]:
+        # One pass over the elements (a set lookup is cheaper than lxml matching 40 tag names
+        # per element). Separating "<p>a</p><p>b</p>" into "a b", not "ab", needs a space
+        # before the tail only where the tail does not start with one that collapses anyway;
+        # the dropped elements' tails join their neighbours' in the same order either way.
+        skipped: list[Element] = []
+        for el in root.iter():
+            tag = el.tag
+            if tag in _TEXT_BREAK:
+                tail = el.tail
+                if not tail:
+                    el.tail = " "
+                elif tail[0] not in _XML_SPACE:
+                    el.tail = " " + tail
+            elif tag in _TEXT_SKIP:
+                skipped.append(el)
+        for el in skipped:
             drop_tree(el)
-        for el in root.iter(*_TEXT_BREAK):
-            # separate "<p>a</p><p>b</p>" into "a b", not "ab"
-            el.tail = " " + el.tail if el.tail else " "
         return _collapsed_text(root)
 
 

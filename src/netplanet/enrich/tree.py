@@ -40,6 +40,24 @@ def ascii_lower(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
 
 
+# What the parser changes in text, or lxml refuses in it: C0 controls but tab and newline
+# (a carriage return becomes a newline), and U+FFFE / U+FFFF (and lone surrogates, which
+# cannot be encoded).
+_NOT_PLAIN = bytes([*range(0x00, 0x09), *range(0x0B, 0x20)])
+
+
+def is_plain_text(html: str) -> bool:
+    """Whether `html` parses (parse_fragment) into the root <div> holding `html` as its text
+    (None when blank) and nothing else: no markup, no entity, nothing the parser rewrites."""
+    if "<" in html or "&" in html or "\ufffe" in html or "\uffff" in html:
+        return False
+    try:
+        encoded = html.encode()
+    except UnicodeEncodeError:
+        return False
+    return len(encoded.translate(None, _NOT_PLAIN)) == len(encoded)
+
+
 def parse_fragment(html: str) -> Element | None:
     """`html` parsed under a <div> root; None where lxml.html's fragment_fromstring raises.
 
