@@ -42,7 +42,6 @@ DERIVED_TITLE_WORDS = 10
 MEANINGFUL_SUMMARY_WORDS = 8
 """A summary shorter than this ("Episode 12", "[…]") is not worth an excerpt of its own."""
 
-_WS_RE = re.compile(r"\s+")
 _ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
 
 
@@ -50,7 +49,7 @@ def _clean_text(text: str) -> str:
     # ParsedEntry titles are plain text, but double-escaped feeds ("AT&amp;amp;T") are common.
     if "&" in text and _ENTITY_RE.search(text):
         text = html_lib.unescape(text)
-    return _WS_RE.sub(" ", text).strip()
+    return " ".join(text.split())  # _WS_RE.sub(" ", text).strip(): split() agrees with \s
 
 
 def _derive_title(text: str) -> str:
@@ -72,7 +71,7 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     seen: set[str] = set()
     out: list[str] = []
     for value in values:
-        value = _WS_RE.sub(" ", value).strip()
+        value = " ".join(value.split())
         folded = value.casefold()
         if value and folded not in seen:
             seen.add(folded)

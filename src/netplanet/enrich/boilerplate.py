@@ -224,14 +224,24 @@ def _text(el: Element) -> str:
     return el.text or ""
 
 
+# What each alternative of _TRACKER_IMG_RE holds, lower-cased.
+_TRACKER_IMG_NEEDLES = ("feed", "pixel", "stats", "track", "beacon")
+
+
 def _is_tracking_image(img: Element) -> bool:
-    width, height = img.get("width", ""), img.get("height", "")
-    if _TINY_RE.match(width) and _TINY_RE.match(height):
+    width, height = img.get("width"), img.get("height")
+    if width and height and _TINY_RE.match(width) and _TINY_RE.match(height):
         return True
-    style = img.get("style", "").replace(" ", "").lower()
-    if "width:1px" in style and "height:1px" in style:
-        return True
-    return bool(_TRACKER_IMG_RE.search(img.get("src", "")))
+    style = img.get("style")
+    if style:
+        style = style.replace(" ", "").lower()
+        if "width:1px" in style and "height:1px" in style:
+            return True
+    src = img.get("src")
+    if not src:
+        return False
+    folded = _folded(src)
+    return any(n in folded for n in _TRACKER_IMG_NEEDLES) and bool(_TRACKER_IMG_RE.search(src))
 
 
 def _last_text_slot(el: Element) -> tuple[Element, str] | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,12 +18,11 @@ from netplanet.model import Enclosure
 
 FINGERPRINT_VERSION = "v1"
 
-_SPACE_RE = re.compile(r"\s+")
-
 
 def _normalize_title(title: str) -> str:
     # NFKC + casefold: "Ｂ\u00a0GP" and "b gp" differ only in how a feed spelled them
-    return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", title).casefold()).strip()
+    # " ".join(s.split()) is _SPACE_RE.sub(" ", s).strip(): str.split() and \s agree
+    return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
 
 
 def _day(when: datetime | None) -> str:
