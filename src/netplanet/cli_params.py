@@ -1,12 +1,12 @@
 """Option and argument values converted without pydantic, when that gives the same result.
 
-Typer (≥ 0.29) converts every non-flag value through a pydantic TypeAdapter, built on first
-use. Importing pydantic and building the adapters costs ~0.1 s of CPU per run, a sixth of a
-`netplanet update` that polls one feed. Our parameters are plain: str, int and float with bounds, Path. For
-those, `speed_up(command)` installs a converter that handles the values whose result is
-certain (None, any str for a str, ASCII digits within the bounds, an existing Path's checks
-done by Typer's own function) and hands anything else to Typer's adapter, built only then, so
-odd input and every error message are Typer's own.
+Typer (≥ 0.29) converts every non-flag value through a pydantic TypeAdapter, built on first use.
+Importing pydantic and building the adapters costs ~0.1 s of CPU per run, a sixth of a
+`netplanet update` that polls one feed. Our parameters are plain: str, int and float with
+bounds, Path. For those, `speed_up(command)` installs a converter that handles the values whose
+result is certain (None, any str for a str, ASCII digits within the bounds, an existing Path's
+checks done by Typer's own function) and hands anything else to Typer's adapter, built only
+then, so odd input and every error message are Typer's own.
 
 It leans on Typer internals (`_TyperParameter._runtime_param`, `typer._coercion`); when they
 are missing (another Typer version) nothing is installed and Typer converts as usual.
