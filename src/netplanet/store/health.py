@@ -2,8 +2,9 @@
 and the numbers `/healthz` reports.
 
 The posting rate is computed, not stored as a running average: the number of a source's entries
-published in the last 30 days, counted on the (source_id, published, id) index at each
-successful poll; the pipeline stores the result in `sources.posts_per_day` for display.
+published in the last 30 days, counted on the (source_id, published, id) index when a poll
+changed entries or the stored count may be stale (`sources.rate_valid_until`); the pipeline
+stores the result in `sources.posts_per_day` for display and scheduling.
 """
 
 from __future__ import annotations
