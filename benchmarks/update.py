@@ -675,8 +675,11 @@ def main() -> None:
     if "newsboat" in clients and not shutil.which("newsboat"):
         print("newsboat not installed (apt-get install newsboat): skipped", file=sys.stderr)
         clients.remove("newsboat")
-    if not PEERS_PY.exists():
-        sys.exit(f"{PEERS_PY} missing: run `make bench-peers` first")
+    # The peers' venv runs reader, the naive loop and matplotlib; netplanet alone needs none.
+    if not PEERS_PY.exists() and ({"reader", "naive"} & set(clients) or str(args.plot)):
+        sys.exit(
+            f"{PEERS_PY} missing: run `make bench-peers` first (or --clients netplanet --plot '')"
+        )
     scenarios = tuple(s for s in SCENARIOS if s in args.scenarios.split(","))
     saved = args.save or HERE / f"update-runs-{report_size}.json"
     if args.from_json:
