@@ -676,7 +676,8 @@ def main() -> None:
         print("newsboat not installed (apt-get install newsboat): skipped", file=sys.stderr)
         clients.remove("newsboat")
     # The peers' venv runs reader, the naive loop and matplotlib; netplanet alone needs none.
-    if not PEERS_PY.exists() and ({"reader", "naive"} & set(clients) or str(args.plot)):
+    plotting = args.plot_only or len(sizes) > 1
+    if not PEERS_PY.exists() and ({"reader", "naive"} & set(clients) or plotting):
         sys.exit(
             f"{PEERS_PY} missing: run `make bench-peers` first (or --clients netplanet --plot '')"
         )
