@@ -678,9 +678,7 @@ def main() -> None:
     # The peers' venv runs reader, the naive loop and matplotlib; netplanet alone needs none.
     plotting = args.plot_only or len(sizes) > 1
     if not PEERS_PY.exists() and ({"reader", "naive"} & set(clients) or plotting):
-        sys.exit(
-            f"{PEERS_PY} missing: run `make bench-peers` first (or --clients netplanet --plot '')"
-        )
+        sys.exit(f"{PEERS_PY} missing: run `make bench-peers` first (or use --clients netplanet)")
     scenarios = tuple(s for s in SCENARIOS if s in args.scenarios.split(","))
     saved = args.save or HERE / f"update-runs-{report_size}.json"
     if args.from_json:
