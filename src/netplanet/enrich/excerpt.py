@@ -83,17 +83,14 @@ _Mark = tuple[int, str, str]  # (identity, opening tag, closing tag)
 # _WS_RE.sub(" ", text) with fewer matches (a lone " " is left alone), and skipped altogether
 # when there is nothing to replace: the common case, and a sub with a match per word is slow.
 _SPACE_RUN_RE = re.compile(r"\s\s+|[^\S ]")
-_ASCII_SPACE_BUT_SPACE = ("\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def _collapse_spaces(text: str) -> str:
     """`text` with each run of whitespace (str.isspace) replaced by one space."""
-    if "  " not in text:
-        if text.isascii():
-            if not any(space in text for space in _ASCII_SPACE_BUT_SPACE):
-                return text
-        elif text.isprintable():  # no whitespace but " " (the others are not printable)
-            return text
+    # A printable string holds no whitespace but " " (every other isspace() character is not
+    # printable): without two in a row there is nothing to replace.
+    if "  " not in text and text.isprintable():
+        return text
     return _SPACE_RUN_RE.sub(" ", text)
 
 
@@ -306,7 +303,7 @@ def _word_end(words: list[str], owner: list[int], n: int) -> int:
 
 def _render(para: _Para, cut: int | None, ellipsis: bool) -> str:
     out = ["<p>"]
-    stack: list[_Mark] = []
+    stack: tuple[_Mark, ...] = ()
     pos = 0
     for text, marks in para.segments:
         if cut is not None:
@@ -314,14 +311,17 @@ def _render(para: _Para, cut: int | None, ellipsis: bool) -> str:
                 break
             text = text[: cut - pos]
         pos += len(text)
-        common = 0
-        while common < min(len(stack), len(marks)) and stack[common][0] == marks[common][0]:
-            common += 1
-        out.extend(mark[2] for mark in reversed(stack[common:]))
-        out.extend(mark[1] for mark in marks[common:])
-        stack = list(marks)
-        out.append(escape(text, quote=False))
-    out.extend(mark[2] for mark in reversed(stack))
+        if marks is not stack:  # consecutive segments mostly share their marks' tuple
+            common = 0
+            shared = min(len(stack), len(marks))
+            while common < shared and stack[common][0] == marks[common][0]:
+                common += 1
+            out.extend([mark[2] for mark in reversed(stack[common:])])
+            out.extend([mark[1] for mark in marks[common:]])
+            stack = marks
+        # html.escape(text, quote=False), without the call
+        out.append(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    out.extend([mark[2] for mark in reversed(stack)])
     if ellipsis:
         out.append(ELLIPSIS)
     out.append("</p>")
