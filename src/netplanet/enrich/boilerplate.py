@@ -116,6 +116,7 @@ _PRUNABLE = (
 )  # fmt: skip
 _PRUNABLE_SET = frozenset(_PRUNABLE)
 _CONTENTFUL_SET = frozenset(_CONTENTFUL)
+assert not _PRUNABLE_SET & _CONTENTFUL_SET  # _empty_containers relies on it
 _BLANK = " \t\n\r\xa0"  # what XPath's normalize-space() drops, and no-break spaces
 
 
@@ -134,17 +135,27 @@ def _empty_containers(root: Element) -> list[Element]:
         for child in el:
             tag = child.tag
             if isinstance(tag, str):  # comments and PIs hold no text (their tails do)
-                if tag in _PRUNABLE_SET:
-                    slot = len(found)
-                    found.append(child)
-                    if not blank(child):
-                        found[slot] = None
-                        empty = False
-                elif not blank(child) or tag in _CONTENTFUL_SET:
+                if len(child):
+                    child_blank = blank_inside(child)
+                else:  # a leaf (most elements): no call
+                    text = child.text
+                    child_blank = not (text and text.strip(_BLANK))
+                    if child_blank and tag in _PRUNABLE_SET:
+                        found.append(child)
+                if not child_blank or tag in _CONTENTFUL_SET:  # (no prunable is contentful)
                     empty = False
             tail = child.tail
             if empty and tail and tail.strip(_BLANK):
                 empty = False
+        return empty
+
+    def blank_inside(el: Element) -> bool:
+        # An element's descendants come after it in document order: hold its place.
+        slot = len(found)
+        found.append(None)
+        empty = blank(el)
+        if empty and el.tag in _PRUNABLE_SET:
+            found[slot] = el
         return empty
 
     blank(root)
