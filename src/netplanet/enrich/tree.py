@@ -18,6 +18,7 @@ Element = etree._Element
 
 # Not lxml.html's parser: the same libxml2 options, without the Python class lookup.
 _PARSER = etree.HTMLParser()
+_UTF8_PARSER = etree.HTMLParser(encoding="utf-8")
 # What lxml.html.fragments_fromstring tests before wrapping the input in <html><body>.
 _FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
 # lxml.html.tostring removes these from its output (include_meta_content_type=False).
@@ -58,6 +59,17 @@ def is_plain_text(html: str) -> bool:
     return len(encoded.translate(None, _NOT_PLAIN)) == len(encoded)
 
 
+def _parse_utf8(html: str) -> Element | None:
+    # lxml hands a non-ASCII str to libxml2 as UTF-16 or UCS-4, which it converts: UTF-8 bytes
+    # parse ~20% faster into the same tree (the parser's declared encoding wins over any
+    # <meta charset>, as the str's does). A lone surrogate cannot be encoded: parse the str.
+    try:
+        encoded = html.encode()
+    except UnicodeEncodeError:
+        return etree.fromstring(html, _PARSER)
+    return etree.fromstring(encoded, _UTF8_PARSER)
+
+
 def parse_fragment(html: str) -> Element | None:
     """`html` parsed under a <div> root; None where lxml.html's fragment_fromstring raises.
 
@@ -68,7 +80,7 @@ def parse_fragment(html: str) -> Element | None:
     if not _FULL_HTML_RE.match(html):
         html = f"<html><body>{html}</body></html>"
     try:
-        doc = etree.fromstring(html, _PARSER)
+        doc = etree.fromstring(html, _PARSER) if html.isascii() else _parse_utf8(html)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     if doc is None or doc.tag != "html":
