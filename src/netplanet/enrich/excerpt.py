@@ -20,7 +20,7 @@ from typing import cast
 
 from lxml import etree
 
-from netplanet.enrich.tree import Element, drop_tree, is_plain_text, parse_fragment, string_of
+from netplanet.enrich.tree import Element, drop_tree, is_plain_text, parse_fragment
 
 ELLIPSIS = "…"
 LINK_REL = "nofollow noopener noreferrer"
@@ -242,7 +242,8 @@ def _collapsed_text(root: Element) -> str:
             return normalized
     elif normalized.isprintable():
         return normalized
-    return " ".join(cast(str, string_of(root)).split())
+    # Collapsing XML's spaces first changed no word: splitting the result finds them all.
+    return " ".join(normalized.split())
 
 
 def _is_sentence_end(word: str, next_word: str | None) -> bool:
