@@ -7,19 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from netplanet.enrich.boilerplate import (
-    _CONTENTFUL,
-    _PRUNABLE,
-    _empty_containers,
-    _may_have_empties,
-    _strip_parsed,
-    _strip_plain,
-    strip_boilerplate,
-)
+from netplanet.enrich.boilerplate import _strip_parsed, _strip_plain, strip_boilerplate
+from netplanet.enrich.empties import _CONTENTFUL, _PRUNABLE, empty_containers, may_have_empties
 from netplanet.enrich.tree import is_plain_text, parse_fragment
 
 # The definition of an empty container, in XPath: a prunable element with no text besides
-# (no-break) spaces and no contentful descendant. _empty_containers computes it in Python.
+# (no-break) spaces and no contentful descendant. empty_containers computes it in Python.
 _EMPTY_CONTAINERS = etree.XPath(
     "descendant::*[{}][not(normalize-space(translate(string(.), '\u00a0', ' ')))]"
     "[not(descendant::*[{}])]".format(
@@ -223,7 +216,7 @@ def test_empty_container_shortcut_never_misses_one(tokens: list[str]) -> None:
     # tree says it may find some; that test must never be wrong that way.
     root = lxml.html.fragment_fromstring("".join(tokens), create_parent="div")
     if _EMPTY_CONTAINERS(root):
-        assert _may_have_empties(root, lxml.html.tostring(root, encoding="unicode"))
+        assert may_have_empties(root, lxml.html.tostring(root, encoding="unicode"))
 
 
 @settings(max_examples=400, deadline=None)
@@ -231,7 +224,7 @@ def test_empty_container_shortcut_never_misses_one(tokens: list[str]) -> None:
 def test_empty_containers_are_the_xpath_definition(tokens: list[str]) -> None:
     root = parse_fragment("".join(tokens))
     assert root is not None
-    assert _empty_containers(root) == _EMPTY_CONTAINERS(root)
+    assert empty_containers(root) == _EMPTY_CONTAINERS(root)
 
 
 _PLAIN = [

@@ -14,11 +14,11 @@ from netplanet.enrich.excerpt import (
     _Collector,
     _Enough,
     _excerpt_of,
-    _parse,
     _slack,
     html_to_text,
     make_excerpt,
 )
+from netplanet.enrich.tree import parse_clean
 
 
 def _words(n: int, start: int = 0) -> str:
@@ -221,7 +221,7 @@ def test_space_chars_are_exactly_what_regex_whitespace_means() -> None:
 def test_plain_text_excerpt_is_the_parsed_one(tokens: list[str], words: int) -> None:
     # Plain text skips the parse; walking the parsed tree must give the same excerpt.
     text = "".join(tokens)
-    root = _parse(text)
+    root = parse_clean(text)
     collector = _Collector(budget=words + _slack(words))
     if root is not None:
         try:

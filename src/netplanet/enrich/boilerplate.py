@@ -22,6 +22,7 @@ from typing import cast
 
 from lxml import etree
 
+from netplanet.enrich.empties import empty_containers, may_have_empties
 from netplanet.enrich.tree import (
     Element,
     ascii_lower,
@@ -104,63 +105,6 @@ def _may_have_boilerplate(html: str, lowered: str) -> bool:
 _MAX_FOOTER_CHARS = 400  # a footer or a share label is short; a paragraph of prose is not
 _TINY_RE = re.compile(r"\A\s*[01]\s*(?:px)?\s*\Z")
 
-# Elements that count as content even with no text in them.
-_CONTENTFUL = (
-    "img", "picture", "video", "audio", "iframe", "object", "embed", "svg", "hr", "canvas",
-    "table", "input", "math",
-)  # fmt: skip
-# Containers removed when nothing contentful is left in them.
-_PRUNABLE = (
-    "p", "div", "span", "li", "ul", "ol", "section", "aside", "footer", "figure",
-    "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "a", "em", "strong", "b", "i", "small",
-)  # fmt: skip
-_PRUNABLE_SET = frozenset(_PRUNABLE)
-_CONTENTFUL_SET = frozenset(_CONTENTFUL)
-assert not _PRUNABLE_SET & _CONTENTFUL_SET  # _empty_containers relies on it
-_BLANK = " \t\n\r\xa0"  # what XPath's normalize-space() drops, and no-break spaces
-
-
-def _empty_containers(root: Element) -> list[Element]:
-    """root's descendants to prune, in document order: prunable elements whose text is only
-    blanks (_BLANK) and that hold no contentful element.
-
-    One Python pass: the XPath query saying the same (see the tests) evaluates string() and a
-    descendant search per element, and took five times longer on real posts.
-    """
-    found: list[Element | None] = []
-
-    def blank(el: Element) -> bool:  # no text but blanks, and no contentful element, inside
-        text = el.text
-        empty = not (text and text.strip(_BLANK))
-        for child in el:
-            tag = child.tag
-            if isinstance(tag, str):  # comments and PIs hold no text (their tails do)
-                if len(child):
-                    child_blank = blank_inside(child)
-                else:  # a leaf (most elements): no call
-                    text = child.text
-                    child_blank = not (text and text.strip(_BLANK))
-                    if child_blank and tag in _PRUNABLE_SET:
-                        found.append(child)
-                if not child_blank or tag in _CONTENTFUL_SET:  # (no prunable is contentful)
-                    empty = False
-            tail = child.tail
-            if empty and tail and tail.strip(_BLANK):
-                empty = False
-        return empty
-
-    def blank_inside(el: Element) -> bool:
-        # An element's descendants come after it in document order: hold its place.
-        slot = len(found)
-        found.append(None)
-        empty = blank(el)
-        if empty and el.tag in _PRUNABLE_SET:
-            found[slot] = el
-        return empty
-
-    blank(root)
-    return [el for el in found if el is not None]
-
 
 def _folded(text: str) -> str:
     """`text` lower-cased so that a word the IGNORECASE rules match is a plain substring.
@@ -177,18 +121,6 @@ def _folded(text: str) -> str:
 
 
 _FOLDED_SPECIALS = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"), ("\u212a", "k"))
-
-
-# Finding empty containers is the slowest step, and most posts have no empty container. In the
-# serialized tree, an empty container's start tag is followed only by start tags (none of them
-# contentful), comments and blank text up to the first end tag: no match, no XPath.
-_ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
-_MAYBE_EMPTY_RE = re.compile(
-    r"<(?:{})(?=[\s>/]){}>(?:[\s\xa0]|&[#\w]+;|<!--.*?-->|<(?!/|(?:{})(?=[\s>/])){}>)*</".format(
-        "|".join(_PRUNABLE), _ATTRS, "|".join(_CONTENTFUL), _ATTRS
-    ),
-    re.DOTALL,
-)
 
 
 def _followed(folded: str, word: str, rest: re.Pattern[str]) -> bool:
@@ -371,18 +303,6 @@ def _find_boilerplate(
     return doomed, unwrap
 
 
-def _may_have_empties(root: Element, serialized: str) -> bool:
-    """False only when _empty_containers(root) is sure to find nothing (`serialized` is root's)."""
-    # Position 5: after the wrapper's "<div>". An <li> without children is written with no end
-    # tag, which the pattern cannot tell from a sibling's start: those are looked up directly.
-    # The serializer writes tag names as the parser stored them, ASCII lower-cased: an empty
-    # container's tags are matched as written (a tag name the pattern lower-cased could only
-    # add a match).
-    return _MAYBE_EMPTY_RE.search(serialized, 5) is not None or any(
-        len(li) == 0 and not li.text for li in root.iter("li")
-    )
-
-
 def strip_boilerplate(html: str) -> str:
     """Return `html` without feed/blog boilerplate (see the module docstring)."""
     if not html:
@@ -431,9 +351,9 @@ def _strip_parsed(html: str, lowered: str) -> str:
         _strip_trailing_markers(root)
 
     out = serialize(root)
-    if _may_have_empties(root, out):
+    if may_have_empties(root, out):
         # Prune containers left empty (in reverse document order: innermost first).
-        empties = _empty_containers(root)
+        empties = empty_containers(root)
         for el in reversed(empties):
             drop_tree(el)
         if empties:

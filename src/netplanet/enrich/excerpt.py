@@ -16,11 +16,15 @@ from __future__ import annotations
 import math
 import re
 from html import escape
-from typing import cast
 
-from lxml import etree
-
-from netplanet.enrich.tree import Element, drop_tree, is_plain_text, parse_fragment
+from netplanet.enrich.tree import (
+    Element,
+    collapsed_text,
+    drop_tree,
+    is_plain_text,
+    parse_clean,
+    without_unparsable,
+)
 
 ELLIPSIS = "…"
 LINK_REL = "nofollow noopener noreferrer"
@@ -51,15 +55,6 @@ _TEXT_BREAK = _BLOCK | _LIST | frozenset({"br", "td", "th", "pre", "figure", "fi
 
 _WS_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\S+")
-# NUL, most C0 controls and lone surrogates are not text; lxml refuses some of them in places.
-_UNPARSABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-# The same control characters as bytes: deleting them from the UTF-8 form is a C loop several
-# times faster than a regex search for them (lone surrogates make the encoding fail).
-_UNPARSABLE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-# What str.split() splits on besides the whitespace XPath's normalize-space() collapses
-# (space, \t, \n, \r), by whether it is ASCII.
-_OTHER_ASCII_SPACE = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-_NORMALIZED_TEXT = etree.XPath("normalize-space()", smart_strings=False)
 _XML_SPACE = " \t\n\r"
 _SENTENCE_END_RE = re.compile(r"[^.][.!?]+[\"'”’»)\]]*\Z|\A[!?]+\Z")
 _ABBREVIATION_RE = re.compile(
@@ -214,38 +209,6 @@ class _Collector:
                     self.flush()
 
 
-def _without_unparsable(html: str) -> str:
-    try:
-        encoded = html.encode()
-    except UnicodeEncodeError:
-        return _UNPARSABLE_RE.sub("", html)
-    if len(encoded.translate(None, _UNPARSABLE_BYTES)) == len(encoded):
-        return html
-    return _UNPARSABLE_RE.sub("", html)
-
-
-def _parse(html: str) -> Element | None:
-    html = _without_unparsable(html)
-    if not html.strip():
-        return None
-    return parse_fragment(html)
-
-
-def _collapsed_text(root: Element) -> str:
-    """root's text with whitespace collapsed: `" ".join(text.split())` of its string value."""
-    # normalize-space() collapses in C, but only XML's four spaces: it is the answer when the
-    # text holds no other character that str.split() splits on (str.isspace). Printable
-    # strings hold none but " "; an ASCII one has six candidates to look for.
-    normalized = cast(str, _NORMALIZED_TEXT(root))
-    if normalized.isascii():
-        if not any(space in normalized for space in _OTHER_ASCII_SPACE):
-            return normalized
-    elif normalized.isprintable():
-        return normalized
-    # Collapsing XML's spaces first changed no word: splitting the result finds them all.
-    return " ".join(normalized.split())
-
-
 def _is_sentence_end(word: str, next_word: str | None) -> bool:
     if not word.endswith(_SENTENCE_END_LAST) or not _SENTENCE_END_RE.search(word):
         return False
@@ -346,7 +309,7 @@ class Fragment:
 
     def _tree(self) -> Element | None:
         if not self._parsed or self._consumed:
-            self._root = _parse(self.html)
+            self._root = parse_clean(self.html)
             self._parsed, self._consumed = True, False
         return self._root
 
@@ -357,7 +320,7 @@ class Fragment:
         collector = _Collector(budget=words + _slack(words))
         try:
             html = self.html
-            if "<" not in html and is_plain_text(html := _without_unparsable(html)):
+            if "<" not in html and is_plain_text(html := without_unparsable(html)):
                 # the tree would be the root <div> holding this text (when not blank): walking
                 # it adds the text and flushes
                 if html.strip():
@@ -400,7 +363,7 @@ class Fragment:
                 skipped.append(el)
         for el in skipped:
             drop_tree(el)
-        return _collapsed_text(root)
+        return collapsed_text(root)
 
 
 def _excerpt_of(paras: list[_Para], words: int) -> str:

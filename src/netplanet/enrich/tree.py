@@ -1,4 +1,4 @@
-"""The one lxml HTML parse of enrich: a fragment in a <div>, plus the few tree edits it needs.
+"""The lxml HTML parse of enrich: a fragment in a <div>, the tree edits and texts it needs.
 
 `parse_fragment` builds the same tree as `lxml.html.fragment_fromstring(html,
 create_parent="div")`, cheaper: the parser has no Python element-class lookup (lxml.html's
@@ -6,11 +6,14 @@ calls a Python method for every element proxy it creates), and the <body> the pa
 renamed rather than a new <div> built and the children moved into it. `serialize` writes what
 `lxml.html.tostring` writes. The helpers take plain `etree._Element`s, so lxml.html's element
 methods (`drop_tree`, `drop_tag`, `text_content`) are re-implemented here with the same effect.
+`parse_clean` is the parse of excerpts and text (control characters removed first), and
+`collapsed_text` a tree's text with its whitespace collapsed.
 """
 
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
 
@@ -24,6 +27,16 @@ _FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
 # lxml.html.tostring removes these from its output (include_meta_content_type=False).
 _META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
 _META_CONTENT_TYPE_RE = re.compile(r'<meta http-equiv="Content-Type"[^>]*>')
+
+# NUL, most C0 controls and lone surrogates are not text; lxml refuses some of them in places.
+_UNPARSABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# The same control characters as bytes: deleting them from the UTF-8 form is a C loop several
+# times faster than a regex search for them (lone surrogates make the encoding fail).
+_UNPARSABLE_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# What str.split() splits on besides the whitespace XPath's normalize-space() collapses
+# (space, \t, \n, \r), by whether it is ASCII.
+_OTHER_ASCII_SPACE = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+_NORMALIZED_TEXT = etree.XPath("normalize-space()", smart_strings=False)
 
 string_of = etree.XPath("string()", smart_strings=False)
 """An element's text content, as `HtmlElement.text_content()`: concatenated in C."""
@@ -144,3 +157,37 @@ def drop_tag(el: Element) -> None:
             previous.tail = (previous.tail or "") + el.tail
     index = parent.index(el)
     parent[index : index + 1] = list(el)
+
+
+def without_unparsable(html: str) -> str:
+    """`html` without the characters _UNPARSABLE_RE matches."""
+    try:
+        encoded = html.encode()
+    except UnicodeEncodeError:
+        return _UNPARSABLE_RE.sub("", html)
+    if len(encoded.translate(None, _UNPARSABLE_BYTES)) == len(encoded):
+        return html
+    return _UNPARSABLE_RE.sub("", html)
+
+
+def parse_clean(html: str) -> Element | None:
+    """parse_fragment(without_unparsable(html)), or None when that is blank."""
+    html = without_unparsable(html)
+    if not html.strip():
+        return None
+    return parse_fragment(html)
+
+
+def collapsed_text(root: Element) -> str:
+    """root's text with whitespace collapsed: `" ".join(text.split())` of its string value."""
+    # normalize-space() collapses in C, but only XML's four spaces: it is the answer when the
+    # text holds no other character that str.split() splits on (str.isspace). Printable
+    # strings hold none but " "; an ASCII one has six candidates to look for.
+    normalized = cast(str, _NORMALIZED_TEXT(root))
+    if normalized.isascii():
+        if not any(space in normalized for space in _OTHER_ASCII_SPACE):
+            return normalized
+    elif normalized.isprintable():
+        return normalized
+    # Collapsing XML's spaces first changed no word: splitting the result finds them all.
+    return " ".join(normalized.split())
