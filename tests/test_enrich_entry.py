@@ -360,3 +360,20 @@ def test_sponsored_categories(category: str) -> None:
 
 def test_sponsorship_news_category_is_not_sponsored() -> None:
     assert not is_sponsored("Plain title", ("sponsorship news",))
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\x00", "\x1f", "\ufffe"])
+def test_characters_xml_refuses_do_not_lose_the_entry(bad: str) -> None:
+    # A JSON Feed may carry them; lxml refuses them when the tree is edited around them.
+    html = f"<p>Hello world.</p><p></p>tail{bad} text <p>More.</p>"  # the empty <p> goes
+    entry = enrich_entry(
+        ParsedEntry(
+            guid="g", title="T", link="https://example.net/p", content_html=html, summary_html=html
+        ),
+        source_id=1,
+        source_category="",
+        base_url="https://example.net/",
+        now=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert entry.text.split() == ["Hello", "world.", "tail", "text", "More."]
+    assert bad not in entry.content_html and "<p></p>" not in entry.content_html

@@ -42,6 +42,17 @@ DERIVED_TITLE_WORDS = 10
 MEANINGFUL_SUMMARY_WORDS = 8
 """A summary shorter than this ("Episode 12", "[…]") is not worth an excerpt of its own."""
 
+# Characters XML 1.0 (and so lxml) refuses in text. A JSON Feed can carry them; left in, the
+# first tree edit next to one raises and the whole entry would be lost.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(html: str) -> str:
+    if _NOT_XML_RE.search(html) is None:
+        return html
+    return _NOT_XML_RE.sub(" ", html)
+
+
 _ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
 
 
@@ -107,16 +118,15 @@ def enrich_entry(
     url = canonical_url(parsed.link or base_url, base=base_url)
     content_base = _content_base(parsed.link, base_url)
 
-    content_raw = parsed.content_html or parsed.summary_html
+    summary_raw = _xml_safe(parsed.summary_html)
+    content_raw = _xml_safe(parsed.content_html) or summary_raw
     content_html = sanitize_html(strip_boilerplate(content_raw), base_url=content_base)
     # Each sanitized fragment is parsed once for both its excerpt and its text (Fragment);
     # the excerpt is taken first because taking the text reshapes the tree.
     content = Fragment(content_html)
     excerpt_html: str | None = None
-    if parsed.content_html and parsed.summary_html:  # a separate summary exists
-        summary = Fragment(
-            sanitize_html(strip_boilerplate(parsed.summary_html), base_url=content_base)
-        )
+    if parsed.content_html and summary_raw:  # a separate summary exists
+        summary = Fragment(sanitize_html(strip_boilerplate(summary_raw), base_url=content_base))
         summary_excerpt = summary.excerpt(excerpt_words)  # cheap: summaries are short
         if len(summary.text().split()) >= MEANINGFUL_SUMMARY_WORDS:
             excerpt_html = summary_excerpt
