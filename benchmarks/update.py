@@ -560,6 +560,7 @@ import json, statistics, sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 d = json.load(open(sys.argv[1]))
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for ax, scen in zip(axes, ("cold", "warm")):
@@ -573,6 +574,10 @@ for ax, scen in zip(axes, ("cold", "warm")):
               and r["scenario"] == scen and r["size"] == n and r["rc"] == 0]) for n in sizes]
         ax.plot(sizes, ys, marker="o", label=c)
     ax.set_xscale("log"); ax.set_yscale("log")
+    ticks = sorted({r["size"] for r in d["runs"]})
+    ax.set_xticks(ticks, [f"{n:,}" for n in ticks]); ax.set_xticks([], minor=True)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("feeds"); ax.set_ylabel("update cycle wall time (s)")
     ax.set_title(scen + " update"); ax.grid(True, which="both", alpha=0.3); ax.legend()
 fig.tight_layout(); fig.savefig(sys.argv[2], dpi=100)
