@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -230,3 +231,16 @@ def test_plain_text_excerpt_is_the_parsed_one(tokens: list[str], words: int) -> 
         except _Enough:
             pass
     assert make_excerpt(text, words=words) == _excerpt_of(collector.paras, words)
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("tail text<p>More.</p>", "tail text More."),
+        ("<div>a<p>b</p>c</div>", "a b c"),
+        ("one<ul><li>two</li></ul>three", "one two three"),
+        ("<p>a <b>bold</b>word</p>", "a boldword"),  # inline markup never splits a word
+    ],
+)
+def test_text_separates_loose_text_from_the_blocks_around_it(html: str, text: str) -> None:
+    assert html_to_text(html) == text

@@ -348,7 +348,7 @@ class Fragment:
         self._consumed = True
         # One pass over the elements (a set lookup is cheaper than lxml matching 40 tag names
         # per element). Separating "<p>a</p><p>b</p>" into "a b", not "ab", needs a space
-        # before the tail only where the tail does not start with one that collapses anyway;
+        # after each block and at its start, only where none is there that collapses anyway;
         # the dropped elements' tails join their neighbours' in the same order either way.
         skipped: list[Element] = []
         for el in root.iter():
@@ -359,6 +359,13 @@ class Fragment:
                     el.tail = " "
                 elif tail[0] not in _XML_SPACE:
                     el.tail = " " + tail
+                # ... and before its start too, or loose text ahead of a block glues to it
+                # ("tail text<p>More" was "textMore").
+                text = el.text
+                if not text:
+                    el.text = " "
+                elif text[0] not in _XML_SPACE:
+                    el.text = " " + text
             elif tag in _TEXT_SKIP:
                 skipped.append(el)
         for el in skipped:
