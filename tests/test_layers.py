@@ -16,6 +16,7 @@ LAYERS = {
     "settings": 0,
     "logfmt": 0,
     "lifeline": 0,
+    "lazy": 0,
     "sources": 1,
     "schedule": 1,
     "parse": 1,

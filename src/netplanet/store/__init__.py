@@ -6,11 +6,11 @@ named), not when a module merely imports the Protocols in `store.base`.
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netplanet.errors import StoreError
+from netplanet.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from netplanet.store.base import ApplyResult, Store
@@ -74,12 +74,7 @@ def _shown(url: str) -> str:
         return url
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = ["ApplyResult", "SqlStore", "Store", "open_store"]
