@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - another Typer version: keep its own co
 _UNSURE = object()
 _DIGITS = re.compile(r"[0-9]{1,15}")  # ASCII only: int("٣") is 3, pydantic refuses it
 _DECIMAL = re.compile(r"[0-9]{1,15}(\.[0-9]{1,15})?")
+_NUMBER_SYNTAX: dict[type, re.Pattern[str]] = {int: _DIGITS, float: _DECIMAL}
 
 
 def _within(value: float, info: Any) -> bool:
@@ -46,23 +47,16 @@ def _plain(annotation: Any, info: Any, value: Any) -> Any:
     kind = type(value)
     if annotation is str or annotation is bool:
         return value if kind is annotation else _UNSURE
-    if annotation is int:
-        if kind is str and _DIGITS.fullmatch(value):
-            number = int(value)
-        elif kind is int:
-            number = value
-        else:
-            return _UNSURE
-        return number if _within(number, info) else _UNSURE
-    if annotation is float:
-        if kind is str and _DECIMAL.fullmatch(value):
-            real = float(value)
-        elif kind is float:
-            real = value
-        else:
-            return _UNSURE
-        return real if _within(real, info) else _UNSURE
-    return _UNSURE
+    number_syntax = _NUMBER_SYNTAX.get(annotation)
+    if number_syntax is None:
+        return _UNSURE
+    if kind is str and number_syntax.fullmatch(value):
+        number = annotation(value)
+    elif kind is annotation:
+        number = value
+    else:
+        return _UNSURE
+    return number if _within(number, info) else _UNSURE
 
 
 if RuntimeParam is not None:
