@@ -42,7 +42,7 @@ class Digest:
     order; an entry repeated in the feed appears once per repetition)."""
 
 
-RAW_HASH_VERSION = "r1"
+RAW_HASH_VERSION = "r2"  # r2: control characters become spaces; loose text split from blocks
 """Part of every raw hash: bump it when enrich gives different output for the same input, so
 every stored entry is enriched once more instead of being skipped as unchanged."""
 
