@@ -36,6 +36,7 @@ clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks (benchmarks/README.md): peers go into benchmarks/.venv-peers, never into .venv.
+# bench ~65-80 min (estimate), bench-quick ~15 min; both end by rebuilding the Targets table.
 .PHONY: bench-quick bench-peers
 bench-peers: $(STAMP)
 	$(BIN)/python benchmarks/run.py --setup-only

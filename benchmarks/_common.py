@@ -6,13 +6,17 @@ every other section (for example "## Parse speed" or "## Workers and backends") 
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -84,6 +88,45 @@ def write_section(heading: str, body: str) -> None:
         updated = existing.rstrip("\n") + "\n\n" + text
     DOCS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
     print(f"written {heading!r} to {DOCS.relative_to(ROOT)}", file=sys.stderr)
+
+
+def src_commit() -> str:
+    """Short hash of the last commit, with "+dirty" when src/ has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def run_stamp() -> dict[str, Any]:
+    """What every saved result file records: when, on which code, on which machine and load."""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": src_commit(),
+        "machine": machine_line(),
+        "load": load_average(),
+    }
+
+
+def save_json(path: Path, data: dict[str, Any]) -> None:
+    """Write a script's figures beside its docs section (benchmarks/targets.py reads them)."""
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    print(f"saved {shown}", file=sys.stderr)
 
 
 def fmt_ms(seconds: float) -> str:

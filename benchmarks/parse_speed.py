@@ -1,12 +1,15 @@
 """Parse speed: netplanet's parse_feed against feedparser, fastfeedparser and bare lxml.
 
     .venv/bin/python benchmarks/parse_speed.py [--synthetic N] [--repeat R] [--no-write]
+        [--save FILE]
 
 Measures feeds/s and MB/s of CPU time (the box is shared: wall time mostly measures the other
 processes) on (a) ../shared/corpus/feeds when present and (b) N deterministic
 synthetic feeds (WordPress-like RSS 2.0 with content:encoded, Atom, JSON Feed; 20 entries of
 1-8 KB HTML each), plus agreement with feedparser on the corpus. Writes the figures to
-docs/benchmarks.md under "## Parse speed" (other sections are kept).
+docs/benchmarks.md under "## Parse speed" (other sections are kept) and saves them to
+benchmarks/results-parse.json for benchmarks/targets.py (neither with --no-write, unless
+--save names a file).
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ from netplanet.parse import parse_feed
 from netplanet.parse.common import plain_text
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import run_stamp, save_json  # noqa: E402
+
 CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
 DOCS = ROOT / "docs" / "benchmarks.md"
 _TOPICS = (
@@ -294,6 +301,12 @@ def main() -> None:
     ap.add_argument("--synthetic", type=int, default=60, help="number of synthetic feeds")
     ap.add_argument("--repeat", type=int, default=5, help="passes for the fast parsers")
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
+    ap.add_argument(
+        "--save",
+        type=Path,
+        help="where the figures go for benchmarks/targets.py (default "
+        "benchmarks/results-parse.json, not with --no-write; a given FILE is written always)",
+    )
     args = ap.parse_args()
     warnings.simplefilter("ignore")  # third-party parsers warn on broken corpus feeds
 
@@ -307,6 +320,7 @@ def main() -> None:
     command = "python benchmarks/parse_speed.py" + "".join(
         f" {a}" for a in sys.argv[1:] if a != "--no-write"
     )
+    saved: dict[str, Any] = {**run_stamp(), "command": f".venv/bin/{command}", "sets": {}}
     out = [
         "## Parse speed",
         "",
@@ -327,9 +341,11 @@ def main() -> None:
             print(f"   {name}: {results[name]['feeds_s']:,.0f} feeds/s", file=sys.stderr)
         where = "../shared/corpus/feeds, non-feeds skipped" if label == "corpus" else "generated"
         out += [f"### {label.capitalize()}: {len(docs)} feeds, {size:.1f} MB ({where})", ""]
+        saved["sets"][label] = {"feeds": len(docs), "mb": size, "results": results}
         out += [*table(results, len(docs)), ""]
     if corpus:
         a = agreement(corpus)
+        saved["agreement"] = a
         out += [
             "### Agreement with feedparser (corpus)",
             "",
@@ -351,6 +367,8 @@ def main() -> None:
     if not args.no_write:
         write_section(text)
         print(f"written to {DOCS.relative_to(ROOT)}", file=sys.stderr)
+    if args.save or not args.no_write:
+        save_json(args.save or ROOT / "benchmarks" / "results-parse.json", saved)
 
 
 if __name__ == "__main__":

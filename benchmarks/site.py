@@ -53,6 +53,8 @@ from _common import (
     machine_line,
     median,
     percentile,
+    run_stamp,
+    save_json,
     table,
     write_section,
 )
@@ -713,7 +715,15 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--no-load", action="store_true")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--save",
+        type=Path,
+        help="where the figures go for benchmarks/targets.py "
+        "(default benchmarks/results-site-N.json, not with --no-write; a given FILE is "
+        "written always)",
+    )
     args = ap.parse_args()
+    stamp = run_stamp()  # the commit measured is the one at the start
 
     tmp = None
     if args.db is None:
@@ -775,6 +785,18 @@ def main() -> None:
         print(body)
         if not args.no_write:
             write_section(heading, body)
+        if args.save or not args.no_write:
+            save = args.save or ROOT / "benchmarks" / f"results-site-{info.entries}.json"
+            figures = {
+                **stamp,
+                "load": load_before,
+                "command": command,
+                "build": dataclasses.asdict(info),
+                "river_pages": river_pages,
+                "category_pages": cat_pages,
+                "timings": [dataclasses.asdict(t) for t in timings],
+            }
+            save_json(save, figures)
     finally:
         if tmp is not None and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, load_average, machine_line, median, table, write_section
+from _common import ROOT, load_average, machine_line, median, run_stamp, table, write_section
 
 HERE = Path(__file__).resolve().parent
 PEERS_PY = HERE / ".venv-peers" / "bin" / "python"
@@ -732,15 +732,6 @@ def finish(
     load_start = load_start or meta.get("load_start", "?")
     load_end = meta.get("load_end", load_end) if args.from_json else load_end
     assert base is not None
-    if not args.from_json and (args.save or not args.no_write):
-        saved.write_text(json.dumps([asdict(r) for r in runs], indent=1))
-        saved.with_suffix(".meta.json").write_text(
-            json.dumps({"base": list(base), "load_start": load_start, "load_end": load_end})
-        )
-    plot = None
-    if len(sizes) > 1 and args.plot:
-        draw(runs, clients, args.plot)
-        plot = args.plot
     argv = sys.argv[1:]
     if "--from-json" in argv:  # the command that produced the runs, not the re-report
         at = argv.index("--from-json")
@@ -751,6 +742,23 @@ def finish(
     command = ".venv/bin/python benchmarks/update.py " + shlex.join(
         a for a in argv if a != "--no-write"
     )
+    if not args.from_json and (args.save or not args.no_write):
+        # benchmarks/targets.py reads these (the runs, the fixed cost, the commit measured).
+        saved.write_text(json.dumps([asdict(r) for r in runs], indent=1))
+        stamp = run_stamp()
+        meta_out = {
+            "base": list(base),
+            "load_start": load_start,
+            "load_end": load_end,
+            "date": stamp["date"],
+            "commit": stamp["commit"],
+            "command": command,
+        }
+        saved.with_suffix(".meta.json").write_text(json.dumps(meta_out))
+    plot = None
+    if len(sizes) > 1 and args.plot:
+        draw(runs, clients, args.plot)
+        plot = args.plot
     heading, body = report(
         runs, report_size, clients, base, command, (load_start, load_end), plot, args
     )

@@ -1,0 +1,477 @@
+"""Regenerate the "## Targets" table of docs/benchmarks.md from the figures the scripts saved.
+
+    .venv/bin/python benchmarks/targets.py [--no-write]
+
+Reads benchmarks/update-runs-1000.json (+ .meta.json, from update.py),
+benchmarks/results-parse.json (parse_speed.py) and benchmarks/results-site-N.json (site.py, the
+largest N present), checks each of issue 6's targets and writes one row per target: the measured
+figure, the ratio, the verdict (met / missed, by how much) and the section the figure comes
+from. A missing file makes its rows "not measured", never an error. Run last by `make bench`
+and `make bench-quick`. Only "## Targets" is rewritten; the hand-written analysis lives under
+its own heading and is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import statistics
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import DOCS, ROOT, table, write_section
+
+HERE = ROOT / "benchmarks"
+HEADING = "## Targets"
+UPDATE_FEEDS = 1000
+SITE_ENTRIES = 1_000_000
+UPDATE_SOURCE = f"Update speed: {UPDATE_FEEDS:,} feeds"
+PARSE_SOURCE = "Parse speed"
+NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    target: str
+    measured: str
+    verdict: str
+    source: str
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def _missing(*values: float | None) -> bool:
+    return any(v is None or math.isnan(v) for v in values)
+
+
+def at_most(value: float, limit: float, need: str, strict: bool = False) -> str:
+    """Verdict for `value <= limit` (`<` if strict); `need` is the limit as the reader sees it."""
+    sign = "<" if strict else "≤"
+    if value < limit or (value == limit and not strict):
+        under = (1 - value / limit) * 100 if limit else 0.0
+        return f"**met**, {under:.0f}% under (needs {sign} {need})"
+    return f"**missed**, {value / limit:.1f}x over (needs {sign} {need})"
+
+
+def at_least_ratio(value: float, floor: float) -> str:
+    """Verdict for a speed-up `value >= floor` (both as multiples)."""
+    if value >= floor:
+        return f"**met**, {value / floor:.2f}x above (needs ≥ {floor:g}x)"
+    return f"**missed**, by {floor / value:.2f}x (needs ≥ {floor:g}x)"
+
+
+def at_least_pct(value: float, floor: float) -> str:
+    if value >= floor:
+        return f"**met** (needs ≥ {floor:g}%)"
+    return f"**missed**, {floor - value:.1f} points under (needs ≥ {floor:g}%)"
+
+
+def evaluate(fig: Mapping[str, float]) -> list[Row]:
+    """The rows of the Targets table from flat figures (keys as `collect` makes them).
+
+    Pure: a key that is absent (or NaN) makes its row "not measured".
+    """
+    g = fig.get
+    rows: list[Row] = []
+    feeds = UPDATE_FEEDS
+
+    np_cold, rd_cold, nb_cold = (
+        g("update.cold.wall.netplanet"),
+        g("update.cold.wall.reader"),
+        g("update.cold.wall.newsboat"),
+    )
+    for peer, peer_wall, share in (("reader", rd_cold, 10), ("newsboat", nb_cold, 3)):
+        target = f"cold update of {feeds:,} feeds: wall ≤ 1/{share} of {peer}'s"
+        if _missing(np_cold, peer_wall):
+            rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, UPDATE_SOURCE))
+            continue
+        assert np_cold is not None and peer_wall is not None
+        limit = peer_wall / share
+        rows.append(
+            Row(
+                target,
+                f"{np_cold:.2f} s vs {peer_wall:.2f} s = {np_cold / peer_wall:.2f}x",
+                at_most(np_cold, limit, f"{limit:.2f} s"),
+                UPDATE_SOURCE,
+            )
+        )
+
+    base = g("update.base_cpu")
+    np_warm, rd_warm = g("update.warm.cpu.netplanet"), g("update.warm.cpu.reader")
+    target = f"warm update of {feeds:,} feeds: CPU ≤ 1/10 of reader's"
+    if _missing(np_warm, rd_warm):
+        rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, UPDATE_SOURCE))
+    else:
+        assert np_warm is not None and rd_warm is not None
+        limit = rd_warm / 10
+        need = f"{limit:.2f} s" + ("" if _missing(base) else f"; {base:.2f} s of it is start-up")
+        rows.append(
+            Row(
+                target,
+                f"{np_warm:.2f} s vs {rd_warm:.2f} s = {np_warm / rd_warm:.2f}x",
+                at_most(np_warm, limit, need),
+                UPDATE_SOURCE,
+            )
+        )
+
+    for key, what, round_name in (
+        ("update.idle.cpu.netplanet", "a 304", "idle round"),
+        ("update.nocache.cpu.netplanet", "an unchanged body", "no-validators round"),
+    ):
+        target = f"{what} costs < 1 ms of CPU"
+        cpu = g(key)
+        if _missing(cpu, base):
+            rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, UPDATE_SOURCE))
+            continue
+        assert cpu is not None and base is not None
+        per_feed = (cpu - base) / feeds * 1000
+        rows.append(
+            Row(
+                target,
+                f"{per_feed:.2f} ms per feed ({round_name}: ({cpu:.2f} - {base:.2f}) s / "
+                f"{feeds:,} feeds, fixed start-up cost removed)",
+                at_most(per_feed, 1.0, "1 ms", strict=True),
+                UPDATE_SOURCE,
+            )
+        )
+
+    ours, theirs = g("parse.corpus.netplanet"), g("parse.corpus.feedparser")
+    target = "parse ≥ 50x feedparser's feeds/s on the corpus"
+    if _missing(ours, theirs):
+        rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, PARSE_SOURCE))
+    else:
+        assert ours is not None and theirs is not None
+        speedup = ours / theirs
+        synthetic = g("parse.synthetic.ratio")
+        extra = "" if _missing(synthetic) else f" (synthetic feeds: {synthetic:.1f}x)"
+        verdict = at_least_ratio(speedup, 50)
+        if not _missing(synthetic):
+            assert synthetic is not None
+            verdict += "; synthetic feeds: " + ("met" if synthetic >= 50 else "missed")
+        rows.append(
+            Row(
+                target,
+                f"{ours:,.0f} vs {theirs:,.0f} feeds/s = {speedup:.1f}x in CPU time{extra}",
+                verdict,
+                PARSE_SOURCE,
+            )
+        )
+
+    counts, dedup = g("parse.counts_pct"), g("parse.counts_dedup_pct")
+    files, differ = g("parse.files"), g("parse.count_mismatches")
+    target = "≥ 99% agreement on entry counts"
+    if _missing(counts):
+        rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, PARSE_SOURCE))
+    else:
+        assert counts is not None
+        measured = f"{counts:.1f}% of files as parsed"
+        if not _missing(files, differ):
+            measured += f" ({differ:.0f} of {files:.0f} differ)"
+        verdict = at_least_pct(counts, 99)
+        if not _missing(dedup):
+            assert dedup is not None
+            measured += (
+                f"; {dedup:.1f}% once feedparser's duplicate GUIDs are merged as parse_feed does"
+            )
+            if counts < 99:
+                verdict += (
+                    "; " + ("met" if dedup >= 99 else "missed") + " after GUID de-duplication"
+                )
+        rows.append(Row(target, measured, verdict, PARSE_SOURCE))
+
+    links = g("parse.links_pct")
+    target = "≥ 99% agreement on links"
+    if _missing(links):
+        rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, PARSE_SOURCE))
+    else:
+        assert links is not None
+        rows.append(Row(target, f"{links:.1f}%", at_least_pct(links, 99), PARSE_SOURCE))
+
+    entries = g("site.entries")
+    shown = SITE_ENTRIES if entries is None or math.isnan(entries) else entries
+    site_source = f"Site speed: {shown:,.0f} entries"
+    deep, first = g("site.deep"), g("site.page1")
+    target = "category page 1,000 pages deep within 20% of page 1"
+    page, pages = g("site.deep_page", math.nan), g("site.category_pages", math.nan)
+    if _missing(entries, deep, first):
+        rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, site_source))
+    elif pages - page < 1000:  # False when either is unknown (NaN)
+        # A small planet's category has fewer than 1,000 pages: "deep" would be page 1 itself.
+        rows.append(
+            Row(
+                target,
+                f"at {entries:,.0f} entries the biggest category has {pages:,.0f} pages only",
+                NOT_MEASURED,
+                site_source,
+            )
+        )
+    else:
+        assert entries is not None and deep is not None and first is not None
+        where = (
+            "page 1,000 pages deep"
+            if _missing(page, pages)
+            else f"page {page:,.0f} of {pages:,.0f}"
+        )
+        measured = (
+            f"at {entries:,.0f} entries: {where} renders in {deep:.2f} ms median vs "
+            f"{first:.2f} ms for page 1 ({deep / first:.2f}x)"
+        )
+        for key, label in (
+            ("site.newest", "the newest numbered page"),
+            ("site.front", "the front page"),
+        ):
+            other = g(key)
+            if not _missing(other):
+                assert other is not None
+                measured += f", {deep / other:.2f}x {label}"
+        rows.append(Row(target, measured, at_most(deep / first, 1.2, "1.20x"), site_source))
+
+    home = g("site.home")
+    target = f"home < 10 ms median server time at {SITE_ENTRIES:,} entries on SQLite"
+    if _missing(entries, home):
+        rows.append(Row(target, NOT_MEASURED, NOT_MEASURED, site_source))
+    else:
+        assert entries is not None and home is not None
+        measured = f"{home:.2f} ms median render"
+        p95, cached = g("site.home_p95"), g("site.home_cached")
+        if not _missing(p95, cached):
+            measured += f" (p95 {p95:.2f} ms; {cached:.2f} ms from the page cache)"
+        if entries < SITE_ENTRIES:
+            rows.append(
+                Row(
+                    target,
+                    f"at {entries:,.0f} entries only: {measured}",
+                    f"{NOT_MEASURED} at {SITE_ENTRIES:,} entries",
+                    site_source,
+                )
+            )
+        else:
+            rows.append(
+                Row(target, measured, at_most(home, 10.0, "10 ms", strict=True), site_source)
+            )
+    return rows
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    path: Path
+    present: bool
+    commit: str = ""
+    date: str = ""
+    inferred: bool = False  # commit/date taken from git history: the file predates the stamps
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def _stamp(path: Path, data: Mapping[str, Any]) -> Input:
+    if data.get("commit"):
+        return Input(path, True, str(data["commit"]), str(data.get("date", "")))
+    # Saved before the files carried their commit: the src/ commit in effect when the file
+    # was last committed is the one measured (update.py ran against the working tree).
+    if not path.is_relative_to(ROOT):
+        return Input(path, True, "unknown", "unknown", inferred=True)
+    rel = str(path.relative_to(ROOT))
+    saved_in = _git("log", "-1", "--format=%h %cs", "--", rel).split()
+    if len(saved_in) != 2:
+        return Input(path, True, "unknown", "unknown", inferred=True)
+    src = _git("log", "-1", "--format=%h", saved_in[0], "--", "src")
+    return Input(path, True, src or "unknown", saved_in[1], inferred=True)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def load_update(path: Path) -> tuple[dict[str, float], Input]:
+    if not path.exists():
+        return {}, Input(path, False)
+    runs = json.loads(path.read_text(encoding="utf-8"))
+    meta_path = path.with_suffix(".meta.json")
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    fig: dict[str, float] = {}
+    for scenario, field in (("cold", "wall"), ("warm", "cpu"), ("idle", "cpu"), ("nocache", "cpu")):
+        for client in ("netplanet", "reader", "newsboat"):
+            values = [
+                float(r[field])
+                for r in runs
+                if r["client"] == client
+                and r["scenario"] == scenario
+                and r["size"] == UPDATE_FEEDS
+                and r["rc"] == 0
+            ]
+            if values:
+                fig[f"update.{scenario}.{field}.{client}"] = _median(values)
+    if meta.get("base"):
+        fig["update.base_cpu"] = float(meta["base"][1])
+    return fig, _stamp(path, meta)
+
+
+def load_parse(path: Path) -> tuple[dict[str, float], Input]:
+    if not path.exists():
+        return {}, Input(path, False)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fig: dict[str, float] = {}
+    sets = data.get("sets", {})
+    if "corpus" in sets:
+        res = sets["corpus"]["results"]
+        fig["parse.corpus.netplanet"] = res["netplanet parse_feed"]["feeds_s"]
+        fig["parse.corpus.feedparser"] = res["feedparser"]["feeds_s"]
+    if "synthetic" in sets:
+        res = sets["synthetic"]["results"]
+        fig["parse.synthetic.ratio"] = (
+            res["netplanet parse_feed"]["feeds_s"] / res["feedparser"]["feeds_s"]
+        )
+    agree = data.get("agreement")
+    if agree:
+        fig["parse.counts_pct"] = agree["equal_counts_pct"]
+        fig["parse.counts_dedup_pct"] = agree["equal_after_dedup_pct"]
+        fig["parse.links_pct"] = agree["links"]
+        fig["parse.files"] = agree["files"]
+        fig["parse.count_mismatches"] = len(agree["count_mismatches"])
+    return fig, _stamp(path, data)
+
+
+def site_files(where: Path) -> list[Path]:
+    """results-site-N.json, largest N first."""
+    found = []
+    for p in where.glob("results-site-*.json"):
+        m = re.fullmatch(r"results-site-(\d+)\.json", p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def load_site(path: Path) -> tuple[dict[str, float], Input]:
+    if not path.exists():
+        return {}, Input(path, False)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    render = {t["label"]: t for t in data["timings"] if t["mode"] == "render"}
+    deep = next((t for label, t in render.items() if "pages deep" in label), None)
+    fig: dict[str, float] = {"site.entries": data["build"]["entries"]}
+    for key, label in (
+        ("site.page1", "category page 1 (oldest)"),
+        ("site.newest", "category newest numbered page"),
+        ("site.front", "category front"),
+        ("site.home", "home"),
+    ):
+        if label in render:
+            fig[key] = render[label]["median"] * 1000
+    if "home" in render:
+        fig["site.home_p95"] = render["home"]["p95"] * 1000
+    cached = [t for t in data["timings"] if t["label"] == "home" and t["mode"] == "cached"]
+    if cached:
+        fig["site.home_cached"] = cached[0]["median"] * 1000
+    if deep is not None:
+        fig["site.deep"] = deep["median"] * 1000
+        fig["site.deep_page"] = int(deep["target"].rsplit("/", 1)[1])
+    if data.get("category_pages"):
+        fig["site.category_pages"] = data["category_pages"]
+    return fig, _stamp(path, data)
+
+
+def collect(where: Path = HERE) -> tuple[dict[str, float], list[Input]]:
+    fig: dict[str, float] = {}
+    inputs: list[Input] = []
+    sites = site_files(where) or [where / f"results-site-{SITE_ENTRIES}.json"]
+    loaders = [
+        (load_update, where / f"update-runs-{UPDATE_FEEDS}.json"),
+        (load_parse, where / "results-parse.json"),
+        (load_site, sites[0]),
+    ]
+    for loader, path in loaders:
+        part, info = loader(path)
+        fig.update(part)
+        inputs.append(info)
+    return fig, inputs
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _rel(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def _describe(info: Input) -> str:
+    rel = _rel(info.path)
+    how = ", from the git history of the file" if info.inferred else ""
+    return f"`{rel}` (src/ at `{info.commit}`, {info.date}{how})"
+
+
+def section(rows: list[Row], inputs: list[Input], today: str) -> str:
+    present = [i for i in inputs if i.present]
+    missing = [i for i in inputs if not i.present]
+    lines = [
+        HEADING,
+        "",
+        f"Generated by `benchmarks/targets.py` on {today} from the figures the benchmark "
+        "scripts saved; each row's source section gives the command and the load average. "
+        "Ratios are netplanet/peer (lower is better). Inputs: "
+        + ("; ".join(_describe(i) for i in present) or "none")
+        + ". Missing: "
+        + (", ".join(f"`{_rel(i.path)}`" for i in missing) or "none")
+        + '. A row without saved figures says "not measured" (its source section may hold older '
+        "figures, from before the scripts saved JSON).",
+        "",
+        *table(
+            ["target", "measured", "verdict", "source"],
+            [[r.target, r.measured, r.verdict, r.source] for r in rows],
+            align="llll",
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def write(body: str) -> None:
+    """Replace "## Targets", or put it right under the title when the docs lack one."""
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
+    if not re.search(rf"^{re.escape(HEADING)}\n", text, re.M):
+        at = re.search(r"^## ", text, re.M)
+        cut = at.start() if at else len(text)
+        text = text[:cut].rstrip("\n") + "\n\n" + HEADING + "\n\n" + text[cut:]
+        DOCS.write_text(text, encoding="utf-8")
+    write_section(HEADING, body)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
+    ap.add_argument(
+        "--dir", type=Path, default=HERE, help="where the JSON files are (default benchmarks/)"
+    )
+    args = ap.parse_args()
+    fig, inputs = collect(args.dir.resolve())
+    body = section(evaluate(fig), inputs, datetime.now(UTC).strftime("%Y-%m-%d"))
+    print(body)
+    for info in inputs:
+        if not info.present:
+            print(
+                f"missing {_rel(info.path)}: its rows say 'not measured'",
+                file=sys.stderr,
+            )
+    if not args.no_write:
+        write(body)
+
+
+if __name__ == "__main__":
+    main()
