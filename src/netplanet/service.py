@@ -22,22 +22,19 @@ import signal
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 
 from netplanet.model import Source
 from netplanet.settings import Settings
-from netplanet.store.base import PlanetStore
+from netplanet.store.base import SEAL_AFTER, PlanetStore
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 from netplanet.web.app import create_app
 
 log = logging.getLogger(__name__)
 
-# Entries older than this get their stable page positions; newer ones may still be joined by
-# late arrivals (feeds often publish with dates a few hours in the past).
-SEAL_AFTER = timedelta(hours=48)
 SEAL_EVERY_S = 300.0
 MAX_SLEEP_S = 30.0
 GRACE_S = 5.0

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from netplanet.fetch.http import Fetcher
 from netplanet.schedule import Policy
-from netplanet.store.base import WorkerStore
+from netplanet.store.base import SEAL_AFTER, WorkerStore
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class WorkerConfig:
     idle_s: float = 5.0
     """Sleep between claims when nothing is due."""
     seal_every_s: float = 300.0
-    seal_after: timedelta = timedelta(hours=48)
+    seal_after: timedelta = SEAL_AFTER
     once: bool = False
     """Exit when no unleased source is due instead of waiting for the next due source."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from netplanet.errors import StoreError
@@ -114,6 +114,13 @@ class EntryStore(Protocol):
     def recent_entry_stats(self, source_id: int, since: datetime) -> tuple[int, datetime | None]:
         """Like recent_entry_count, plus the oldest `published` among those entries."""
         ...
+
+
+# Entries older than this get their stable page positions (PageStore.seal_pages); newer ones
+# may still be joined by late arrivals (feeds often publish with dates a few hours in the past).
+# One value for every process that seals (`netplanet run` and `netplanet worker`), since
+# positions handed out under two different cut-offs would disagree.
+SEAL_AFTER = timedelta(hours=48)
 
 
 class PageStore(Protocol):
