@@ -25,6 +25,8 @@ from netplanet.parse.common import (
     is_absolute,
     join_base,
     markup,
+    new_enclosure,
+    new_entry,
     parse_duration,
     plain_text,
     text_to_html,
@@ -118,7 +120,7 @@ def _links(links: list[etree._Element], base: str) -> tuple[str | None, list[Enc
             enclosure_url = absolutize(href, join_base(base, link.get(XML_BASE)))
             if enclosure_url:
                 enclosures.append(
-                    Enclosure(
+                    new_enclosure(
                         enclosure_url, link.get("type", "").strip(), to_int(link.get("length"))
                     )
                 )
@@ -256,7 +258,7 @@ def _entry(
         names.append(collapse(cat.get("label") or cat.get("term") or element_text(cat, lifted)))
     guid = collapse(element_text(get("id"), lifted)) or None
     el = get("duration")
-    return ParsedEntry(
+    return new_entry(
         guid=guid,
         link=link,
         title=_plain(get("title"), atom03, lifted),

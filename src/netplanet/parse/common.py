@@ -6,15 +6,17 @@ first (no markup, already absolute URL) before doing real work.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 
-from netplanet.model import ParsedEntry
+from netplanet.model import Enclosure, ParsedEntry
 from netplanet.parse.dates import parse_date
 from netplanet.parse.lift import MARK, MARK_BYTES, only_section, restore, restore_markup
 
@@ -232,3 +234,61 @@ def date_field(raw: str | None, warnings: list[str]) -> datetime | None:
     if value is None:
         add_warning(warnings, f"unreadable date {raw.strip()[:60]!r}")
     return value
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__, which costs about as
+# much as all the other per-entry work of a plain RSS item. The constructors below fill the same
+# slots through their descriptors: the same objects (equal, same repr), a third of the time.
+_new = object.__new__
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> list[Callable[[Any, Any], None]]:
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    if fields != names or hasattr(cls, "__post_init__") or not hasattr(cls, "__slots__"):
+        raise RuntimeError(f"{cls.__name__} changed: update parse.common's constructor for it")
+    return [getattr(cls, name).__set__ for name in names]
+
+
+(_s_guid, _s_link, _s_title, _s_content, _s_summary, _s_author, _s_published, _s_updated,
+ _s_categories, _s_enclosures, _s_duration) = _slot_setters(ParsedEntry, (
+    "guid", "link", "title", "content_html", "summary_html", "author", "published", "updated",
+    "categories", "enclosures", "duration_s"))  # fmt: skip
+_s_enc_url, _s_enc_type, _s_enc_length = _slot_setters(Enclosure, ("url", "type", "length"))
+
+
+def new_entry(
+    guid: str | None,
+    link: str | None,
+    title: str,
+    content_html: str,
+    summary_html: str,
+    author: str,
+    published: datetime | None,
+    updated: datetime | None,
+    categories: tuple[str, ...],
+    enclosures: tuple[Enclosure, ...],
+    duration_s: int | None,
+) -> ParsedEntry:
+    """ParsedEntry(...) with every field given, without the frozen dataclass's __init__."""
+    entry: ParsedEntry = _new(ParsedEntry)
+    _s_guid(entry, guid)
+    _s_link(entry, link)
+    _s_title(entry, title)
+    _s_content(entry, content_html)
+    _s_summary(entry, summary_html)
+    _s_author(entry, author)
+    _s_published(entry, published)
+    _s_updated(entry, updated)
+    _s_categories(entry, categories)
+    _s_enclosures(entry, enclosures)
+    _s_duration(entry, duration_s)
+    return entry
+
+
+def new_enclosure(url: str, type: str, length: int | None) -> Enclosure:
+    """Enclosure(url, type, length) without the frozen dataclass's __init__."""
+    enclosure: Enclosure = _new(Enclosure)
+    _s_enc_url(enclosure, url)
+    _s_enc_type(enclosure, type)
+    _s_enc_length(enclosure, length)
+    return enclosure

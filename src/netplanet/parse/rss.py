@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from netplanet.model import Enclosure, ParsedEntry, ParsedFeed
+from netplanet.model import ParsedEntry, ParsedFeed
 from netplanet.parse.common import (
     XML_BASE,
     absolutize,
@@ -23,6 +23,8 @@ from netplanet.parse.common import (
     is_absolute,
     join_base,
     markup,
+    new_enclosure,
+    new_entry,
     parse_duration,
     plain_text,
     to_int,
@@ -212,7 +214,7 @@ def _item(
         enc_url = absolutize(enc.get("url"), base)
         if enc_url:
             enclosures.append(
-                Enclosure(enc_url, (enc.get("type") or "").strip(), to_int(enc.get("length")))
+                new_enclosure(enc_url, (enc.get("type") or "").strip(), to_int(enc.get("length")))
             )
     el = get("title")
     title = "" if el is None else plain_text(element_text(el, lifted))
@@ -225,7 +227,7 @@ def _item(
         names = unique([collapse(element_text(c, lifted)) for c in categories])
     el = get("duration")
     duration = None if el is None else parse_duration(element_text(el, lifted))
-    return ParsedEntry(
+    return new_entry(
         guid=guid or None,
         link=absolutize(link, base) if link else None,
         title=title,
