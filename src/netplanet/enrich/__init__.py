@@ -47,8 +47,19 @@ MEANINGFUL_SUMMARY_WORDS = 8
 _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+# The C0 controls of _NOT_XML_RE as bytes: deleting them from the UTF-8 form is a C loop several
+# times faster than the regex search (lone surrogates make the encoding fail).
+_NOT_XML_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
 def _xml_safe(html: str) -> str:
-    if _NOT_XML_RE.search(html) is None:
+    try:
+        encoded = html.encode()
+    except UnicodeEncodeError:  # a lone surrogate: the regex replaces it
+        return _NOT_XML_RE.sub(" ", html)
+    if len(encoded.translate(None, _NOT_XML_BYTES)) == len(encoded) and (
+        html.isascii() or ("\ufffe" not in html and "\uffff" not in html)
+    ):
         return html
     return _NOT_XML_RE.sub(" ", html)
 

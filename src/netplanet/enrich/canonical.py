@@ -72,10 +72,18 @@ def _netloc(scheme: str, netloc: str) -> str:
     return f"{userinfo}{at}{out}"
 
 
+# A URL that is already canonical, and that urlsplit would take apart and put back unchanged:
+# lower-case http(s) scheme, a lower-case ASCII host name without userinfo or port, a path, no
+# query, no fragment, none of the tab/CR/LF urlsplit deletes. Most feed links look like this.
+_CLEAN_URL_RE = re.compile(r"https?://[a-z0-9.-]+/[^?#\t\r\n]*")
+
+
 def canonical_url(url: str, *, base: str = "") -> str:
     """The canonical spelling of `url` (resolved against `base` when relative)."""
     raw = url.strip()
     if not raw:
+        return raw
+    if _CLEAN_URL_RE.fullmatch(raw):
         return raw
     try:
         if base and not urlsplit(raw).scheme:

@@ -33,9 +33,23 @@ SPONSORED_CATEGORIES: frozenset[str] = frozenset(
 _CATEGORY_SPACE_RE = re.compile(r"[\s_-]+")
 
 
+# Every label _TITLE_RE accepts holds one of these words, or is "ad" in brackets: an ASCII title
+# (where lower() and re.IGNORECASE agree) without them is spared the regex's scan.
+_LABEL_WORDS = ("sponsor", "paid", "partner", "advert", "promoted")
+
+
+def _may_be_labelled(title: str) -> bool:
+    if not title.isascii():
+        return True
+    lowered = title.lower()
+    if any(word in lowered for word in _LABEL_WORDS):
+        return True
+    return "ad" in lowered and ("[" in title or "(" in title)
+
+
 def is_sponsored(title: str, categories: Iterable[str] = ()) -> bool:
     """True when the title carries a sponsorship label or a category says so."""
-    if _TITLE_RE.search(title):
+    if _may_be_labelled(title) and _TITLE_RE.search(title):
         return True
     return any(
         _CATEGORY_SPACE_RE.sub(" ", c).strip().casefold() in SPONSORED_CATEGORIES
