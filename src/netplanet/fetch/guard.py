@@ -17,6 +17,7 @@ structural URL checks (http/https only, no credentials, no obfuscated IPv4 spell
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from typing import Final
@@ -86,6 +87,7 @@ _LOCAL_NAMES: Final = frozenset(
 )
 
 _ALLOW_HINT: Final = "set allow_private_networks to allow it"
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_forbidden_address(ip: IPAddress | str) -> str | None:
@@ -201,7 +203,18 @@ def check_url(
     This is the static part of the guard. A hostname that is not a literal address passes here;
     where it resolves to is checked at connect time by GuardedResolver.
     """
-    if url != url.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+    guard_url(url, allow_private=allow_private, policy=policy)
+
+
+def guard_url(
+    url: str,
+    *,
+    allow_private: bool = False,
+    policy: AddressPolicy = is_forbidden_address,
+) -> URL:
+    """`check_url`, returning the parsed URL that passed, so a caller can request exactly that
+    URL without parsing it again."""
+    if url != url.strip() or _CONTROL.search(url):
         raise BlockedAddressError(
             f"refused URL {url!r}: it contains control characters or surrounding whitespace"
         )
@@ -244,13 +257,14 @@ def check_url(
             f"refused URL {url}: host {host!r} is an obfuscated spelling of {address}{extra}"
         )
     if allow_private:
-        return
+        return parsed
     if address is not None:
         reason = policy(address)
         if reason is not None:
             raise BlockedAddressError(f"refused to connect to {address} ({reason}); {_ALLOW_HINT}")
     elif _is_local_name(host):
         raise BlockedAddressError(f"refused to connect to host {host} (local name); {_ALLOW_HINT}")
+    return parsed
 
 
 class GuardedResolver(AbstractResolver):

@@ -29,7 +29,7 @@ from netplanet.errors import (
     TooLargeError,
     TooManyRedirectsError,
 )
-from netplanet.fetch.guard import AddressPolicy, GuardedResolver, check_url, is_forbidden_address
+from netplanet.fetch.guard import AddressPolicy, GuardedResolver, guard_url, is_forbidden_address
 from netplanet.fetch.report import (
     Progress,
     classify,
@@ -225,14 +225,17 @@ class Fetcher:
         remaining = s.total_timeout
         while True:
             url = progress.url
-            check_url(url, allow_private=s.allow_private_networks, policy=self._policy)
-            async with self._hosts.hold(URL(url).raw_host or ""):
+            # The URL that passed the guard is the one requested: parsed once per hop.
+            target = guard_url(url, allow_private=s.allow_private_networks, policy=self._policy)
+            async with self._hosts.hold(target.raw_host or ""):
                 # The total limit covers time on the network, not time queued for a host slot.
                 timer = asyncio.timeout(remaining)
                 started = time.monotonic()
                 try:
                     async with timer:
-                        hop = await self._hop(session, req, url, accept, conditional, progress)
+                        hop = await self._hop(
+                            session, req, url, target, accept, conditional, progress
+                        )
                 except TimeoutError:
                     if timer.expired():
                         raise FetchTimeoutError(
@@ -268,6 +271,7 @@ class Fetcher:
         session: aiohttp.ClientSession,
         req: FetchRequest,
         url: str,
+        target: URL,
         accept: str,
         conditional: bool,
         progress: Progress,
@@ -279,7 +283,7 @@ class Fetcher:
             headers["If-Modified-Since"] = req.last_modified
         progress.phase = "waiting for the response"
         progress.status = None
-        async with session.get(url, headers=headers, allow_redirects=False) as resp:
+        async with session.get(target, headers=headers, allow_redirects=False) as resp:
             status = progress.status = resp.status
             if status in _REDIRECTS:
                 location = resp.headers.get("Location")
@@ -289,33 +293,39 @@ class Fetcher:
                         status=status,
                     )
                 try:
-                    target = str(URL(url).join(URL(location)).with_fragment(None))
+                    joined = str(target.join(URL(location)).with_fragment(None))
                 except ValueError:
                     raise ProtocolError(
                         f"HTTP {status} redirect to an invalid URL {location!r} at {url}",
                         status=status,
                     ) from None
-                return _Redirect(status, target)
-            found = {name: resp.headers[name] for name in USEFUL_HEADERS if name in resp.headers}
+                return _Redirect(status, joined)
+            rh = resp.headers
+            found = {name: rh[name] for name in USEFUL_HEADERS if name in rh}
+            if status == 304:
+                # Built in one go (no dataclasses.replace): most polls of a quiet planet end here.
+                return FetchResult(
+                    request=req,
+                    outcome=FetchOutcome.NOT_MODIFIED,
+                    final_url=url,
+                    status=status,
+                    content_type=rh.get("Content-Type", ""),
+                    headers=found,
+                    # A 304 may omit validators; the ones we sent are still current.
+                    etag=rh.get("ETag") or req.etag,
+                    last_modified=rh.get("Last-Modified") or req.last_modified,
+                    body_hash=req.body_hash,
+                )
             result = FetchResult(
                 request=req,
                 outcome=FetchOutcome.ERROR,
                 final_url=url,
                 status=status,
-                content_type=resp.headers.get("Content-Type", ""),
+                content_type=rh.get("Content-Type", ""),
                 headers=found,
-                etag=resp.headers.get("ETag"),
-                last_modified=resp.headers.get("Last-Modified"),
+                etag=rh.get("ETag"),
+                last_modified=rh.get("Last-Modified"),
             )
-            if status == 304:
-                return dataclasses.replace(
-                    result,
-                    outcome=FetchOutcome.NOT_MODIFIED,
-                    # A 304 may omit validators; the ones we sent are still current.
-                    etag=result.etag or req.etag,
-                    last_modified=result.last_modified or req.last_modified,
-                    body_hash=req.body_hash,
-                )
             if status == 410:
                 return dataclasses.replace(
                     result, outcome=FetchOutcome.GONE, error=f"HTTP 410 Gone at {url}"
@@ -353,21 +363,24 @@ class Fetcher:
         chunks here bounds memory even for a compression bomb or an endless stream.
         """
         limit = self._settings.max_body_bytes
-        too_large = TooLargeError(
-            f"response body is larger than the {fmt_bytes(limit)} limit at {url}",
-            status=resp.status,
-        )
+
+        def too_large() -> TooLargeError:
+            return TooLargeError(
+                f"response body is larger than the {fmt_bytes(limit)} limit at {url}",
+                status=resp.status,
+            )
+
         declared = resp.content_length
         if declared is not None and declared > limit and "Content-Encoding" not in resp.headers:
             resp.close()
-            raise too_large
+            raise too_large()
         hasher = hashlib.sha256()
         chunks: list[bytes] = []
         try:
             async for chunk in resp.content.iter_chunked(_CHUNK):
                 progress.bytes_received += len(chunk)
                 if progress.bytes_received > limit:
-                    raise too_large
+                    raise too_large()
                 hasher.update(chunk)
                 chunks.append(chunk)
         except BaseException:
