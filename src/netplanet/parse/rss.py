@@ -68,6 +68,7 @@ _ITEM = _plain(
     f"{_ITUNES}summary": "itunes_summary", f"{_FEEDBURNER}origLink": "origlink",
     f"{_ATOM}link": "atom_link",
 }  # fmt: skip
+_REPEATABLE = frozenset(("category", "enclosure", "atom_link"))
 _CHANNEL = _plain(
     {"title": "title", "link": "link", "description": "description", "language": "language",
      "ttl": "ttl", "item": "item", "channel": "channel"}
@@ -136,26 +137,39 @@ def _format(
     return "rss10"
 
 
+def _all(
+    one: dict[str, etree._Element], repeated: list[tuple[str, etree._Element]], field: str
+) -> tuple[etree._Element, ...]:
+    """Every child of a repeatable field present in `one`, in document order."""
+    first = one[field]
+    if not repeated:
+        return (first,)
+    return (first, *[child for name, child in repeated if name == field])
+
+
 def _item(
     item: etree._Element, base: str, warnings: list[str], lifted: Sequence[str]
 ) -> ParsedEntry:
     xml_base = item.get(XML_BASE)
     if xml_base:
         base = join_base(base, xml_base)
+    # The first child of each field goes to `one`, later ones of a repeatable field to
+    # `repeated`: no per-item lists for fields most items do not have.
     one: dict[str, etree._Element] = {}
-    categories: list[etree._Element] = []
-    enclosure_els: list[etree._Element] = []
-    atom_links: list[etree._Element] = []
-    many = {"category": categories, "enclosure": enclosure_els, "atom_link": atom_links}
+    repeated: list[tuple[str, etree._Element]] = []
+    field_of = _ITEM.get
     for child in item:
-        field = _ITEM.get(child.tag)
+        field = field_of(child.tag)
         if field is None:
             continue
-        if field in many:
-            many[field].append(child)
-        elif field not in one:
+        if field not in one:
             one[field] = child
+        elif field in _REPEATABLE:
+            repeated.append((field, child))
     get = one.get
+    categories = _all(one, repeated, "category") if "category" in one else ()
+    enclosure_els = _all(one, repeated, "enclosure") if "enclosure" in one else ()
+    atom_links = _all(one, repeated, "atom_link") if "atom_link" in one else ()
 
     guid_el = get("guid")
     guid = element_text(guid_el, lifted).strip() if guid_el is not None else ""
