@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import platform
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -227,3 +228,13 @@ def test_ipv6_loopback_server_is_fetched() -> None:
     result = asyncio.run(main())
     assert result.outcome is FetchOutcome.OK
     assert result.final_url.startswith("http://[::1]:")
+
+
+@pytest.mark.skipif(
+    platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64"),
+    reason="isal is a dependency only where it has wheels",
+)
+def test_gzip_bodies_are_inflated_with_isal_where_it_is_a_dependency() -> None:
+    from netplanet.fetch import http
+
+    assert http.FAST_INFLATE, "isal is installed with netplanet here; aiohttp should use it"

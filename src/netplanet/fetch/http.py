@@ -78,7 +78,10 @@ def _use_fast_inflate() -> bool:
         isal_zlib = importlib.import_module("isal.isal_zlib")
     except ImportError:
         return False
-    aiohttp.set_zlib_backend(isal_zlib)
+    set_backend = getattr(aiohttp, "set_zlib_backend", None)  # aiohttp >= 3.12
+    if set_backend is None:
+        return False
+    set_backend(isal_zlib)
     return True
 
 
