@@ -110,3 +110,18 @@ def test_site_target_needs_its_size(targets: ModuleType) -> None:
     assert rows[8].verdict == "not measured"
     assert rows[9].verdict == "not measured at 1,000,000 entries"
     assert rows[9].source == "Site speed: 100,000 entries"
+
+
+def test_cost_per_feed_is_marginal_when_both_sizes_ran(targets: ModuleType) -> None:
+    both = {
+        **FIGURES,
+        "update.small.idle.cpu.netplanet": 0.77,
+        "update.small.nocache.cpu.netplanet": 0.93,
+    }
+    rows = targets.evaluate(both)
+    # (1.76 - 0.77) s over 800 more feeds; the start-up-only figure stays beside it.
+    assert rows[3].measured.startswith("1.24 ms per feed, marginal")
+    assert "1.37 ms with only the start-up" in rows[3].measured
+    assert rows[3].verdict == "**missed**, 1.2x over (needs < 1 ms)"
+    cheap = {**both, "update.idle.cpu.netplanet": 0.77 + 0.79}
+    assert targets.evaluate(cheap)[3].verdict.startswith("**met**")
