@@ -1,7 +1,7 @@
 """Parse speed: netplanet's parse_feed against feedparser, fastfeedparser and bare lxml.
 
-    .venv/bin/python benchmarks/parse_speed.py [--synthetic N] [--repeat R] [--no-write]
-        [--save FILE]
+    .venv/bin/python benchmarks/parse_speed.py [--synthetic N] [--rounds K] [--repeat R]
+        [--no-write] [--save FILE]
 
 Measures feeds/s and MB/s of CPU time (the box is shared: wall time mostly measures the other
 processes) on (a) ../shared/corpus/feeds when present and (b) N deterministic
@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import re
+import statistics
 import sys
 import time
 import warnings
@@ -167,25 +168,47 @@ PARSERS: dict[str, Callable[[bytes], Any]] = {
 }
 
 
-def measure(
-    fn: Callable[[bytes], Any], docs: list[tuple[str, bytes]], repeat: int
-) -> dict[str, float]:
+def _one_pass(fn: Callable[[bytes], Any], docs: list[tuple[str, bytes]]) -> tuple[float, int]:
     failures = 0
-    total_bytes = sum(len(b) for _, b in docs)
     start = time.process_time()
-    for _ in range(repeat):
-        for _, body in docs:
-            try:
-                fn(body)
-            except Exception:  # a parser failing on a feed is a result, not a crash
-                failures += 1
-    elapsed = time.process_time() - start
-    n = len(docs) * repeat
-    return {
-        "feeds_s": n / elapsed,
-        "mb_s": total_bytes * repeat / elapsed / 1e6,
-        "failures": failures / repeat,
-    }
+    for _, body in docs:
+        try:
+            fn(body)
+        except Exception:  # a parser failing on a feed is a result, not a crash
+            failures += 1
+    return time.process_time() - start, failures
+
+
+def measure_all(
+    parsers: dict[str, Callable[[bytes], Any]],
+    docs: list[tuple[str, bytes]],
+    rounds: int,
+    repeat: int,
+) -> dict[str, dict[str, float]]:
+    """Each round times every parser in turn (feedparser one pass, the others `repeat`
+    passes, for the timer's sake); a parser's figure is its median round. Interleaving makes
+    a change of load on the shared box hit every parser alike, so the ratios hold."""
+    total_bytes = sum(len(b) for _, b in docs)
+    per_feed: dict[str, list[float]] = {name: [] for name in parsers}
+    failures: dict[str, int] = dict.fromkeys(parsers, 0)
+    for _ in range(rounds):
+        for name, fn in parsers.items():
+            passes = 1 if name == "feedparser" else repeat
+            elapsed = 0.0
+            for _ in range(passes):
+                spent, failed = _one_pass(fn, docs)
+                elapsed += spent
+                failures[name] = failed
+            per_feed[name].append(elapsed / (passes * len(docs)))
+    out: dict[str, dict[str, float]] = {}
+    for name, values in per_feed.items():
+        seconds = statistics.median(values)
+        out[name] = {
+            "feeds_s": 1 / seconds,
+            "mb_s": total_bytes / len(docs) / seconds / 1e6,
+            "failures": failures[name],
+        }
+    return out
 
 
 # --------------------------------------------------------------------------- agreement
@@ -299,7 +322,8 @@ def write_section(text: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--synthetic", type=int, default=60, help="number of synthetic feeds")
-    ap.add_argument("--repeat", type=int, default=5, help="passes for the fast parsers")
+    ap.add_argument("--repeat", type=int, default=3, help="passes per round, fast parsers")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds (median reported)")
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
     ap.add_argument(
         "--save",
@@ -328,17 +352,19 @@ def main() -> None:
         f"Machine: {machine()}, single thread, CPU time (process_time), load average "
         f"{os.getloadavg()[0]:.1f} at start (a shared box: absolute figures move with load, the "
         "ratios much less).  ",
-        f"feedparser runs 1 pass (it is slow); the others run {args.repeat} passes.",
+        f"{args.rounds} rounds; each round times every parser in turn (feedparser 1 pass, the "
+        f"others {args.repeat} passes) and each figure is the parser's median round, so a change "
+        "of load hits every parser alike.",
         "",
     ]
     for label, docs in sets.items():
         size = sum(len(b) for _, b in docs) / 1e6
         print(f"== {label}: {len(docs)} feeds, {size:.1f} MB", file=sys.stderr)
-        results = {}
-        for name, fn in PARSERS.items():
+        for fn in PARSERS.values():
             fn(docs[0][1])  # warm up imports and caches
-            results[name] = measure(fn, docs, 1 if name == "feedparser" else args.repeat)
-            print(f"   {name}: {results[name]['feeds_s']:,.0f} feeds/s", file=sys.stderr)
+        results = measure_all(PARSERS, docs, args.rounds, args.repeat)
+        for name, res in results.items():
+            print(f"   {name}: {res['feeds_s']:,.0f} feeds/s", file=sys.stderr)
         where = "../shared/corpus/feeds, non-feeds skipped" if label == "corpus" else "generated"
         out += [f"### {label.capitalize()}: {len(docs)} feeds, {size:.1f} MB ({where})", ""]
         saved["sets"][label] = {"feeds": len(docs), "mb": size, "results": results}
