@@ -319,25 +319,48 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def load_update(path: Path) -> tuple[dict[str, float], Input]:
-    if not path.exists():
-        return {}, Input(path, False)
+def _read_runs(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """update.py's saved runs and the .meta.json beside them (empty when absent)."""
     runs = json.loads(path.read_text(encoding="utf-8"))
     meta_path = path.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    fig: dict[str, float] = {}
-    for scenario, field in (("cold", "wall"), ("warm", "cpu"), ("idle", "cpu"), ("nocache", "cpu")):
-        for client in ("netplanet", "reader", "newsboat"):
+    return runs, meta
+
+
+def _medians(
+    runs: list[dict[str, Any]],
+    size: int,
+    wanted: tuple[tuple[str, str], ...],
+    clients: tuple[str, ...],
+) -> dict[tuple[str, str, str], float]:
+    """Median `field` per (scenario, field, client) over the successful runs at `size`."""
+    out: dict[tuple[str, str, str], float] = {}
+    for scenario, field in wanted:
+        for client in clients:
             values = [
                 float(r[field])
                 for r in runs
                 if r["client"] == client
                 and r["scenario"] == scenario
-                and r["size"] == UPDATE_FEEDS
+                and r["size"] == size
                 and r["rc"] == 0
             ]
             if values:
-                fig[f"update.{scenario}.{field}.{client}"] = _median(values)
+                out[scenario, field, client] = _median(values)
+    return out
+
+
+def load_update(path: Path) -> tuple[dict[str, float], Input]:
+    if not path.exists():
+        return {}, Input(path, False)
+    runs, meta = _read_runs(path)
+    wanted = (("cold", "wall"), ("warm", "cpu"), ("idle", "cpu"), ("nocache", "cpu"))
+    fig = {
+        f"update.{scenario}.{field}.{client}": value
+        for (scenario, field, client), value in _medians(
+            runs, UPDATE_FEEDS, wanted, ("netplanet", "reader", "newsboat")
+        ).items()
+    }
     if meta.get("base"):
         fig["update.base_cpu"] = float(meta["base"][1])
     return fig, _stamp(path, meta)
@@ -347,21 +370,14 @@ def load_update_small(path: Path) -> tuple[dict[str, float], Input]:
     """The idle and no-validator rounds at SMALL_FEEDS, for the marginal cost per feed."""
     if not path.exists():
         return {}, Input(path, False)
-    runs = json.loads(path.read_text(encoding="utf-8"))
-    meta_path = path.with_suffix(".meta.json")
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    fig: dict[str, float] = {}
-    for scenario in ("idle", "nocache"):
-        values = [
-            float(r["cpu"])
-            for r in runs
-            if r["client"] == "netplanet"
-            and r["scenario"] == scenario
-            and r["size"] == SMALL_FEEDS
-            and r["rc"] == 0
-        ]
-        if values:
-            fig[f"update.small.{scenario}.cpu.netplanet"] = _median(values)
+    runs, meta = _read_runs(path)
+    wanted = (("idle", "cpu"), ("nocache", "cpu"))
+    fig = {
+        f"update.small.{scenario}.{field}.{client}": value
+        for (scenario, field, client), value in _medians(
+            runs, SMALL_FEEDS, wanted, ("netplanet",)
+        ).items()
+    }
     return fig, _stamp(path, meta)
 
 
