@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import json.encoder
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from netplanet.model import Enclosure
@@ -78,7 +77,7 @@ def entry_fingerprint(
     for name, value in present:
         if isinstance(value, str) and len(value) > _LONG:
             if short:
-                items = _encode(short)[1:-1].encode("utf-8")
+                items = _ENCODER.encode(short)[1:-1].encode("utf-8")
                 digest.update((b"," if written else b"") + items + b",")
                 short = []
             elif written:
@@ -88,28 +87,12 @@ def entry_fingerprint(
         else:
             short.append([name, value])
     if short:
-        digest.update((b"," if written else b"") + _encode(short)[1:-1].encode("utf-8"))
+        digest.update((b"," if written else b"") + _ENCODER.encode(short)[1:-1].encode("utf-8"))
     digest.update(b"]")
     return f"{FINGERPRINT_VERSION}:{digest.hexdigest()}"
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _make_encode() -> Callable[[object], str]:
-    """`_ENCODER.encode` for lists, without its per-call set-up: JSONEncoder.encode builds a C
-    encoder for every call (half the time of a short list). Built once here, with the same
-    arguments but no circular-reference check (the lists are built above: never circular)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the _json accelerator
-        return _ENCODER.encode
-    encoder = make(
-        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
-    return lambda value: "".join(encoder(value, 0))
-
-
-_encode = _make_encode()
 _LONG = 64  # shorter strings go through json.dumps: the set-up would cost more than it saves
 # What json.dumps(ensure_ascii=False) escapes: '"', backslash and the C0 controls; these five
 # with a short escape, the other controls rarely enough to leave them to the json module.

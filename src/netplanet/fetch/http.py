@@ -324,20 +324,6 @@ class Fetcher:
                 return _Redirect(status, joined)
             rh = resp.headers
             found = {name: rh[name] for name in USEFUL_HEADERS if name in rh}
-            if status == 304:
-                # Built in one go (no dataclasses.replace): most polls of a quiet planet end here.
-                return FetchResult(
-                    request=req,
-                    outcome=FetchOutcome.NOT_MODIFIED,
-                    final_url=url,
-                    status=status,
-                    content_type=rh.get("Content-Type", ""),
-                    headers=found,
-                    # A 304 may omit validators; the ones we sent are still current.
-                    etag=rh.get("ETag") or req.etag,
-                    last_modified=rh.get("Last-Modified") or req.last_modified,
-                    body_hash=req.body_hash,
-                )
             result = FetchResult(
                 request=req,
                 outcome=FetchOutcome.ERROR,
@@ -348,6 +334,15 @@ class Fetcher:
                 etag=rh.get("ETag"),
                 last_modified=rh.get("Last-Modified"),
             )
+            if status == 304:
+                return dataclasses.replace(
+                    result,
+                    outcome=FetchOutcome.NOT_MODIFIED,
+                    # A 304 may omit validators; the ones we sent are still current.
+                    etag=result.etag or req.etag,
+                    last_modified=result.last_modified or req.last_modified,
+                    body_hash=req.body_hash,
+                )
             if status == 410:
                 return dataclasses.replace(
                     result, outcome=FetchOutcome.GONE, error=f"HTTP 410 Gone at {url}"
