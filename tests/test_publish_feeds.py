@@ -4,7 +4,6 @@ requires; hostile text stays text; podcasts keep their enclosure; an empty feed 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -336,17 +335,6 @@ def test_ids_are_stable_and_distinct_per_source_and_key() -> None:
     assert entry_id(a, CHANNEL.site_url) == entry_id(replace(a, id=99), CHANNEL.site_url)
     assert entry_id(a, CHANNEL.site_url) != entry_id(replace(a, key="g:other"), CHANNEL.site_url)
     assert entry_id(a, CHANNEL.site_url).startswith("tag:planet.example,2024:entry/packet-notes/")
-
-
-def test_rendering_fifty_items_is_fast() -> None:
-    entries = [make_entry(n, excerpt_html="<p>" + "word " * 75 + "</p>") for n in range(50)]
-    for render in RENDERERS:
-        timings = []
-        for _ in range(20):  # the best of 20 runs: a busy machine should not fail the test
-            start = time.perf_counter()
-            render(CHANNEL, entries)
-            timings.append(time.perf_counter() - start)
-        assert min(timings) < 0.005, f"{render.__name__}: {min(timings) * 1000:.2f} ms"
 
 
 # --------------------------------------------------------------------------- OPML
