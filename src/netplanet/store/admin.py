@@ -30,6 +30,11 @@ from netplanet.store.schema import (
 )
 
 GENERATION_KEY = "site_generation"
+# The site's fixed base URL and output-feed id authority (web/origin.py): part of the planet,
+# so `netplanet db copy` carries them (feed readers would see every post anew otherwise).
+BASE_URL_KEY = "site_base_url"
+ID_AUTHORITY_KEY = "feed_id_authority"
+PLANET_SETTINGS = (BASE_URL_KEY, ID_AUTHORITY_KEY)
 
 
 class AdminQueries:
