@@ -332,3 +332,9 @@ def test_host_lists_may_be_toml_arrays(tmp_path: Any) -> None:
     settings = load_settings(config, env={})
     assert split_list(settings.allowed_hosts) == ["www.planet.example", "planet.example"]
     assert split_list(settings.trusted_proxies) == ["10.0.0.0/8", "fd00::/8"]
+
+
+def test_the_stored_base_is_normalized(db: SqlStore, site: Web) -> None:
+    reply = site.get("/feed.json", "Planet.EXAMPLE.:80")
+    assert reply.json()["home_page_url"] == "http://planet.example/"
+    assert site.get("/feed.json", "planet.example:8080").status_code == 200  # same name

@@ -58,12 +58,20 @@ _HOST_HEADER: Final = re.compile(
 )
 
 
-def parse_host(header: str) -> str | None:
-    """The host name of a Host header value, or None when it is malformed."""
+def parse_host(header: str, scheme: str) -> tuple[str, str] | None:
+    """A Host header value as (host name, normalized host[:port] for URLs), or None when it is
+    malformed. The name is lower case without a trailing dot; a default port is dropped."""
     match = _HOST_HEADER.fullmatch(header)
-    if match is None or (match["port"] is not None and int(match["port"]) > 65535):
+    if match is None:
         return None
-    return host_name(match["name"])
+    name = host_name(match["name"])
+    port = int(match["port"]) if match["port"] is not None else None
+    if name is None or (port is not None and port > 65535):
+        return None
+    shown = f"[{name}]" if ":" in name else name
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        shown = f"{shown}:{port}"
+    return name, shown
 
 
 def _address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -150,13 +158,17 @@ class Edge:
         await self.app(scope, receive, send)
 
     async def _base(self, scope: Scope) -> str | None:
-        raw = next((v for k, v in scope["headers"] if k == b"host"), None)
-        host = raw.decode("latin-1") if raw is not None else _server_host(scope)
-        name = parse_host(host) if raw is not None else None
-        if raw is not None and name is None:
-            return None
         scheme = "https" if scope["scheme"] == "https" else "http"
-        if self.origin.settled:
+        raw = next((v for k, v in scope["headers"] if k == b"host"), None)
+        name: str | None = None
+        if raw is None:  # HTTP/1.0: answered as a local request, never fixes the base
+            host = _server_host(scope)
+        else:
+            parsed = parse_host(raw.decode("latin-1"), scheme)
+            if parsed is None:
+                return None
+            name, host = parsed
+        if self.origin.in_memory(name):
             return self.origin.base_for(name, host, scheme)
         return await anyio.to_thread.run_sync(self.origin.base_for, name, host, scheme)
 

@@ -81,10 +81,11 @@ class Origin:
 
     # ------------------------------------------------------------------ state
 
-    @property
-    def settled(self) -> bool:
-        """True once every decision is in memory (no database access needed any more)."""
-        return self._loaded and bool(self.fixed)
+    def in_memory(self, name: str | None) -> bool:
+        """Whether `base_for(name, ...)` can answer without the database."""
+        if not self._loaded:
+            return False
+        return bool(self.fixed) or name is None or is_loopback(name)
 
     @property
     def fixed(self) -> str:
@@ -117,7 +118,7 @@ class Origin:
         """The base URL for a request to `host` (the Host header, port included; `name` is its
         host name, None when the header is missing), or None to refuse it (400).
 
-        May read or write the database until `settled`; call it off the event loop until then.
+        May read or write the database unless `in_memory(name)`: call it off the event loop.
         """
         self.load()
         if name is None or is_loopback(name):
