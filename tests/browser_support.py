@@ -2,8 +2,9 @@
 
 - `chromium_or_skip()` finds /usr/bin/chromium; without it the tests skip with the install
   command, except in CI (env CI set), where a missing browser is a failure, not a skip.
-- `LiveServer` runs the real Starlette app with uvicorn in a thread on 127.0.0.1 and an ephemeral
-  port, and stops it cleanly (no warnings left for `filterwarnings = error`).
+- `LiveServer` runs the real Starlette app with uvicorn (configured as `netplanet run` does) in
+  a thread on 127.0.0.1 and an ephemeral port, and stops it cleanly (no warnings left for
+  `filterwarnings = error`).
 - `populate_demo_store()` fills a SQLite store through the demo's loopback feed server and the
   real update pipeline, exactly as `netplanet demo` does.
 - `PageWatch` records console errors, page errors, failed requests, HTTP errors and any request
@@ -34,6 +35,7 @@ from netplanet.demo.ingest import DemoSummary, ingest_demo
 from netplanet.demo.server import DemoFeedServer
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
+from netplanet.web.app import UVICORN_OPTIONS
 
 CHROMIUM = "/usr/bin/chromium"
 INSTALL_HINT = "apt-get update && apt-get install -y chromium"
@@ -73,7 +75,9 @@ class LiveServer:
         self._sock.bind(("127.0.0.1", 0))
         port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", **UVICORN_OPTIONS
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True

@@ -103,6 +103,19 @@ def test_home_shows_the_newest_posts(page: tuple[Any, PageWatch]) -> None:
     watch.assert_clean()
 
 
+def test_pages_run_under_the_strict_content_security_policy(page: tuple[Any, PageWatch]) -> None:
+    """The browser enforces the real policy on every page visited here: an inline style or
+    script, or an asset from elsewhere, shows up as a console error (and fails the test)."""
+    p, watch = page
+    for path in ("/", "/sources/", "/search?q=bgp", "/about/", "/admin/login"):
+        response = p.goto(path)
+        assert response is not None
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp, path
+        assert response.headers["x-frame-options"] == "DENY"
+    watch.assert_clean()
+
+
 def test_category_link_opens_the_category(page: tuple[Any, PageWatch]) -> None:
     p, watch = page
     p.goto("/")

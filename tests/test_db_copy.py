@@ -156,3 +156,29 @@ def test_verification_catches_a_difference(tmp_path: Path, postgres_url: str) ->
     finally:
         one.close()
         two.close()
+
+
+def test_copy_keeps_the_base_url_and_the_feed_id_authority(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str
+) -> None:
+    """Output-feed ids must survive a move to PostgreSQL (readers would see every post anew)."""
+    from netplanet.store.admin import BASE_URL_KEY, ID_AUTHORITY_KEY
+
+    lite = f"sqlite:///{tmp_path / 'a.db'}"
+    build_planet(lite)
+    one = open_store(lite)
+    try:
+        one.set_setting(BASE_URL_KEY, "http://203.0.113.7:8080")
+        one.set_setting(ID_AUTHORITY_KEY, "203.0.113.7,2024")
+        one.set_setting("admin_password", "scrypt$not-copied")
+    finally:
+        one.close()
+    code, _, err = cli(capsys, "db", "copy", "--from", lite, "--to", postgres_url)
+    assert code == 0, err
+    two = open_store(postgres_url)
+    try:
+        assert two.get_setting(BASE_URL_KEY) == "http://203.0.113.7:8080"
+        assert two.get_setting(ID_AUTHORITY_KEY) == "203.0.113.7,2024"
+        assert two.get_setting("admin_password") is None  # secrets stay where they were
+    finally:
+        two.close()

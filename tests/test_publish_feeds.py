@@ -4,6 +4,7 @@ requires; hostile text stays text; podcasts keep their enclosure; an empty feed 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,7 +153,7 @@ def read_back(data: bytes) -> list[dict[str, Any]]:
 def test_atom_has_required_feed_elements() -> None:
     root = etree.fromstring(render_atom(CHANNEL, ENTRIES))
     assert root.tag == f"{ATOM}feed"
-    assert root.findtext(f"{ATOM}id") == CHANNEL.feed_url
+    assert root.findtext(f"{ATOM}id") == "tag:planet.example,2024:feed/feed.atom"
     assert root.findtext(f"{ATOM}title") == "netplanet"
     assert root.findtext(f"{ATOM}updated") == "2024-05-06T12:00:00Z"
     rels = {link.get("rel"): link.get("href") for link in root.iter(f"{ATOM}link")}
@@ -165,7 +166,7 @@ def test_atom_entries_have_id_title_updated_link_and_author() -> None:
     entries = root.findall(f"{ATOM}entry")
     assert len(entries) == len(ENTRIES)
     for el, entry in zip(entries, ENTRIES, strict=True):
-        assert el.findtext(f"{ATOM}id") == entry_id(entry, CHANNEL.site_url)
+        assert el.findtext(f"{ATOM}id") == entry_id(entry, CHANNEL.authority)
         assert el.findtext(f"{ATOM}title")
         assert el.findtext(f"{ATOM}updated")
         alt = el.find(f"{ATOM}link[@rel='alternate']")
@@ -223,7 +224,7 @@ def test_rss_items_have_title_link_guid_date() -> None:
         assert item.findtext("link") == entry.url
         guid = item.find("guid")
         assert guid is not None and guid.get("isPermaLink") == "false"
-        assert guid.text == entry_id(entry, CHANNEL.site_url)
+        assert guid.text == entry_id(entry, CHANNEL.authority)
     assert items[0].findtext("pubDate") == "Mon, 06 May 2024 11:00:00 GMT"
 
 
@@ -232,7 +233,7 @@ def test_rss_parses_back_with_feedparser() -> None:
     first = parsed.entries[0]
     assert first.title == "BGP route reflection, part 1"
     assert first.link == "https://blog.example/posts/1/"
-    assert first.id == entry_id(ENTRIES[0], CHANNEL.site_url)
+    assert first.id == entry_id(ENTRIES[0], CHANNEL.authority)
     assert first.author == "Ada Router"
     assert "Route reflectors <em>scale</em>" in first.summary
 
@@ -252,7 +253,7 @@ def test_json_feed_top_level_fields() -> None:
 def test_json_feed_items_have_spec_types() -> None:
     feed = json.loads(render_json_feed(CHANNEL, ENTRIES))
     for item, entry in zip(feed["items"], ENTRIES, strict=True):
-        assert isinstance(item["id"], str) and item["id"] == entry_id(entry, CHANNEL.site_url)
+        assert isinstance(item["id"], str) and item["id"] == entry_id(entry, CHANNEL.authority)
         assert item["url"] == entry.url
         assert isinstance(item["title"], str)
         assert isinstance(item["content_html"], str) and "Continue reading" in item["content_html"]
@@ -332,9 +333,26 @@ def test_sponsored_entry_gets_a_sponsored_category(render: Any) -> None:
 
 def test_ids_are_stable_and_distinct_per_source_and_key() -> None:
     a = make_entry(1)
-    assert entry_id(a, CHANNEL.site_url) == entry_id(replace(a, id=99), CHANNEL.site_url)
-    assert entry_id(a, CHANNEL.site_url) != entry_id(replace(a, key="g:other"), CHANNEL.site_url)
-    assert entry_id(a, CHANNEL.site_url).startswith("tag:planet.example,2024:entry/packet-notes/")
+    key = CHANNEL.authority
+    assert key == "planet.example,2024"
+    assert entry_id(a, key) == entry_id(replace(a, id=99), key)
+    assert entry_id(a, key) != entry_id(replace(a, key="g:other"), key)
+    assert entry_id(a, key).startswith("tag:planet.example,2024:entry/packet-notes/")
+
+
+@pytest.mark.parametrize("render", RENDERERS)
+def test_ids_come_from_the_given_authority_not_the_links(render: Any) -> None:
+    """A planet that moves to another host name keeps its ids (the caller keeps the authority)."""
+    moved = replace(
+        CHANNEL,
+        site_url="https://news.example.org/",
+        feed_url="https://news.example.org/feed.atom",
+        id_authority="planet.example,2024",
+    )
+    ids = re.findall(rb"tag:[^<\"]+", render(moved, ENTRIES))
+    assert len(ids) >= len(ENTRIES)
+    assert ids == re.findall(rb"tag:[^<\"]+", render(CHANNEL, ENTRIES))
+    assert b"news.example.org" in render(moved, ENTRIES)
 
 
 # --------------------------------------------------------------------------- OPML

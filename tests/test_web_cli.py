@@ -49,3 +49,12 @@ def test_serve_uses_settings_host_and_port(tmp_path: Path, monkeypatch: pytest.M
 def test_serve_options_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = _run(tmp_path, monkeypatch, "--host", "0.0.0.0", "--port", "8081")
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8081)
+
+
+def test_serve_leaves_proxy_headers_to_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn's default would believe X-Forwarded-For/-Proto from 127.0.0.1 whatever
+    # trust_proxy_headers says; the app decides instead (web/edge.py).
+    seen = _run(tmp_path, monkeypatch)
+    assert seen["proxy_headers"] is False

@@ -87,12 +87,32 @@ def init(
     defaults: Annotated[
         bool, typer.Option("--defaults/--no-defaults", help="Import the bundled sources.")
     ] = True,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            "--site-url",
+            metavar="URL",
+            help="The planet's public URL, stored as its base URL (default: the site_url "
+            "option; without either, the first request's Host fixes it).",
+        ),
+    ] = None,
 ) -> None:
     """Create the database and import the bundled networking sources."""
-    from netplanet.sources.defaults import load_default_sources
+    from dataclasses import replace
 
+    from netplanet.settings import validate
+    from netplanet.sources.defaults import load_default_sources
+    from netplanet.web.origin import store_base_url
+
+    settings = planet().settings
+    if site_url is not None:
+        validate(replace(settings, site_url=site_url))
     store = planet().store
     say(f"database ready at {store.url}")
+    base = site_url or settings.site_url
+    if base:
+        stored = store_base_url(store, base, replace=site_url is not None)
+        say(f"site base URL: {stored}")
     if defaults and not store.list_sources():
         added, skipped = import_specs(load_default_sources())
         say(f"imported {added} bundled sources ({skipped} already present)")
@@ -114,9 +134,47 @@ def db_migrate() -> None:
 
 @config_app.command("show")
 def config_show() -> None:
-    """Print the effective configuration, with secrets masked."""
-    for key, value in planet().settings.masked().items():
+    """Print the effective configuration, with secrets masked, and what the database fixed."""
+    settings = planet().settings
+    for key, value in settings.masked().items():
         print(f"{key} = {value!r}", flush=True)
+    for line in _stored_origin(settings.resolved_database_url, settings.site_url):
+        print(line, flush=True)
+
+
+def _stored_origin(url: str, site_url: str) -> list[str]:
+    """The base URL and feed-id authority stored in the database (web/origin.py), explained."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from netplanet.errors import NetplanetError
+    from netplanet.store import open_store
+    from netplanet.store.admin import BASE_URL_KEY, ID_AUTHORITY_KEY
+
+    try:
+        store = open_store(url, auto_migrate=False, must_exist=True)
+    except NetplanetError:
+        return ["site_base_url = (not fixed yet: no database)"]
+    try:
+        base = store.get_setting(BASE_URL_KEY)
+        authority = store.get_setting(ID_AUTHORITY_KEY)
+    except (NetplanetError, SQLAlchemyError):  # an older schema, a server down: show the rest
+        return ["site_base_url = (cannot be read from the database)"]
+    finally:
+        store.close()
+    use = "unused while site_url is set" if site_url else "the base of every link"
+    how = "set site_url, or run `netplanet init --site-url URL`, and restart"
+    if base:
+        lines = [f"site_base_url = {base!r}  # stored; {use}; to change it {how}"]
+    elif site_url:
+        lines = ["site_base_url = (not fixed yet: site_url will be stored at the first request)"]
+    else:
+        lines = [
+            "site_base_url = (not fixed yet: the first request's Host will fix it; "
+            "set site_url to choose it)"
+        ]
+    if authority:
+        lines.append(f"feed_id_authority = {authority!r}  # stored; output-feed ids, never change")
+    return lines
 
 
 # The order of registration is the order of `netplanet --help`. Modules that register commands

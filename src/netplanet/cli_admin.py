@@ -93,7 +93,7 @@ def register(
         ] = False,
     ) -> None:
         """Set the admin password (enables /admin/); existing admin sessions end."""
-        from netplanet.web.auth import PASSWORD_KEY, hash_password
+        from netplanet.web.auth import set_admin_password
 
         if stdin:
             password = sys.stdin.readline().rstrip("\r\n")
@@ -104,6 +104,6 @@ def register(
                 raise UsageError("the two passwords differ; nothing was changed")
         if len(password) < MIN_PASSWORD:
             raise UsageError(f"the password needs at least {MIN_PASSWORD} characters")
-        planet().store.set_setting(PASSWORD_KEY, hash_password(password))
+        set_admin_password(planet().store, password)  # and ends every admin session
         if not quiet():
             print("admin password set; sign in at /admin/", flush=True)

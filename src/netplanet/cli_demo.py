@@ -88,7 +88,7 @@ async def run_demo(
     from netplanet.demo.ingest import add_demo_sources, update_demo
     from netplanet.demo.server import DemoFeedServer
     from netplanet.planet import Planet
-    from netplanet.web.app import create_app
+    from netplanet.web.app import UVICORN_OPTIONS, create_app
 
     planet = Planet(settings)
     try:
@@ -126,6 +126,7 @@ async def run_demo(
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
+                **UVICORN_OPTIONS,
             )
             try:
                 await uvicorn.Server(config).serve(sockets=[sock])

@@ -32,7 +32,7 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
 
         from netplanet.planet import Planet
         from netplanet.settings import load_settings
-        from netplanet.web.app import create_app
+        from netplanet.web.app import UVICORN_OPTIONS, create_app
 
         own = planet is None  # a planet handed to us belongs to the caller, who closes it
         current = Planet(load_settings()) if planet is None else planet()
@@ -44,6 +44,7 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
                 port=settings.port if port is None else port,
                 log_level="warning",
                 lifespan="off",
+                **UVICORN_OPTIONS,
             )
         finally:
             if own:

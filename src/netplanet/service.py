@@ -31,7 +31,7 @@ from netplanet.model import Source
 from netplanet.settings import Settings
 from netplanet.store.base import SEAL_AFTER, PlanetStore
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
-from netplanet.web.app import create_app
+from netplanet.web.app import UVICORN_OPTIONS, create_app
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,7 @@ async def run_service(
             log_level="warning",
             access_log=False,
             lifespan="off",
+            **UVICORN_OPTIONS,
         )
         server = _Server(config)
     signals = 0

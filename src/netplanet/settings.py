@@ -8,12 +8,15 @@ ConfigError naming the key.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from netplanet import __version__
 from netplanet.errors import ConfigError
@@ -51,7 +54,11 @@ class Settings:
     port: int = 8080
     site_title: str = "netplanet"
     site_url: str = ""
-    """Public base URL of the planet (used in output feeds); empty means derive from the request."""
+    """Public base URL of the planet (links in pages and output feeds). Empty: the first base URL
+    a request names (its scheme and Host) is stored in the database and used from then on."""
+    allowed_hosts: str = ""
+    """Host names (comma-separated) answered besides the site's own and the loopback names;
+    other Host headers get 400. With it set, only these may fix the base URL."""
     update_interval_s: int = 1800
     """Poll interval for a source whose posting rate is not known yet (clamped to min/max)."""
     secret_key: str = ""
@@ -76,11 +83,16 @@ class Settings:
     admin_session_s: int = 12 * 3600
     """How long an admin login lasts."""
     trust_proxy_headers: bool = False
-    """Behind a reverse proxy: take the scheme from X-Forwarded-Proto (Secure cookies) and the
-    client address from X-Forwarded-For (login rate limiting). Off: both are ignored."""
+    """Behind a reverse proxy: take the scheme from X-Forwarded-Proto (Secure cookies, HSTS) and
+    the client address from X-Forwarded-For (login rate limiting), but only on connections from
+    `trusted_proxies`. Off: both headers are ignored."""
+    trusted_proxies: str = "127.0.0.0/8, ::1"
+    """Addresses or networks (comma-separated) of the reverse proxies in front of the planet."""
     login_max_failures: int = 5
+    """Failed sign-ins per client address (IPv6: per /64) within login_window_s."""
+    login_account_max_failures: int = 20
+    """Failed sign-ins from all addresses together within login_window_s."""
     login_window_s: int = 900
-    """At most login_max_failures failed logins per client address within this window."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -132,6 +144,8 @@ def _coerce(key: str, raw: Any, target: Any) -> Any:
             value = float(raw)
         elif isinstance(target, Path):
             value = Path(str(raw)).expanduser()
+        elif isinstance(raw, list):  # a TOML array for a list-valued option
+            value = ", ".join(str(item) for item in raw)
         else:
             value = str(raw)
     except (TypeError, ValueError):
@@ -205,8 +219,58 @@ def validate(settings: Settings) -> Settings:
     for key in ("dead_after_s", "dead_retry_s", "admin_session_s", "login_window_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"config key {key!r}: must be above 0, got {getattr(s, key)}")
-    if s.login_max_failures < 1:
-        raise ConfigError(
-            f"config key 'login_max_failures': must be at least 1, got {s.login_max_failures}"
-        )
+    for key in ("login_max_failures", "login_account_max_failures"):
+        if getattr(s, key) < 1:
+            raise ConfigError(f"config key {key!r}: must be at least 1, got {getattr(s, key)}")
+    _check_site_url(s.site_url)
+    for host in split_list(s.allowed_hosts):
+        if host_name(host) is None:
+            raise ConfigError(f"config key 'allowed_hosts': {host!r} is not a host name")
+    for net in split_list(s.trusted_proxies):
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"config key 'trusted_proxies': {net!r} is not an address or network"
+            ) from None
     return s
+
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_DNS_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+
+
+def host_name(text: str) -> str | None:
+    """`text` as a comparable host name (lower case, no trailing dot, IPv6 without brackets),
+    or None when it is neither a DNS name nor an IP address. No port."""
+    name = text.strip().lower().removesuffix(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+        if ":" not in name:
+            return None
+    if ":" in name:
+        try:
+            return str(ipaddress.IPv6Address(name))
+        except ValueError:
+            return None
+    return name if len(name) <= 253 and _DNS_NAME.fullmatch(name) else None
+
+
+def split_list(value: str) -> list[str]:
+    """The items of a list-valued option: separated by commas and/or spaces."""
+    return [item for item in re.split(r"[\s,]+", value) if item]
+
+
+def _check_site_url(url: str) -> None:
+    if not url:
+        return
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"config key 'site_url': expected the planet's public URL like "
+            f"https://planet.example.org/, got {url!r}"
+        )

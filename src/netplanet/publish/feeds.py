@@ -7,12 +7,14 @@ Choices shared by the three formats, so that a reader that switches format keeps
 
 * Every item links to the original post (`entry.url`); the planet is a river, not a mirror.
 * The body is the already-sanitized excerpt, followed by a "Continue reading" link to the original.
-* The item id is a tag: URI (RFC 4151) built from the planet's host, the source slug and a hash of
-  the entry's identity key: `tag:planet.example,2024:entry/ipspace/3f2a…`. It is unique per
-  (source, key) as the store is, survives a database rebuild (the key derives from the feed's own
-  guid or URL) and is not mistaken for a link (the original URL alone is not unique: entries
-  without a link of their own fall back to the site URL). `entry_id` is public so that pages can
-  use the same id.
+* The item id is a tag: URI (RFC 4151) built from the planet's id authority (`host,date`), the
+  source slug and a hash of the entry's identity key: `tag:planet.example,2024:entry/ipspace/3f2a…`.
+  It is unique per (source, key) as the store is, survives a database rebuild (the key derives
+  from the feed's own guid or URL) and is not mistaken for a link (the original URL alone is not
+  unique: entries without a link of their own fall back to the site URL). The authority is given
+  by the caller (`FeedChannel.id_authority`), who keeps it fixed once chosen: ids must not change
+  when the planet moves to another host name. `entry_id` is public so that pages can use the
+  same id. The Atom feed's own id is a tag: URI under the same authority.
 * Characters XML 1.0 cannot carry (NUL, most C0 controls, lone surrogates, U+FFFE/U+FFFF) are
   dropped from every string, in the JSON feed too, so the formats agree.
 """
@@ -40,10 +42,12 @@ from netplanet.sources.opml import to_opml
 __all__ = [
     "FeedChannel",
     "entry_id",
+    "feed_id",
     "render_atom",
     "render_json_feed",
     "render_opml",
     "render_rss",
+    "tag_authority",
 ]
 
 ATOM_NS: Final = "http://www.w3.org/2005/Atom"
@@ -70,6 +74,12 @@ class FeedChannel:
     updated: datetime | None = None
     """When the feed last changed: usually the newest entry's date. None means the epoch."""
     language: str = "en"
+    id_authority: str = ""
+    """The tag: URI authority of every id (`planet.example,2024`); empty: from `site_url`."""
+
+    @property
+    def authority(self) -> str:
+        return self.id_authority or tag_authority(self.site_url)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -104,12 +114,22 @@ def _entry_updated(entry: StoredEntry) -> datetime:
     return entry.updated if entry.updated and entry.updated > entry.published else entry.published
 
 
-def entry_id(entry: StoredEntry, site_url: str) -> str:
-    """The stable tag: URI that identifies `entry` in every output feed of the planet."""
+def tag_authority(site_url: str) -> str:
+    """The tag: URI authority for a planet at `site_url`: its host and TAG_DATE."""
     host = (urlsplit(site_url).hostname or "netplanet.invalid").lower()
+    return f"{host},{TAG_DATE}"
+
+
+def entry_id(entry: StoredEntry, authority: str) -> str:
+    """The stable tag: URI that identifies `entry` in every output feed of the planet."""
     digest = hashlib.sha256(f"{entry.source_id}\0{entry.key}".encode()).hexdigest()[:20]
     slug = re.sub(r"[^a-z0-9-]", "-", entry.source_slug.lower()) or "source"
-    return f"tag:{host},{TAG_DATE}:entry/{slug}/{digest}"
+    return f"tag:{authority}:entry/{slug}/{digest}"
+
+
+def feed_id(channel: FeedChannel) -> str:
+    """The Atom feed's own id: a tag: URI named by the feed's path, stable across host names."""
+    return f"tag:{channel.authority}:feed{urlsplit(channel.feed_url).path or '/'}"
 
 
 def _author(entry: StoredEntry) -> str:
@@ -180,7 +200,7 @@ def render_rss(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
         item = _sub(ch, "item")
         _sub(item, "title", entry.title)
         _sub(item, "link", entry.url)
-        _sub(item, "guid", entry_id(entry, channel.site_url), isPermaLink="false")
+        _sub(item, "guid", entry_id(entry, channel.authority), isPermaLink="false")
         _sub(item, "pubDate", _rfc822(entry.published))
         _sub(item, f"{{{DC_NS}}}creator", _author(entry))
         for term in _terms(entry):
@@ -210,7 +230,7 @@ def render_atom(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
     feed = etree.Element(f"{_A}feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]
     if channel.language:
         feed.set("{http://www.w3.org/XML/1998/namespace}lang", _clean(channel.language))
-    _sub(feed, f"{_A}id", channel.feed_url)
+    _sub(feed, f"{_A}id", feed_id(channel))
     _sub(feed, f"{_A}title", channel.title, type="text")
     if channel.description:
         _sub(feed, f"{_A}subtitle", channel.description, type="text")
@@ -220,7 +240,7 @@ def render_atom(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
     _sub(feed, f"{_A}generator", GENERATOR, version=__version__)
     for entry in entries:
         el = _sub(feed, f"{_A}entry")
-        _sub(el, f"{_A}id", entry_id(entry, channel.site_url))
+        _sub(el, f"{_A}id", entry_id(entry, channel.authority))
         _sub(el, f"{_A}title", entry.title, type="text")
         _sub(el, f"{_A}updated", _rfc3339(_entry_updated(entry)))
         _sub(el, f"{_A}published", _rfc3339(entry.published))
@@ -254,13 +274,13 @@ def render_json_feed(channel: FeedChannel, entries: Sequence[StoredEntry]) -> by
         feed["description"] = _clean(channel.description)
     if channel.language:
         feed["language"] = _clean(channel.language)
-    feed["items"] = [_json_item(entry, channel.site_url) for entry in entries]
+    feed["items"] = [_json_item(entry, channel.authority) for entry in entries]
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _json_item(entry: StoredEntry, site_url: str) -> dict[str, Any]:
+def _json_item(entry: StoredEntry, authority: str) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "id": entry_id(entry, site_url),
+        "id": entry_id(entry, authority),
         "url": _clean(entry.url),
         "title": _clean(entry.title),
         "content_html": _body_html(entry),

@@ -2,7 +2,8 @@
 
 - `app_settings` is a small key/value table every process shares: the admin password hash
   and the session secret live there, so any number of web servers agree on them.
-- `login_failures` rows are the rate limiter's memory, in the database for the same reason.
+- `login_failures` rows are the rate limiter's memory (an attempt is recorded before it is
+  evaluated, see `claim_login_attempt`), in the database for the same reason.
 - Categories: add, rename (slug and name: the archive moves to the new slug and every post and
   source naming the category follows), reorder, delete.
 - `site_generation` (an app setting) is bumped by admin edits that change what public pages
@@ -30,6 +31,11 @@ from netplanet.store.schema import (
 )
 
 GENERATION_KEY = "site_generation"
+# The site's fixed base URL and output-feed id authority (web/origin.py): part of the planet,
+# so `netplanet db copy` carries them (feed readers would see every post anew otherwise).
+BASE_URL_KEY = "site_base_url"
+ID_AUTHORITY_KEY = "feed_id_authority"
+PLANET_SETTINGS = (BASE_URL_KEY, ID_AUTHORITY_KEY)
 
 
 class AdminQueries:
@@ -71,11 +77,38 @@ class AdminQueries:
         current = int(self.get_setting(GENERATION_KEY) or 0)
         self.set_setting(GENERATION_KEY, str(current + 1))
 
-    # ------------------------------------------------------------------ login failures
+    # ------------------------------------------------------------------ login attempts
 
-    def record_login_failure(self, client: str, at: datetime) -> None:
+    def claim_login_attempt(
+        self, client: str, at: datetime, since: datetime, *, per_client: int, total: int
+    ) -> int | None:
+        """Record a sign-in attempt, then say whether it may be evaluated: its row id, or None
+        (and no row) when `client` already has `per_client` attempts since `since`, or everyone
+        together `total`. A kept row counts as a failure until `forget_login_failures` drops it.
+
+        Recording first and counting after (in a second transaction) makes check-and-record one
+        step for any number of concurrent requests, threads or processes: of the attempts whose
+        count ran last, each sees every earlier claimed row, so at most the limit are granted.
+        """
         with self.engine.begin() as conn:
-            conn.execute(insert(login_failures).values(client=client, at=at))
+            key = conn.execute(
+                insert(login_failures).values(client=client, at=at)
+            ).inserted_primary_key
+            assert key is not None
+            row_id = int(key[0])
+        recent = login_failures.c.at >= since
+        with self.engine.connect() as conn:
+            mine, everyone = conn.execute(
+                select(
+                    func.count().filter(login_failures.c.client == client),
+                    func.count(),
+                ).where(recent)
+            ).one()
+        if int(mine) <= per_client and int(everyone) <= total:
+            return row_id
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.id == row_id))
+        return None
 
     def count_login_failures(self, client: str, since: datetime) -> int:
         with self.engine.connect() as conn:

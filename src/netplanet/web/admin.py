@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,6 +33,7 @@ from netplanet.schedule import Policy
 from netplanet.store.base import PlanetStore
 from netplanet.update.discovery import discover_feed
 from netplanet.update.pipeline import UpdatePipeline
+from netplanet.web import auth as auth_module
 from netplanet.web.app import Site, _site
 from netplanet.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, Session
 
@@ -123,9 +125,7 @@ async def login(request: Request) -> Response:
     if stored is None:
         return render(request, "admin/off.html", 200, page_title="Admin area is off")
     next_url = request.query_params.get("next", "/admin/")
-    if request.method == "GET":
-        import secrets
-
+    if request.method != "POST":  # GET and HEAD: the form; a HEAD never reads a body
         token = secrets.token_urlsafe(24)
         response = render(request, "admin/login.html", csrf=token, next=_local(next_url))
         auth.set_cookie(response, request, LOGIN_COOKIE, token)
@@ -143,16 +143,18 @@ async def login(request: Request) -> Response:
 
     if not auth.token_ok(token, form.get("csrf")):
         return again(403, "The sign-in form expired (CSRF check failed); reload and try again.")
-    if auth.locked_out(client, now):
-        minutes = auth.settings.login_window_s // 60
-        return again(429, f"Too many failed sign-ins from {client}; wait {minutes} minutes.")
+    # Recording the attempt and checking the limit are one step (see Auth.claim_attempt), so
+    # concurrent attempts cannot all pass the check before any is counted.
+    if not await asyncio.to_thread(auth.claim_attempt, client, now):
+        minutes = -(-auth.settings.login_window_s // 60)
+        return again(429, f"Too many failed sign-ins; wait up to {minutes} minutes.")
     password = form.get("password")
-    from netplanet.web.auth import verify_password
-
     # scrypt takes ~0.1 s of CPU: keep it off the event loop.
-    ok = isinstance(password, str) and await asyncio.to_thread(verify_password, password, stored)
+    ok = isinstance(password, str) and await asyncio.to_thread(
+        auth_module.verify_password, password, stored
+    )
     if not ok:
-        auth.failed(client, now)
+        auth.failed(now)
         return again(401, "Wrong password.")
     auth.succeeded(client, now)
     response = RedirectResponse(next_url, 303, headers=NO_STORE)
@@ -167,6 +169,8 @@ def _local(url: str) -> str:
 
 
 async def _logout(request: Request, ctx: Ctx) -> Response:
+    # Signing out ends every session (a copied cookie included), not just this browser's.
+    ctx.auth.end_all_sessions()
     response = RedirectResponse("/admin/login", 303, headers=NO_STORE)
     ctx.auth.clear_cookie(response, request, SESSION_COOKIE)
     return response

@@ -5,7 +5,8 @@
 area the rest); nothing here knows which database is behind it. `Site` owns the
 things pages have in common: templates, versioned static assets, the category navigation
 (cached for a few seconds), HTTP validators (ETag / Last-Modified, answered with 304) and a
-small cache of rendered pages keyed by those validators.
+small cache of rendered pages keyed by those validators. Every request first passes
+web/edge.py (trusted proxies, the Host check that fixes the base URL, security headers).
 """
 
 from __future__ import annotations
@@ -19,19 +20,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from netplanet import __version__
 from netplanet.publish.posts import category_href, format_date, iso_date, safe_url
 from netplanet.settings import Settings
 from netplanet.store.base import CategoryInfo, PlanetStore
+from netplanet.web.edge import BASE_SCOPE_KEY, Edge
+from netplanet.web.origin import Origin
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +98,7 @@ class Site:
     ) -> None:
         self.store = store
         self.settings = settings
+        self.origin = Origin(store, settings)
         self.clock = clock
         self.page_size = page_size
         self.nav_ttl = nav_ttl
@@ -137,7 +143,15 @@ class Site:
         return None
 
     def base_url(self, request: Request) -> str:
-        return (self.settings.site_url or str(request.base_url)).rstrip("/")
+        """The absolute base of every link: fixed for all clients (see web/origin.py)."""
+        base = request.scope.get(BASE_SCOPE_KEY)
+        if isinstance(base, str):
+            return base
+        return self.origin.fixed or str(request.base_url).rstrip("/")
+
+    def id_authority(self, request: Request) -> str:
+        """The authority of output-feed ids (`tag:<authority>:...`), fixed once stored."""
+        return self.origin.authority(self.base_url(request))
 
     # ------------------------------------------------------------------ rendering
 
@@ -160,14 +174,17 @@ class Site:
         """Answer with 304 when the client's copy is current; otherwise build (or reuse) the page.
 
         The validators come from one tiny query (store.site_version), the URL and the current
-        five-minute bucket, so a conditional request costs no page queries at all.
+        five-minute bucket, so a conditional request costs no page queries at all. The base URL
+        is part of the key: a page rendered for a loopback Host before the site's base was fixed
+        is never served to anyone else.
         """
         now = self.now()
         version = self.store.site_version()
         bucket = int(now.timestamp()) // TIME_BUCKET_S
         url = request.url.path + ("?" + request.url.query if request.url.query else "")
+        base = self.base_url(request)
         tag = hashlib.blake2b(
-            f"{__version__}|{version.token}|{bucket}|{url}".encode(), digest_size=12
+            f"{__version__}|{version.token}|{bucket}|{base}|{url}".encode(), digest_size=12
         ).hexdigest()
         etag = f'W/"{tag}"'
         modified = datetime.fromtimestamp(bucket * TIME_BUCKET_S, UTC)
@@ -243,9 +260,30 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
 
 
 def not_found(request: Request, exc: Exception) -> Response:
+    moved = _slash_redirect(request)
+    if moved is not None:
+        return moved
     return _error_page(
         request, 404, "Page not found", "There is nothing at this address, or not any more."
     )
+
+
+def _slash_redirect(request: Request) -> Response | None:
+    """/about -> /about/ (and back) when only the other spelling is a route. The Location is
+    relative: Starlette's own slash redirect builds it from the Host header."""
+    path = request.url.path
+    if path == "/" or request.method not in ("GET", "HEAD"):
+        return None
+    routes = request.app.router.routes
+    if any(route.matches(request.scope)[0] is not Match.NONE for route in routes):
+        return None  # a handler's own 404 (unknown slug, id, ...)
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": other}
+    if not any(route.matches(scope)[0] is Match.FULL for route in routes):
+        return None
+    query = request.url.query
+    location = quote(other, safe="/:@!$&'()*+,;=-._~") + (f"?{query}" if query else "")
+    return RedirectResponse(location, 308, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def server_error(request: Request, exc: Exception) -> Response:
@@ -276,11 +314,19 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(Edge, origin=site.origin, settings=settings)],
         exception_handlers={404: not_found, 500: server_error},
     )
+    app.router.redirect_slashes = False  # not_found redirects, with a relative Location
     app.state.site = site
     app.state.auth = Auth(store, settings)
     return app
+
+
+# Every uvicorn that serves the app: the app itself decides which proxy headers to believe
+# (web/edge.py); uvicorn's own handling would trust X-Forwarded-For from 127.0.0.1 and take
+# its client-controlled first hop.
+UVICORN_OPTIONS: Final[dict[str, Any]] = {"proxy_headers": False, "server_header": False}
 
 
 def healthz(request: Request) -> Response:

@@ -1,19 +1,23 @@
-"""Admin authentication: scrypt password hashes, signed stateless sessions, CSRF, rate limiting.
+"""Admin authentication: scrypt password hashes, signed sessions, CSRF, rate limiting.
 
 - The password is stored (app setting `admin_password`) as
   `scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`: hashlib.scrypt from the standard library, so
   no new dependency; parameters are stored with the hash so they can be raised later.
-- Sessions are stateless: the cookie holds its expiry, a per-session CSRF token and a tag of
-  the current password hash, signed with HMAC-SHA256 under the secret (`secret_key`, else one
-  generated on first use and kept in the database, so every web server shares it). Setting a
-  new password ends every session. Logout deletes the cookie; a copied cookie stays valid
-  until it expires (`admin_session_s`), the price of keeping no session state on the server.
-- The cookie is HttpOnly, SameSite=Strict, and Secure when the request came over HTTPS
-  (request scheme, or X-Forwarded-Proto with `trust_proxy_headers`).
+- Sessions: the cookie holds its expiry, a per-session CSRF token, a tag of the current
+  password hash and the session generation, signed with HMAC-SHA256 under the secret
+  (`secret_key`, else one generated on first use and kept in the database, so every web server
+  shares it). The generation (app setting `session_generation`, a random value) is replaced
+  at every sign-out and password change, which ends every session at once, on every server.
+- The cookie is HttpOnly, SameSite=Strict, and Secure when the request came over HTTPS (the
+  request's scheme; web/edge.py sets it from X-Forwarded-Proto only for a trusted proxy).
 - CSRF: every admin form carries the session's token; the login form uses a double-submit
   token (cookie + field). Both are compared in constant time.
-- Login rate limiting: failed logins are rows in the database (`login_failures`), counted
-  per client address over `login_window_s`, so all web servers enforce one limit.
+- Login rate limiting: every attempt is a row in the database (`login_failures`) recorded
+  before the password is checked, and counted per client address (IPv6: per /64) and for the
+  account (all addresses together) over `login_window_s`; see `claim_login_attempt`. All web
+  servers and all concurrent requests share one limit; a burst never checks more passwords
+  than the limit allows. The client address is the connection's (web/edge.py resolves
+  trusted proxies).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass
@@ -34,6 +39,7 @@ from netplanet.store.base import AdminStore
 
 PASSWORD_KEY = "admin_password"
 SECRET_KEY = "session_secret"
+GENERATION_KEY = "session_generation"
 SESSION_COOKIE = "np_admin"
 LOGIN_COOKIE = "np_login"
 # scrypt cost: 2**15 x 8 x 128 bytes = 32 MiB and ~50-100 ms per check.
@@ -75,6 +81,31 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
+def end_all_sessions(store: AdminStore) -> None:
+    """Invalidate every admin session cookie issued so far (a new session generation)."""
+    store.set_setting(GENERATION_KEY, secrets.token_urlsafe(12))
+
+
+def set_admin_password(store: AdminStore, password: str) -> None:
+    """Store a new admin password; every existing session ends."""
+    store.set_setting(PASSWORD_KEY, hash_password(password))
+    end_all_sessions(store)
+
+
+def rate_key(address: str) -> str:
+    """The address the login limiter counts: IPv6 clients by /64 (one host usually holds a
+    whole /64, so counting single addresses would let it rotate), IPv4 as is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     expires: float
@@ -111,6 +142,9 @@ class Auth:
 
     # ------------------------------------------------------------------ sessions
 
+    def generation(self) -> str:
+        return self.store.setting_or_create(GENERATION_KEY, secrets.token_urlsafe(12))
+
     def new_session_cookie(self, now: datetime) -> str:
         stored = self.password_hash() or ""
         payload = _b64(
@@ -119,34 +153,40 @@ class Auth:
                     "exp": (now + timedelta(seconds=self.settings.admin_session_s)).timestamp(),
                     "csrf": secrets.token_urlsafe(24),
                     "pw": self._password_tag(stored),
+                    "gen": self.generation(),
                 }
             ).encode()
         )
         return f"{payload}.{self._sign(payload)}"
 
     def session(self, request: Request, now: datetime) -> Session | None:
-        """The request's valid session, or None (missing, forged, expired, or password changed)."""
+        """The request's valid session, or None (missing, forged, expired, signed out, or the
+        password changed)."""
         cookie = request.cookies.get(SESSION_COOKIE, "")
         payload, _, signature = cookie.partition(".")
         if not payload or not hmac.compare_digest(signature, self._sign(payload)):
             return None
         try:
             data = json.loads(_unb64(payload))
-            expires, csrf, tag = float(data["exp"]), str(data["csrf"]), str(data["pw"])
+            expires, csrf = float(data["exp"]), str(data["csrf"])
+            tag, generation = str(data["pw"]), str(data["gen"])
         except (ValueError, KeyError, TypeError):
+            return None
+        if now.timestamp() >= expires:
             return None
         stored = self.password_hash()
         if stored is None or not hmac.compare_digest(tag, self._password_tag(stored)):
             return None
-        if now.timestamp() >= expires:
+        current = self.store.get_setting(GENERATION_KEY)
+        if current is None or not hmac.compare_digest(generation, current):
             return None
         return Session(expires, csrf)
 
-    def is_https(self, request: Request) -> bool:
-        if self.settings.trust_proxy_headers:
-            forwarded = request.headers.get("x-forwarded-proto", "")
-            if forwarded:
-                return forwarded.split(",")[0].strip().lower() == "https"
+    def end_all_sessions(self) -> None:
+        end_all_sessions(self.store)
+
+    @staticmethod
+    def is_https(request: Request) -> bool:
         return request.url.scheme == "https"
 
     def set_cookie(self, response: Response, request: Request, name: str, value: str) -> None:
@@ -177,20 +217,25 @@ class Auth:
 
     # ------------------------------------------------------------------ login limiter
 
-    def client(self, request: Request) -> str:
-        if self.settings.trust_proxy_headers:
-            forwarded = request.headers.get("x-forwarded-for", "")
-            if forwarded:
-                return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
+    @staticmethod
+    def client(request: Request) -> str:
+        """The limiter's key for the request's client (see `rate_key`)."""
+        return rate_key(request.client.host) if request.client else "unknown"
 
-    def locked_out(self, client: str, now: datetime) -> bool:
+    def claim_attempt(self, client: str, now: datetime) -> bool:
+        """Record a sign-in attempt; False when the client or the account is locked out."""
         since = now - timedelta(seconds=self.settings.login_window_s)
-        return self.store.count_login_failures(client, since) >= self.settings.login_max_failures
+        claimed = self.store.claim_login_attempt(
+            client,
+            now,
+            since,
+            per_client=self.settings.login_max_failures,
+            total=self.settings.login_account_max_failures,
+        )
+        return claimed is not None
 
-    def failed(self, client: str, now: datetime) -> None:
-        self.store.record_login_failure(client, now)
-        # Old rows are useless to the limiter; dropping them keeps the table tiny.
+    def failed(self, now: datetime) -> None:
+        """The claimed attempt stays as a failure; rows older than the window are dropped."""
         window = timedelta(seconds=self.settings.login_window_s)
         self.store.forget_login_failures(before=now - 2 * window)
 

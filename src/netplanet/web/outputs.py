@@ -58,6 +58,7 @@ def _feed_response(
             feed_url=base + request.url.path,
             description=description,
             updated=max((e.updated or e.published for e in entries), default=None),
+            id_authority=site.id_authority(request),
         )
         render: Any = getattr(_feeds, renderer_name)
         return Response(render(channel, entries), media_type=media_type)
