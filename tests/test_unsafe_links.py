@@ -24,10 +24,11 @@ import lxml.html
 import pytest
 from lxml import etree
 
+from builders import make_entry, spec
 from feedserver import feed_server
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
-from netplanet.model import SourceSpec, StoredEntry
+from netplanet.model import Enclosure, SourceSpec, StoredEntry
 from netplanet.store import SqlStore, open_store
 from netplanet.update.pipeline import UpdatePipeline
 from test_web_client import make_planet
@@ -403,5 +404,93 @@ def test_posts_stored_before_the_fix_are_enriched_again(
         asyncio.run(main())
         urls = {e.title: e.url for e in store.list_entries()}
         assert urls[f"Item {one.id}"].startswith("http://127.0.0.1:")
+    finally:
+        store.close()
+
+
+def test_rows_stored_before_the_fix_are_not_republished_unsafely(tmp_path: Path) -> None:
+    """Rows written by an older enrich (any scheme in links, enclosures and cite, markup in
+    names) are checked again on the way out, on every page and in every output feed."""
+    store = open_store(f"sqlite:///{tmp_path / 'planet.db'}")
+    try:
+        source = store.add_source(spec(1, title="<b>Old</b> Blog", category="<i>Net</i>"))
+        old = make_entry(
+            source.id,
+            1,
+            url=" JaVaScRiPt:alert(1)",
+            title="&lt;b&gt;Old&lt;/b&gt; <script>alert(1)</script>post",
+            author="<img src=x onerror=alert(1)>",
+            enclosure=Enclosure("data:audio/mpeg;base64,AAAA", "audio/mpeg", 4),
+            excerpt_html='<blockquote cite="javascript:alert(1)"><p>quoted</p></blockquote>',
+            tags=("<b>tag</b>",),
+        )
+        planet = make_planet(store)
+        planet.add(source.id, old)
+        entry_id = store.list_entries()[0].id
+        slug = store.list_sources()[0].slug
+        category = store.list_categories()[0].slug
+        paths = [
+            "/",
+            "/sources/",
+            f"/post/{entry_id}/",
+            f"/source/{slug}/",
+            f"/category/{category}/",
+            *(f"{prefix}/{name}"
+              for prefix in ("", f"/source/{slug}", f"/category/{category}")
+              for name in ("feed.xml", "atom.xml", "feed.json")),
+        ]  # fmt: skip
+        for path in paths:
+            reply = planet.client.get(path)
+            assert reply.status == 200, path
+            body = reply.text
+            for where, url in _output_urls(path, body):
+                assert _is_http(url) or _is_internal(path, url), f"{path}: {where}={url!r}"
+            assert not _DANGER.search(html.unescape(html.unescape(body))), path
+            if path.endswith((".xml", ".json")):
+                # names are plain text: no tag, escaped once, in any field of a feed
+                assert not re.search(r"<(?:b|i|img|script)\b", _feed_text(path, body)), path
+    finally:
+        store.close()
+
+
+def _feed_text(path: str, body: str) -> str:
+    """Every text field of an output feed except the HTML bodies, as a reader decodes them."""
+    if path.endswith(".json"):
+        doc = json.loads(body)
+        items = doc.get("items", [])
+        fields = [doc.get("title", ""), doc.get("description", "")]
+        for item in items:
+            fields += [item.get("title", ""), *item.get("tags", [])]
+            fields += [a.get("name", "") for a in item.get("authors", [])]
+        return "\n".join(fields)
+    root = _xml(body)
+    texts = [
+        el.text or ""
+        for el in root.iter()
+        if isinstance(el.tag, str) and etree.QName(el).localname not in _HTML_BODIES
+    ]
+    texts += [el.get("term", "") for el in root.iter() if isinstance(el.tag, str)]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    ("site_url", "stored"),
+    [
+        ("javascript:alert(1)", ""),
+        (" JaVaScRiPt:alert(1)", ""),
+        ("data:text/html,x", ""),
+        ("https:no-host", ""),
+        (" https://blog.example/ ", "https://blog.example/"),
+    ],
+)
+def test_a_source_is_stored_with_an_http_site_link_only(
+    tmp_path: Path, site_url: str, stored: str
+) -> None:
+    """Every way in (CLI and admin discovery take the feed's own <link>, OPML, the demo) meets
+    the store, which keeps the site link only when it is http(s)."""
+    store = open_store(f"sqlite:///{tmp_path / 'planet.db'}")
+    try:
+        store.add_source(spec(1, site_url=site_url))
+        assert store.list_sources()[0].site_url == stored
     finally:
         store.close()
