@@ -68,8 +68,8 @@ def http_url(url: str | None, base: str = "") -> str:
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 # What starts a tag but is left after that: an unclosed one ("<img src=x onerror=..." would
 # swallow the markup a reader puts after it) or one made by removing another ("<<b>a>").
-# Dropping its "<" leaves harmless text and cannot make a new tag.
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# Dropping the whole run of "<" before it leaves harmless text and cannot make a new one.
+_TAG_START = re.compile(r"<+(?=[A-Za-z/!?])")
 _INVISIBLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
