@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+
 from builders import NOW, make_entry
 from netplanet.model import (
     ExistingEntry,
@@ -49,6 +51,23 @@ def stored(entry_n: int, **kw: object) -> ExistingEntry:
     }
     values.update(kw)
     return ExistingEntry(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("title", "link", "learned"),
+    [
+        ("<b>A</b> Blog", "javascript:alert(1)", ("A Blog", None)),
+        ("&lt;script&gt;x&lt;/script&gt;", " data:text/html,x", ("x", None)),
+        ("A Blog", "/home/", ("A Blog", "https://a.example/home/")),
+        ("<br>", "file:///etc/passwd", (None, None)),
+    ],
+)
+def test_source_learns_only_a_plain_title_and_an_http_site(
+    title: str, link: str, learned: tuple[str | None, str | None]
+) -> None:
+    feed = dataclasses.replace(FEED, title=title, link=link)
+    plan = decide.plan_entries(SOURCE, OK, feed, [], [], NOW)
+    assert (plan.source.title, plan.source.site_url) == learned
 
 
 def test_new_entries_are_new_and_source_learns_title_and_site() -> None:

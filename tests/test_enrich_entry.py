@@ -210,6 +210,96 @@ def test_first_enclosure_is_kept_when_none_is_media() -> None:
     assert entry.enclosure == pdf
 
 
+UNSAFE_LINKS = [
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "\tjava\nscript:alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "file:///etc/passwd",
+    "mailto:a@example.com",
+]
+
+
+@pytest.mark.parametrize("link", UNSAFE_LINKS)
+def test_unsafe_link_counts_as_no_link_and_the_post_is_kept(link: str) -> None:
+    entry = enrich_entry(
+        _parsed(guid=None, link=link), source_id=1, source_category="", base_url=BASE, now=NOW
+    )
+    assert entry.url == BASE  # as for a post without a link
+    assert entry.key == f"h:{entry.title_date_hash}"
+    assert entry.content_html  # the post itself is kept
+
+
+def test_relative_and_protocol_relative_links_are_resolved() -> None:
+    feed = "https://blog.example.net/feed/"
+    for link, url in [
+        ("/2024/05/evpn/", "https://blog.example.net/2024/05/evpn/"),
+        ("//mirror.example/evpn/", "https://mirror.example/evpn/"),
+    ]:
+        entry = enrich_entry(
+            _parsed(link=link), source_id=1, source_category="", base_url=feed, now=NOW
+        )
+        assert entry.url == url
+
+
+def test_no_link_and_an_unusable_base_leaves_no_link() -> None:
+    entry = enrich_entry(
+        _parsed(guid=None, link="javascript:x"),
+        source_id=1, source_category="", base_url="ftp://files.example/", now=NOW,
+    )  # fmt: skip
+    assert entry.url == ""
+    assert entry.key == f"h:{entry.title_date_hash}"
+
+
+@pytest.mark.parametrize("url", [*UNSAFE_LINKS, "//", "/ep12.mp3?x"])
+def test_unsafe_enclosures_are_dropped(url: str) -> None:
+    bad = Enclosure(url, "audio/mpeg")
+    pdf = Enclosure("https://cdn.example/slides.pdf", "application/pdf")
+    base = "javascript:alert(1)//"  # so that a relative URL cannot be resolved either
+    entry = enrich_entry(
+        _parsed(enclosures=(bad,)), source_id=1, source_category="", base_url=base, now=NOW
+    )
+    assert entry.enclosure is None
+    entry = enrich_entry(
+        _parsed(enclosures=(bad, pdf)), source_id=1, source_category="", base_url=base, now=NOW
+    )
+    assert entry.enclosure == pdf
+
+
+def test_enclosure_url_is_cleaned_and_resolved() -> None:
+    entry = enrich_entry(
+        _parsed(enclosures=(Enclosure(" //cdn.example/ep 12.mp3\n", "audio/mpeg", 5),)),
+        source_id=1, source_category="", base_url="https://blog.example.net/feed/", now=NOW,
+    )  # fmt: skip
+    assert entry.enclosure == Enclosure("https://cdn.example/ep 12.mp3", "audio/mpeg", 5)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("&lt;script&gt;alert(1)&lt;/script&gt; BGP", "alert(1) BGP"),
+        ("<b>Bold</b> title", "Bold title"),
+        ("&lt;img src=x onerror=alert(1)", "img src=x onerror=alert(1)"),
+    ],
+)
+def test_titles_authors_and_tags_carry_no_markup(title: str, expected: str) -> None:
+    entry = enrich_entry(
+        _parsed(title=title, author=title, categories=(title,)),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.title == entry.author == expected
+    assert entry.tags == (expected,)
+
+
+def test_derived_title_carries_no_markup() -> None:
+    entry = enrich_entry(
+        _parsed(title="", content_html="<p>&lt;script&gt;alert(1)&lt;/script&gt; x</p>"),
+        source_id=1, source_category="", base_url=BASE, now=NOW,
+    )  # fmt: skip
+    assert entry.title == "alert(1) x"
+
+
 def test_sponsored_title_marks_the_entry() -> None:
     entry = enrich_entry(
         _parsed(title="[Sponsored] Acme SD-WAN"),

@@ -67,10 +67,16 @@ XSS_VECTORS = [
     '<a href="java\x00script:alert(1)">x</a>',
     "<xss onafterscriptexecute=alert(1)><script>1</script>",
     '<img src="x:alert(1)" onerror="eval(src)">',
+    '<blockquote cite="javascript:alert(1)">q</blockquote>',
+    '<q cite=" JaVaScRiPt:alert(1)">q</q>',
+    '<del cite="java&#x09;script:alert(1)">d</del>',
+    '<ins cite="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">i</ins>',
+    '<q/cite="vbscript:msgbox(1)">q</q>',
+    '<blockquote CITE = "file:///etc/passwd">q</blockquote>',
 ]
 
 _EVENT_ATTR_RE = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
-_BAD_SCHEME_RE = re.compile(r"^\s*(?:javascript|vbscript|data:text)", re.IGNORECASE)
+_BAD_SCHEME_RE = re.compile(r"^\s*(?:javascript|vbscript|data:text|file)", re.IGNORECASE)
 _FORBIDDEN_TAGS = {
     "script", "style", "iframe", "object", "embed", "form", "base", "meta", "link", "svg",
     "math", "input", "button", "textarea", "frame", "frameset", "applet",
@@ -243,6 +249,7 @@ _URL_SOUP = [
     "<a href='&#104;ttps://e/'>", "<a title='x'href='/y'>", "<a/href='/z'>", "</a>", "text",
     " href=/w ", "<blockquote cite='/q'>", "<a href='?q=1'>", "<img srcset='/a 2x'>", "<p>",
     "<a href='mailto:me@x'>", "<a href='javascript:x'>", "<a data-href='/d'>", "<a src=/s>",
+    "<q cite='https://q.example/'>", "<q cite=javascript:x>", "<del cite='//d.example/'>",
 ]  # fmt: skip
 
 
@@ -252,5 +259,34 @@ def test_documents_whose_base_does_not_matter_clean_the_same_with_any_base(
 ) -> None:
     html = "".join(tokens)
     if not _base_matters(html.lower()):
-        base = _cleaner(BASE, allow_data=False).clean(html)
-        assert _cleaner("", allow_data=False).clean(html) == base
+        for filtered in (False, True):
+            base = _cleaner(BASE, filtered=filtered).clean(html)
+            assert _cleaner("", filtered=filtered).clean(html) == base
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            '<blockquote cite="https://src.example/a">q</blockquote>',
+            '<blockquote cite="https://src.example/a">q</blockquote>',
+        ),
+        ('<q cite="/talk">q</q>', '<q cite="https://blog.example.net/talk">q</q>'),
+        ('<del cite="//cdn.example/x">d</del>', '<del cite="https://cdn.example/x">d</del>'),
+        ('<ins cite="  https://x.example/ ">i</ins>', '<ins cite="https://x.example/">i</ins>'),
+        ('<q cite="javascript:alert(1)">q</q>', "<q>q</q>"),
+        ('<q cite="mailto:a@x.example">q</q>', "<q>q</q>"),
+        ('<q cite="data:image/png;base64,AAAA">q</q>', "<q>q</q>"),
+    ],
+)
+def test_cite_keeps_only_http_urls_resolved_against_the_base(html: str, expected: str) -> None:
+    assert sanitize_html(html, base_url=BASE) == expected
+
+
+def test_relative_cite_without_a_base_is_dropped() -> None:
+    assert sanitize_html('<q cite="/talk">q</q>', base_url="") == "<q>q</q>"
+
+
+def test_the_word_cite_in_prose_changes_nothing() -> None:
+    html = "<p>We cite RFC 4271; excited = yes. <cite>RFC 4271</cite></p>"
+    assert sanitize_html(html, base_url=BASE) == html

@@ -71,6 +71,17 @@ REFUSED = [
     "http://[64:ff9b::a00:1]/",
     "http://[2002:a00:1::1]/",
     "http://[2002:7f00:1::]/",
+    "http://[::ffff:0:7f00:1]/",  # IPv4-translated (SIIT) of 127.0.0.1
+    "http://[::ffff:0:127.0.0.1]/",
+    "http://[::ffff:0:a9fe:a9fe]/",
+    "http://[::ffff:0:808:808]/",  # IPv4-translated: never a route on the internet
+    "http://[64:ff9b:1::a00:1]/",
+    "http://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/",  # Teredo, client 8.8.8.8
+    "http://[100::1]/",
+    "http://[fec0::1]/",
+    "http://[ff0e::1]/",
+    "http://[::1:0:0:0]/",  # reserved ::/8, outside global unicast
+    "http://[5f00::1]/",  # SRv6 SIDs: outside 2000::/3
     # local names
     "http://localhost/",
     "http://LOCALHOST/",
@@ -244,6 +255,33 @@ def test_parse_ip_host_refuses_invalid_numeric_hosts(host: str) -> None:
         ("2002:c0a8:1::1", "6to4 address of 192.168.0.1, private network"),
         ("2001:0:4136:e378:8000:63bf:80ff:fffe", "Teredo address of 127.0.0.1, loopback"),
         ("::7f00:1", "IPv4-compatible IPv6 (deprecated)"),
+        ("::ffff:0:7f00:1", "IPv4-translated address of 127.0.0.1, loopback"),
+        ("::ffff:0:a00:1", "IPv4-translated address of 10.0.0.1, private network"),
+        ("::ffff:0:808:808", "IPv4-translated address (not routable on the internet)"),
+        ("::ffff:0:0:0", "IPv4-translated address of 0.0.0.0, unspecified address"),
+        ("::ffff:0.0.0.0", "IPv4-mapped address of 0.0.0.0, unspecified address"),
+        ("::ffff:10.0.0.1", "IPv4-mapped address of 10.0.0.1, private network"),
+        ("64:ff9b::a00:1", "NAT64 address of 10.0.0.1, private network"),
+        ("64:ff9b::7f00:1", "NAT64 address of 127.0.0.1, loopback"),
+        ("64:ff9b:1::a00:1", "local-use NAT64"),
+        ("64:ff9b:1::808:808", "local-use NAT64"),
+        ("2002:a00:1::1", "6to4 address of 10.0.0.1, private network"),
+        ("2002:a9fe:a9fe::", "6to4 address of 169.254.169.254, cloud metadata service"),
+        ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "Teredo tunnel address"),  # client 8.8.8.8
+        ("2001::1", "Teredo address of 255.255.255.254, reserved"),
+        ("2001:10::1", "IETF protocol assignments"),
+        ("2001:20::1", "IETF protocol assignments"),
+        ("100::1", "discard-only range"),
+        ("100::ffff:ffff:ffff:ffff", "discard-only range"),
+        ("fec0::1", "site-local (deprecated)"),
+        ("feff::1", "site-local (deprecated)"),
+        ("ff0e::1", "multicast"),
+        ("ff05::2", "multicast"),
+        ("::2", "IPv4-compatible IPv6 (deprecated)"),
+        ("::1:0:0:0", "not a global unicast address"),
+        ("5f00::1", "not a global unicast address"),
+        ("4000::1", "not a global unicast address"),
+        ("e000::1", "not a global unicast address"),
         ("not-an-ip", "not an IP address"),
     ],
 )
@@ -260,6 +298,9 @@ def test_forbidden_address_reason(address: str, reason: str) -> None:
         "2606:4700:4700::1111",
         "::ffff:8.8.8.8",
         "64:ff9b::808:808",
+        "2002:808:808::1",  # 6to4 of a public address
+        "2001:200::1",  # just past the IETF 2001::/23 block
+        "2a00:1450:4001:80b::200e",
     ],
 )
 def test_public_address_is_allowed(address: str) -> None:
@@ -297,6 +338,9 @@ def test_resolver_drops_private_addresses_among_public_ones() -> None:
         ("169.254.169.254", "cloud metadata service"),
         ("127.0.0.1", "loopback"),
         ("::ffff:10.0.0.1", "IPv4-mapped address of 10.0.0.1, private network"),
+        ("::ffff:0:a00:1", "IPv4-translated address of 10.0.0.1, private network"),
+        ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254, cloud metadata service"),
+        ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "Teredo tunnel address"),
     ],
 )
 def test_resolver_refuses_when_only_forbidden_addresses_remain(address: str, reason: str) -> None:

@@ -281,7 +281,9 @@ def test_hostile_title_is_text_and_illegal_characters_are_stripped(render: Any) 
     assert b"\x0b" not in data and b"\x00" not in data
     assert b"<script>" not in data or render is render_json_feed  # JSON strings need no escaping
     entry = read_back(data)[0]
-    assert entry["title"] == '<script>alert("x")</script> R&D of "QoS" ]]>'
+    # markup in a name is never republished (a reader may take an RSS title for HTML); the
+    # rest stays text, escaped once
+    assert entry["title"] == 'alert("x") R&D of "QoS" ]]>'
     assert "Eve" in entry["author"]
     assert "Fish &amp; chips" in entry["body"]
 
@@ -371,3 +373,91 @@ def test_opml_round_trips_enabled_sources() -> None:
         ("https://b.example/rss", "B", "Podcasts"),
     ]
     assert b"Mon, 06 May 2024 12:00:00 GMT" in data
+
+
+# --------------------------------------------------------------------------- stored before the fix
+# Rows stored before links were checked at enrich can hold anything: the feeds check again.
+
+UNSAFE = make_entry(
+    11,
+    url=" JaVaScRiPt:alert(1)",
+    enclosure=Enclosure("data:audio/mpeg;base64,AAAA", "audio/mpeg", 4),
+    excerpt_html=(
+        '<blockquote cite="javascript:alert(1)"><p>quoted</p></blockquote>'
+        '<p><q cite="https://ok.example/">q</q></p>'
+    ),
+    duration_s=60,
+)
+PERMALINK = "https://planet.example/post/11/"
+
+
+@pytest.mark.parametrize("render", RENDERERS)
+def test_unsafe_stored_links_are_not_republished(render: Any) -> None:
+    data = render(CHANNEL, [UNSAFE])
+    lowered = data.lower()
+    assert b"javascript:" not in lowered and b"data:" not in lowered
+    entry = read_back(data)[0]
+    assert entry["enclosures"] == []
+    # a post without a usable link of its own links to its page on the planet, as the site does
+    assert f'href="{PERMALINK}"' in entry["body"]
+    assert 'cite="https://ok.example/"' in entry["body"]
+
+
+def test_unsafe_stored_link_gives_the_planet_permalink_in_every_format() -> None:
+    rss = etree.fromstring(render_rss(CHANNEL, [UNSAFE]))
+    assert rss.findtext("channel/item/link") == PERMALINK
+    assert rss.find("channel/item/enclosure") is None
+    atom = etree.fromstring(render_atom(CHANNEL, [UNSAFE]))
+    assert [link.get("href") for link in atom.iter(f"{ATOM}link") if link.get("rel") != "self"] == [
+        CHANNEL.site_url,
+        PERMALINK,
+    ]
+    item = json.loads(render_json_feed(CHANNEL, [UNSAFE]))["items"][0]
+    assert item["url"] == PERMALINK and "attachments" not in item
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "vbscript:x", "data:text/html,x", "file:///x", "/relative"]
+)
+def test_no_unsafe_link_in_any_link_element(url: str) -> None:
+    entry = make_entry(3, url=url, enclosure=Enclosure(url, "audio/mpeg"))
+    for render in RENDERERS:
+        data = render(CHANNEL, [entry])
+        assert url.encode() not in data.replace(PERMALINK.encode(), b"")
+
+
+MARKUP_CHANNEL = replace(
+    CHANNEL,
+    title="netplanet — <b>BGP</b><script>alert(1)</script>",
+    description="Posts in <img src=x onerror=alert(1)>BGP",
+)
+MARKUP_ENTRY = make_entry(
+    4,
+    source_title="<i>Evil</i> Blog",
+    author="",
+    categories=("<b>Routing</b>",),
+    tags=("<img src=x onerror=alert(1)>", "EVPN"),
+)
+
+
+@pytest.mark.parametrize("render", RENDERERS)
+def test_markup_in_names_is_plain_text_in_every_format(render: Any) -> None:
+    data = render(MARKUP_CHANNEL, [MARKUP_ENTRY])
+    # escaped once by the format, and nothing that a reader could take for a tag
+    for name in (b"<b>", b"<script", b"<img", b"<i>", b"&lt;b&gt;", b"&lt;script", b"&lt;img"):
+        assert name not in data
+    assert b"&amp;lt;" not in data
+    entry = read_back(data)[0]
+    assert entry["author"] == "Evil Blog"
+    assert entry["tags"] == ["Routing", "EVPN"]
+    assert "Continue reading on Evil Blog" in entry["body"]
+
+
+def test_channel_title_and_description_are_plain_text() -> None:
+    rss = parse(render_rss(MARKUP_CHANNEL, []))
+    assert rss.feed.title == "netplanet — BGPalert(1)"
+    assert rss.feed.subtitle == "Posts in BGP"
+    atom = parse(render_atom(MARKUP_CHANNEL, []))
+    assert (atom.feed.title, atom.feed.subtitle) == (rss.feed.title, rss.feed.subtitle)
+    feed = json.loads(render_json_feed(MARKUP_CHANNEL, []))
+    assert (feed["title"], feed["description"]) == (rss.feed.title, rss.feed.subtitle)

@@ -113,6 +113,26 @@ def test_non_http_site_url_is_dropped() -> None:
     assert specs[-1].site_url == ""
 
 
+@pytest.mark.parametrize(
+    ("html_url", "kept"),
+    [
+        ("https://ok.example/", "https://ok.example/"),
+        ("  https://ok.example/  ", "https://ok.example/"),
+        ("javascript:alert(1)", ""),
+        (" JaVaScRiPt:alert(1)", ""),
+        ("java&#9;script:alert(1)", ""),
+        ("data:text/html,x", ""),
+        ("https:no-host", ""),
+        ("http:///path", ""),
+        ("http://a b.example/", ""),
+        ("//ok.example/", ""),  # nothing to resolve it against
+    ],
+)
+def test_site_url_is_kept_only_when_http(html_url: str, kept: str) -> None:
+    data = f'<opml><body><outline xmlUrl="https://a.example/f" htmlUrl="{html_url}"/></body></opml>'
+    assert parse_opml(data.encode())[0].site_url == kept
+
+
 def test_duplicate_feeds_keep_the_first() -> None:
     specs = parse_opml(_read("duplicates.opml"))
     assert [(s.title, s.category) for s in specs] == [

@@ -8,7 +8,6 @@ parsed once for both).
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from netplanet.enrich.identity import entry_key
 from netplanet.enrich.sanitize import sanitize_html
 from netplanet.enrich.sponsored import is_sponsored
 from netplanet.model import Enclosure, Entry, ParsedEntry
+from netplanet.untrusted import http_url, plain_text
 
 __all__ = [
     "canonical_url",
@@ -64,16 +64,6 @@ def _xml_safe(html: str) -> str:
     return _NOT_XML_RE.sub(" ", html)
 
 
-_ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
-
-
-def _clean_text(text: str) -> str:
-    # ParsedEntry titles are plain text, but double-escaped feeds ("AT&amp;amp;T") are common.
-    if "&" in text and _ENTITY_RE.search(text):
-        text = html_lib.unescape(text)
-    return " ".join(text.split())  # _WS_RE.sub(" ", text).strip(): split() agrees with \s
-
-
 def _derive_title(text: str) -> str:
     words = text.split()
     if not words:
@@ -93,7 +83,7 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     seen: set[str] = set()
     out: list[str] = []
     for value in values:
-        value = " ".join(value.split())
+        value = plain_text(value)
         folded = value.casefold()
         if value and folded not in seen:
             seen.add(folded)
@@ -101,18 +91,19 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _pick_enclosure(enclosures: tuple[Enclosure, ...]) -> Enclosure | None:
+def _pick_enclosure(enclosures: tuple[Enclosure, ...], base_url: str) -> Enclosure | None:
+    """The first audio/video enclosure, else the first; only those with an http(s) URL."""
+    usable: list[Enclosure] = []
     for enclosure in enclosures:
+        url = http_url(enclosure.url, base_url)
+        if not url:
+            continue  # javascript:, data:, file:...: the post is kept without it
+        if url != enclosure.url:
+            enclosure = Enclosure(url, enclosure.type, enclosure.length)
         if enclosure.type.lower().startswith(("audio/", "video/")):
             return enclosure
-    return enclosures[0] if enclosures else None
-
-
-def _content_base(link: str | None, base_url: str) -> str:
-    """Relative URLs in a post are relative to the post (Hugo page bundles), else the site."""
-    if link and link.strip().lower().startswith(("http://", "https://")):
-        return link.strip()
-    return base_url
+        usable.append(enclosure)
+    return usable[0] if usable else None
 
 
 def enrich_entry(
@@ -126,8 +117,13 @@ def enrich_entry(
 ) -> Entry:
     """Turn one parsed entry into a storable Entry. `base_url` is the source's site (or feed)."""
     now = _aware(now) or now
-    url = canonical_url(parsed.link or base_url, base=base_url)
-    content_base = _content_base(parsed.link, base_url)
+    # Only an http(s) link is a link: anything else (javascript:, data:, ...) counts as none,
+    # and the post falls back to its source's URL like a post without a link.
+    link = http_url(parsed.link, base_url)
+    site = http_url(base_url)
+    url = canonical_url(link or site)
+    # Relative URLs in a post are relative to the post (Hugo page bundles), else the site.
+    content_base = link or site
 
     summary_raw = _xml_safe(parsed.summary_html)
     content_raw = _xml_safe(parsed.content_html) or summary_raw
@@ -145,7 +141,9 @@ def enrich_entry(
         excerpt_html = content.excerpt(excerpt_words)
     text = content.text()
 
-    title = _clean_text(parsed.title) or _derive_title(text)
+    # ParsedEntry titles are plain text, but double-escaped feeds ("AT&amp;amp;T",
+    # "&lt;b&gt;") are common: decode, and drop the tags that decoding makes.
+    title = plain_text(parsed.title) or plain_text(_derive_title(text)) or UNTITLED
 
     feed_date = _aware(parsed.published) or _aware(parsed.updated)
     if feed_date is not None and feed_date > now + FUTURE_TOLERANCE:
@@ -157,15 +155,15 @@ def enrich_entry(
 
     categories = (source_category.strip(),) if source_category.strip() else ()
     tags = _dedupe(parsed.categories)
-    enclosure = _pick_enclosure(parsed.enclosures)
+    enclosure = _pick_enclosure(parsed.enclosures, base_url)
     duration_s = parsed.duration_s if parsed.duration_s and parsed.duration_s > 0 else None
-    author = _clean_text(parsed.author)
+    author = plain_text(parsed.author)
 
     # Identity must not move between polls: without a feed date, hash the title alone (not
     # `now`), and only a link of the entry's own (not the site fallback) is a URL identity.
     tdh = title_date_hash(title, feed_date)
     guid = parsed.guid.strip() if parsed.guid and parsed.guid.strip() else None
-    key = entry_key(guid, url if parsed.link and parsed.link.strip() else "", tdh)
+    key = entry_key(guid, url if link else "", tdh)
 
     return Entry(
         source_id=source_id,

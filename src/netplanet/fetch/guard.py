@@ -67,11 +67,20 @@ _FORBIDDEN_V6: Final[tuple[tuple[ipaddress.IPv6Network, str], ...]] = (
     (_V6("2001:db8::/32"), "documentation range"),
     (_V6("3fff::/20"), "documentation range"),
     (_V6("2001:2::/48"), "benchmarking range"),
+    # Teredo (2001::/32) is judged before this table; the rest of the block is ORCHID, AMT,
+    # anycast service addresses: never where a feed is served.
+    (_V6("2001::/23"), "IETF protocol assignments"),
     (_V6("fc00::/7"), "private network"),
     (_V6("fe80::/10"), "link-local"),
     (_V6("fec0::/10"), "site-local (deprecated)"),
     (_V6("ff00::/8"), "multicast"),
 )
+# Every public IPv6 address is allocated from 2000::/3; anything else that is not an IPv4 form
+# above is reserved, whatever the running Python's `is_global` thinks of it (3.11 calls
+# ::ffff:0:7f00:1 and 5f00::1 global).
+_GLOBAL_UNICAST: Final = _V6("2000::/3")
+_IPV4_TRANSLATED: Final = _V6("::ffff:0:0:0/96")
+_NAT64: Final = _V6("64:ff9b::/96")
 
 # Names that always mean "this machine" or a metadata service, refused before any lookup.
 _LOCAL_NAMES: Final = frozenset(
@@ -93,8 +102,10 @@ _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 def is_forbidden_address(ip: IPAddress | str) -> str | None:
     """Why `ip` must not be connected to (e.g. "private network"), or None if it is public.
 
-    IPv6 forms that embed an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo) are judged by the
-    IPv4 address they lead to.
+    IPv6 forms that embed an IPv4 address are judged by it: IPv4-mapped (::ffff:0:0/96), NAT64
+    (64:ff9b::/96) and 6to4 (2002::/16) lead to that address. IPv4-translated (::ffff:0:0:0/96)
+    and Teredo (2001::/32) addresses are refused whatever they embed (no feed is served from a
+    tunnel endpoint), naming the embedded address when that one is forbidden too.
     """
     if isinstance(ip, str):
         try:
@@ -109,25 +120,39 @@ def is_forbidden_address(ip: IPAddress | str) -> str | None:
     ip = ipaddress.IPv6Address(ip.compressed.split("%", 1)[0])  # drop any zone id
     embedded = _embedded_ipv4(ip)
     if embedded is not None:
-        kind, v4 = embedded
+        kind, v4, refused = embedded
         inner = is_forbidden_address(v4)
-        return None if inner is None else f"{kind} of {v4}, {inner}"
+        if inner is not None:
+            return f"{kind} of {v4}, {inner}"
+        return refused
     for net6, reason in _FORBIDDEN_V6:
         if ip in net6:
             return reason
+    if ip not in _GLOBAL_UNICAST:
+        return "not a global unicast address"
     return None if ip.is_global else "reserved"
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+def _embedded_ipv4(
+    ip: ipaddress.IPv6Address,
+) -> tuple[str, ipaddress.IPv4Address, str | None] | None:
+    """(kind, embedded IPv4 address, reason to refuse even when that address is public)."""
     if ip.ipv4_mapped is not None:
-        return "IPv4-mapped address", ip.ipv4_mapped
-    if ip in _V6("64:ff9b::/96"):
-        return "NAT64 address", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        return "IPv4-mapped address", ip.ipv4_mapped, None
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _IPV4_TRANSLATED:
+        return (
+            "IPv4-translated address",
+            low32,
+            "IPv4-translated address (not routable on the internet)",
+        )
+    if ip in _NAT64:
+        return "NAT64 address", low32, None
     if ip.sixtofour is not None:
-        return "6to4 address", ip.sixtofour
+        return "6to4 address", ip.sixtofour, None
     if ip.teredo is not None:
         # Teredo also names a server; the client address is where traffic ends up.
-        return "Teredo address", ip.teredo[1]
+        return "Teredo address", ip.teredo[1], "Teredo tunnel address"
     return None
 
 

@@ -6,7 +6,12 @@ Pure functions: a `FeedChannel` (what the feed is) plus stored entries in, bytes
 Choices shared by the three formats, so that a reader that switches format keeps its read state:
 
 * Every item links to the original post (`entry.url`); the planet is a river, not a mirror.
+  Only http(s) URLs are republished (`posts.safe_url`, checked again here for rows stored
+  before enrich checked them): a post without a usable link links to its page on the planet,
+  as the site does, and an enclosure without one is left out.
 * The body is the already-sanitized excerpt, followed by a "Continue reading" link to the original.
+* Names (titles, descriptions, authors, categories) are plain text: escaped once by the format,
+  and with nothing a reader that takes an RSS <title> for HTML could read as a tag.
 * The item id is a tag: URI (RFC 4151) built from the planet's id authority (`host,date`), the
   source slug and a hash of the entry's identity key: `tag:planet.example,2024:entry/ipspace/3f2a…`.
   It is unique per (source, key) as the store is, survives a database rebuild (the key derives
@@ -37,7 +42,9 @@ from lxml import etree
 
 from netplanet import __version__
 from netplanet.model import Enclosure, Source, SourceSpec, StoredEntry
+from netplanet.publish.posts import safe_url, stored_html
 from netplanet.sources.opml import to_opml
+from netplanet.untrusted import http_url, strip_markup
 
 __all__ = [
     "FeedChannel",
@@ -132,16 +139,36 @@ def feed_id(channel: FeedChannel) -> str:
     return f"tag:{channel.authority}:feed{urlsplit(channel.feed_url).path or '/'}"
 
 
+def _title(entry: StoredEntry) -> str:
+    return strip_markup(entry.title) or "(untitled)"
+
+
 def _author(entry: StoredEntry) -> str:
-    return _clean(entry.author) or _clean(entry.source_title) or "unknown"
+    return strip_markup(entry.author) or strip_markup(entry.source_title) or "unknown"
 
 
-def _body_html(entry: StoredEntry) -> str:
+def _link(entry: StoredEntry, channel: FeedChannel) -> str:
+    """The original post; without a usable link of its own, the post's page on the planet."""
+    return safe_url(entry.url) or http_url(f"/post/{entry.id}/", channel.site_url)
+
+
+def _enclosure(entry: StoredEntry) -> Enclosure | None:
+    """The enclosure, when its URL is http(s)."""
+    enclosure = entry.enclosure
+    url = safe_url(enclosure.url) if enclosure is not None else ""
+    if enclosure is None or not url:
+        return None
+    return enclosure if url == enclosure.url else Enclosure(url, enclosure.type, enclosure.length)
+
+
+def _body_html(entry: StoredEntry, link: str) -> str:
     """The excerpt plus a link to the original (the excerpt is sanitized HTML already)."""
-    where = _clean(entry.source_title)
+    excerpt = _clean(stored_html(entry.excerpt_html))
+    if not link:
+        return excerpt
+    where = strip_markup(entry.source_title)
     label = f"Continue reading on {escape(where)} »" if where else "Continue reading »"
-    link = f'<p><a href="{escape(_clean(entry.url), quote=True)}">{label}</a></p>'
-    return f"{_clean(entry.excerpt_html)}\n{link}"
+    return f'{excerpt}\n<p><a href="{escape(link, quote=True)}">{label}</a></p>'
 
 
 def _terms(entry: StoredEntry) -> list[str]:
@@ -149,7 +176,7 @@ def _terms(entry: StoredEntry) -> list[str]:
     seen: dict[str, str] = {}
     extra = ("Sponsored",) if entry.sponsored else ()
     for term in (*entry.categories, *entry.tags, *extra):
-        term = _clean(term).strip()
+        term = strip_markup(term)
         if term and term.casefold() not in seen:
             seen[term.casefold()] = term
     return list(seen.values())
@@ -187,9 +214,10 @@ def render_rss(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
     nsmap = {"atom": ATOM_NS, "dc": DC_NS, "itunes": ITUNES_NS}
     rss = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
     ch = _sub(rss, "channel")
-    _sub(ch, "title", channel.title)
+    title = strip_markup(channel.title)
+    _sub(ch, "title", title)
     _sub(ch, "link", channel.site_url)
-    _sub(ch, "description", channel.description or channel.title)
+    _sub(ch, "description", strip_markup(channel.description) or title)
     _sub(ch, f"{_A}link", href=channel.feed_url, rel="self", type="application/rss+xml")
     if channel.language:
         _sub(ch, "language", channel.language)
@@ -198,22 +226,25 @@ def render_rss(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
     _sub(ch, "docs", "https://www.rssboard.org/rss-specification")
     for entry in entries:
         item = _sub(ch, "item")
-        _sub(item, "title", entry.title)
-        _sub(item, "link", entry.url)
+        link = _link(entry, channel)
+        _sub(item, "title", _title(entry))
+        if link:
+            _sub(item, "link", link)
         _sub(item, "guid", entry_id(entry, channel.authority), isPermaLink="false")
         _sub(item, "pubDate", _rfc822(entry.published))
         _sub(item, f"{{{DC_NS}}}creator", _author(entry))
         for term in _terms(entry):
             _sub(item, "category", term)
-        _sub(item, "description", _body_html(entry))
-        if entry.enclosure is not None:
+        _sub(item, "description", _body_html(entry, link))
+        enclosure = _enclosure(entry)
+        if enclosure is not None:
             # RSS requires length; 0 is the conventional "unknown".
             _sub(
                 item,
                 "enclosure",
-                url=entry.enclosure.url,
-                length=str(entry.enclosure.length or 0),
-                type=_mime(entry.enclosure),
+                url=enclosure.url,
+                length=str(enclosure.length or 0),
+                type=_mime(enclosure),
             )
         if entry.duration_s:
             _sub(item, f"{{{ITUNES_NS}}}duration", str(entry.duration_s))
@@ -231,31 +262,34 @@ def render_atom(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
     if channel.language:
         feed.set("{http://www.w3.org/XML/1998/namespace}lang", _clean(channel.language))
     _sub(feed, f"{_A}id", feed_id(channel))
-    _sub(feed, f"{_A}title", channel.title, type="text")
-    if channel.description:
-        _sub(feed, f"{_A}subtitle", channel.description, type="text")
+    _sub(feed, f"{_A}title", strip_markup(channel.title), type="text")
+    if description := strip_markup(channel.description):
+        _sub(feed, f"{_A}subtitle", description, type="text")
     _sub(feed, f"{_A}updated", _rfc3339(_channel_updated(channel, entries)))
     _sub(feed, f"{_A}link", rel="self", type="application/atom+xml", href=channel.feed_url)
     _sub(feed, f"{_A}link", rel="alternate", type="text/html", href=channel.site_url)
     _sub(feed, f"{_A}generator", GENERATOR, version=__version__)
     for entry in entries:
         el = _sub(feed, f"{_A}entry")
+        link = _link(entry, channel)
         _sub(el, f"{_A}id", entry_id(entry, channel.authority))
-        _sub(el, f"{_A}title", entry.title, type="text")
+        _sub(el, f"{_A}title", _title(entry), type="text")
         _sub(el, f"{_A}updated", _rfc3339(_entry_updated(entry)))
         _sub(el, f"{_A}published", _rfc3339(entry.published))
-        _sub(el, f"{_A}link", rel="alternate", type="text/html", href=entry.url)
+        if link:
+            _sub(el, f"{_A}link", rel="alternate", type="text/html", href=link)
         author = _sub(el, f"{_A}author")
         _sub(author, f"{_A}name", _author(entry))
         for term in _terms(entry):
             _sub(el, f"{_A}category", term=term)
-        if entry.enclosure is not None:
-            attrs = {"rel": "enclosure", "href": entry.enclosure.url}
-            attrs["type"] = _mime(entry.enclosure)
-            if entry.enclosure.length:
-                attrs["length"] = str(entry.enclosure.length)
+        enclosure = _enclosure(entry)
+        if enclosure is not None:
+            attrs = {"rel": "enclosure", "href": enclosure.url}
+            attrs["type"] = _mime(enclosure)
+            if enclosure.length:
+                attrs["length"] = str(enclosure.length)
             _sub(el, f"{_A}link", **attrs)
-        _sub(el, f"{_A}summary", _body_html(entry), type="html")
+        _sub(el, f"{_A}summary", _body_html(entry, link), type="html")
     return _serialize(feed)
 
 
@@ -266,39 +300,40 @@ def render_json_feed(channel: FeedChannel, entries: Sequence[StoredEntry]) -> by
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), UTF-8, without ASCII escaping."""
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": _clean(channel.title),
+        "title": strip_markup(channel.title),
         "home_page_url": _clean(channel.site_url),
         "feed_url": _clean(channel.feed_url),
     }
-    if channel.description:
-        feed["description"] = _clean(channel.description)
+    if description := strip_markup(channel.description):
+        feed["description"] = description
     if channel.language:
         feed["language"] = _clean(channel.language)
-    feed["items"] = [_json_item(entry, channel.authority) for entry in entries]
+    feed["items"] = [_json_item(entry, channel) for entry in entries]
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _json_item(entry: StoredEntry, authority: str) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": entry_id(entry, authority),
-        "url": _clean(entry.url),
-        "title": _clean(entry.title),
-        "content_html": _body_html(entry),
-        "date_published": _rfc3339(entry.published),
-    }
+def _json_item(entry: StoredEntry, channel: FeedChannel) -> dict[str, Any]:
+    link = _link(entry, channel)
+    item: dict[str, Any] = {"id": entry_id(entry, channel.authority)}
+    if link:
+        item["url"] = link
+    item["title"] = _title(entry)
+    item["content_html"] = _body_html(entry, link)
+    item["date_published"] = _rfc3339(entry.published)
     if entry.updated and entry.updated > entry.published:
         item["date_modified"] = _rfc3339(entry.updated)
     item["authors"] = [{"name": _author(entry)}]
     terms = _terms(entry)
     if terms:
         item["tags"] = terms
-    if entry.enclosure is not None:
+    enclosure = _enclosure(entry)
+    if enclosure is not None:
         attachment: dict[str, Any] = {
-            "url": _clean(entry.enclosure.url),
-            "mime_type": _mime(entry.enclosure),
+            "url": _clean(enclosure.url),
+            "mime_type": _mime(enclosure),
         }
-        if entry.enclosure.length:
-            attachment["size_in_bytes"] = entry.enclosure.length
+        if enclosure.length:
+            attachment["size_in_bytes"] = enclosure.length
         if entry.duration_s:
             attachment["duration_in_seconds"] = entry.duration_s
         item["attachments"] = [attachment]

@@ -6,12 +6,14 @@ badge rules live in one tested place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from netplanet.model import Enclosure, StoredEntry
 from netplanet.sources.slug import slugify
+from netplanet.untrusted import http_url
 
 __all__ = [
     "PostView",
@@ -23,6 +25,7 @@ __all__ = [
     "post_view",
     "relative_time",
     "safe_url",
+    "stored_html",
 ]
 
 _MEDIA_EXTENSIONS = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".mp4", ".m4v", ".webm")
@@ -59,8 +62,23 @@ class PostView:
 
 def safe_url(url: str) -> str:
     """`url` when it is an absolute http(s) URL, else empty: feeds can carry javascript: or
-    data: links, which autoescaping alone does not neutralise in an href."""
-    return url if url.strip().lower().startswith(("https://", "http://")) else ""
+    data: links, which autoescaping alone does not neutralise in an href. Enrich stores only
+    http(s) links; this checks again for rows stored before it did (netplanet.untrusted)."""
+    return http_url(url)
+
+
+_CITE_ATTR_RE = re.compile(r"cite\s*=", re.IGNORECASE)
+
+
+def stored_html(html: str) -> str:
+    """Sanitized HTML from the store, ready to republish. Rows stored before `cite` was checked
+    can carry any scheme there: those (only) go through the sanitizer once more."""
+    if "cite" in html and _CITE_ATTR_RE.search(html):
+        # Imported here: the pages need the enrich stage (nh3, lxml) only for such rows.
+        from netplanet.enrich.sanitize import sanitize_html
+
+        return sanitize_html(html, base_url="")
+    return html
 
 
 def category_href(name: str) -> str:
@@ -142,7 +160,7 @@ def post_view(
         published_text=format_date(entry.published),
         relative=relative_time(entry.published, now),
         categories=tuple((name, href_for_category(name)) for name in entry.categories if name),
-        excerpt_html=entry.excerpt_html,
+        excerpt_html=stored_html(entry.excerpt_html),
         snippet_html=snippet_html,
         media=media,
         duration=format_duration(entry.duration_s) if media else "",

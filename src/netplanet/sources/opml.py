@@ -6,7 +6,8 @@ OPML 2.0 (`to_opml`). Both are pure: bytes in, records out, and the export clock
 Rules for reading, chosen to accept what real feed readers export while refusing what could hurt:
 
 * An outline with an ``xmlUrl`` is a source. Its title is ``title``, else ``text``; whitespace is
-  collapsed. An ``htmlUrl`` that is not http(s) is dropped (it would end up as a link on a page).
+  collapsed. An ``htmlUrl`` that is not an http(s) URL with a host is dropped (it would end up
+  as a link on a page; see netplanet.untrusted).
 * An outline without ``xmlUrl`` that has children is a folder; nested folders join into one
   category with " / " (``Networking / Automation``). A folder with no name is transparent.
   An outline without ``xmlUrl`` and without children (a note, a link) is skipped.
@@ -30,6 +31,7 @@ from lxml import etree
 
 from netplanet.errors import OpmlError
 from netplanet.model import SourceSpec
+from netplanet.untrusted import http_url
 
 __all__ = ["parse_opml", "to_opml"]
 
@@ -124,9 +126,7 @@ def _walk(parent: etree._Element, folders: tuple[str, ...]) -> Iterator[SourceSp
 
 def _source(outline: etree._Element, raw_url: str, folders: tuple[str, ...]) -> SourceSpec:
     feed_url = _checked_feed_url(raw_url, _line(outline))
-    site_url = _attr(outline, "htmlUrl")
-    if urlsplit(site_url).scheme.lower() not in ("http", "https"):
-        site_url = ""
+    site_url = http_url(_attr(outline, "htmlUrl"))  # shown as a link: http(s) with a host only
     category = _CATEGORY_SEPARATOR.join(folders) or _first_category(_attr(outline, "category"))
     return SourceSpec(
         feed_url=feed_url,

@@ -31,6 +31,7 @@ from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries
 from netplanet.store.schema import categories, entries, entry_categories, sources
 from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
+from netplanet.untrusted import http_url
 
 SearchFn = Callable[..., list[SearchHit]]
 
@@ -151,7 +152,7 @@ class SqlStore(UpdateWrites, PageQueries, LeaseQueries, HealthQueries, AdminQuer
                     .values(
                         feed_url=spec.feed_url,
                         title=spec.title,
-                        site_url=spec.site_url,
+                        site_url=http_url(spec.site_url),  # shown as a link: http(s) only
                         category=spec.category,
                         slug=unique_slug(base, taken),
                         enabled=True,

@@ -30,6 +30,7 @@ from netplanet.model import (
     SourceUpdate,
     UpdatePlan,
 )
+from netplanet.untrusted import http_url, plain_text
 
 
 def _is_home_page(url: str) -> bool:
@@ -103,10 +104,11 @@ def _success_update(
 ) -> SourceUpdate:
     title = site_url = None
     if parsed is not None:
-        if not source.title and parsed.title:
-            title = parsed.title
-        if not source.site_url and parsed.link:
-            site_url = parsed.link
+        # The feed names the source: plain text and an http(s) link only (netplanet.untrusted).
+        if not source.title:
+            title = plain_text(parsed.title) or None
+        if not source.site_url:
+            site_url = http_url(parsed.link, result.final_url) or None
     return _attempt(
         result,
         now,

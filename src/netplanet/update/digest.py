@@ -42,7 +42,8 @@ class Digest:
     order; an entry repeated in the feed appears once per repetition)."""
 
 
-RAW_HASH_VERSION = "r2"  # r2: control characters become spaces; loose text split from blocks
+RAW_HASH_VERSION = "r3"  # r3: only http(s) links, cite filtered, plain-text titles (r2: control
+# characters become spaces; loose text split from blocks)
 """Part of every raw hash: bump it when enrich gives different output for the same input, so
 every stored entry is enriched once more instead of being skipped as unchanged."""
 
