@@ -94,8 +94,8 @@ def init(
     store = planet().store
     say(f"database ready at {store.url}")
     if defaults and not store.list_sources():
-        added, skipped = import_specs(load_default_sources())
-        say(f"imported {added} bundled sources ({skipped} already present)")
+        report = import_specs(load_default_sources())
+        say(f"imported {report.added} bundled sources ({report.present} already present)")
 
 
 @db_app.command("migrate")

@@ -81,6 +81,10 @@ class Settings:
     login_max_failures: int = 5
     login_window_s: int = 900
     """At most login_max_failures failed logins per client address within this window."""
+    # --- imports (source_import.py)
+    opml_max_outlines: int = 10_000
+    """Most feed outlines one OPML import may hold (CLI and admin); a bigger file is refused
+    whole. The file itself may be 512 bytes per allowed outline (at least 5 MB)."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -205,6 +209,10 @@ def validate(settings: Settings) -> Settings:
     for key in ("dead_after_s", "dead_retry_s", "admin_session_s", "login_window_s"):
         if getattr(s, key) <= 0:
             raise ConfigError(f"config key {key!r}: must be above 0, got {getattr(s, key)}")
+    if s.opml_max_outlines < 1:
+        raise ConfigError(
+            f"config key 'opml_max_outlines': must be at least 1, got {s.opml_max_outlines}"
+        )
     if s.login_max_failures < 1:
         raise ConfigError(
             f"config key 'login_max_failures': must be at least 1, got {s.login_max_failures}"

@@ -30,6 +30,7 @@ from netplanet.model import (
     SourceUpdate,
     UpdatePlan,
 )
+from netplanet.sources.bounds import bound_title
 
 
 def _is_home_page(url: str) -> bool:
@@ -104,7 +105,7 @@ def _success_update(
     title = site_url = None
     if parsed is not None:
         if not source.title and parsed.title:
-            title = parsed.title
+            title = bound_title(parsed.title)
         if not source.site_url and parsed.link:
             site_url = parsed.link
     return _attempt(
