@@ -119,6 +119,20 @@ def test_one_import_creates_a_bounded_number_of_categories(store: SqlStore) -> N
     assert len(report.notes) == 1 and f"at most {MAX_NEW_CATEGORIES}" in report.notes[0]
 
 
+def test_recent_sources_are_the_latest_posters_by_title(store: SqlStore) -> None:
+    from datetime import timedelta
+
+    from builders import make_entry, plan
+
+    ids = [store.add_source(spec(n, title=t)).id for n, t in enumerate("CBAD", start=1)]
+    for age, source_id in enumerate(ids):  # C posted last, then B, A, D
+        entry = make_entry(source_id, age, published=NOW - timedelta(days=age))
+        store.apply_update(plan(source_id, (entry,)))
+    store.add_source(spec(9, title="Silent"))
+    assert [s.title for s in store.recent_sources(3)] == ["A", "B", "C"]
+    assert [s.title for s in store.recent_sources(10, scan=2)] == ["B", "C"]
+
+
 def test_opml_max_outlines_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="opml_max_outlines"):
         load_settings(env={"NETPLANET_OPML_MAX_OUTLINES": "0"})

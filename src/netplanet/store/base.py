@@ -262,6 +262,11 @@ class PageQueryStore(Protocol):
 
     def source_summary(self, slug: str) -> SourceSummary | None: ...
 
+    def recent_sources(self, limit: int, *, scan: int = 5000) -> list[Source]:
+        """Up to `limit` sources that wrote the newest posts, by title; the cost is bounded by
+        `scan` entries read, whatever the size of the planet (the search page's filter)."""
+        ...
+
     def keyset_entries(
         self, scope: Scope, *, before: EntryKey | None = None, limit: int
     ) -> list[StoredEntry]:
