@@ -184,8 +184,11 @@ def _cap_new_categories(
     dropped: set[str] = set()
     out: list[SourceSpec] = []
     uncategorized = 0
+    slug_of: dict[str, str] = {"": ""}  # a file names few categories for many sources
     for spec in specs:
-        slug = slugify(spec.category) if spec.category else ""
+        slug = slug_of.get(spec.category)
+        if slug is None:
+            slug = slug_of[spec.category] = slugify(spec.category)
         if slug and slug not in known and slug not in new:
             if len(new) < MAX_NEW_CATEGORIES:
                 new.add(slug)

@@ -99,7 +99,8 @@ class BulkSources:
                 .all()
             )
             rows: list[dict[str, Any]] = []
-            names: dict[str, str] = {}
+            names: dict[str, str] = {}  # slug -> name of the chunk's categories
+            seen_names: set[str] = set()
             for spec in chunk:
                 if spec.feed_url in present:
                     continue
@@ -115,7 +116,8 @@ class BulkSources:
                         "created_at": now,
                     }
                 )
-                if spec.category:
+                if spec.category and spec.category not in seen_names:
+                    seen_names.add(spec.category)
                     names.setdefault(slugify(spec.category), spec.category)
             if rows:
                 conn.execute(insert(sources), rows)
