@@ -121,7 +121,7 @@ def read_opml(data: bytes, *, max_outlines: int | None = None) -> OpmlRead:
     skipped: list[Skipped] = []
     seen: set[str] = set()
     duplicates = 0
-    for line, found in _walk(body, ()):
+    for line, found in _walk(body, ""):
         if isinstance(found, Skipped):
             skipped.append(found)
             continue
@@ -179,26 +179,26 @@ def _parse_xml(data: bytes) -> etree._Element:
     return root
 
 
-def _walk(
-    parent: etree._Element, folders: tuple[str, ...]
-) -> Iterator[tuple[int | None, SourceSpec | Skipped]]:
+def _walk(parent: etree._Element, folder: str) -> Iterator[tuple[int | None, SourceSpec | Skipped]]:
+    """The source outlines under `parent`; `folder` is the category its folders make."""
     for outline in parent:
         if _local_name(outline) != "outline":
             continue
         feed_url = _attr(outline, "xmlUrl")
         if feed_url:
-            yield _line(outline), _source(outline, feed_url, folders)
+            yield _line(outline), _source(outline, feed_url, folder)
             # Some readers nest sources under a source; keep them, in the same folder.
-            yield from _walk(outline, folders)
+            yield from _walk(outline, folder)
         elif any(_local_name(child) == "outline" for child in outline):
-            name = _text(_attr(outline, "title") or _attr(outline, "text"))
-            yield from _walk(outline, (*folders, name) if name else folders)
+            # Bounded here, once per folder: a giant folder name must not be copied for
+            # every source inside it.
+            name = bound_category(_attr(outline, "title") or _attr(outline, "text"))
+            inner = f"{folder}{_CATEGORY_SEPARATOR}{name}" if folder and name else folder or name
+            yield from _walk(outline, bound_category(inner))
         # else: a childless outline with no feed (a note, a link, an empty folder): skipped.
 
 
-def _source(
-    outline: etree._Element, raw_url: str, folders: tuple[str, ...]
-) -> SourceSpec | Skipped:
+def _source(outline: etree._Element, raw_url: str, folder: str) -> SourceSpec | Skipped:
     feed_url, problem = _checked_feed_url(raw_url)
     if problem:
         shown = raw_url if len(raw_url) <= _SHOWN_URL_CHARS else raw_url[:_SHOWN_URL_CHARS] + "…"
@@ -206,12 +206,11 @@ def _source(
     site_url = _attr(outline, "htmlUrl")
     if not _is_web_url(site_url):
         site_url = ""
-    category = _CATEGORY_SEPARATOR.join(folders) or _first_category(_attr(outline, "category"))
     return SourceSpec(
         feed_url=feed_url,
         title=bound_title(_attr(outline, "title") or _attr(outline, "text")),
         site_url=site_url,
-        category=bound_category(category),
+        category=folder or bound_category(_first_category(_attr(outline, "category"))),
     )
 
 
