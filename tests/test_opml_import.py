@@ -324,3 +324,25 @@ def test_admin_edit_bounds_a_giant_title(admin: AdminClient, store: SqlStore) ->
     )
     edited = store.get_source(source.id)
     assert edited is not None and len(edited.title) <= MAX_TITLE_CHARS
+
+
+def test_an_import_left_running_by_a_stopped_server_counts_as_interrupted(
+    store: SqlStore,
+) -> None:
+    import json
+    from datetime import timedelta
+
+    from netplanet.web.imports import STALE_AFTER_S, STATUS_KEY
+
+    left = {"state": "running", "file": "old.opml", "started": NOW.isoformat()}
+    store.set_setting(STATUS_KEY, json.dumps(left | {"updated": NOW.isoformat(), "total": 9}))
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    clock = Clock()
+    with make_client(store, clock) as client:
+        signed_in(client)
+        assert "an import of old.opml is running" in _upload(client, make_opml(2)).text
+        clock.now = NOW + timedelta(seconds=STALE_AFTER_S + 1)
+        assert "Import of old.opml interrupted" in client.get("/admin/opml").text
+        _upload(client, make_opml(2))
+        assert "Imported 2 sources" in _finished(client)
+    assert len(store.list_sources()) == 2

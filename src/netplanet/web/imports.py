@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 STATUS_KEY = "opml_import"
 KEPT_LINES = 100
 """Skipped lines kept with the status and listed on the page; the count says how many more."""
-STALE_AFTER_S = 300.0
+STALE_AFTER_S = 120.0
+"""A running status not updated for this long was left by a process that stopped: progress
+is saved after every chunk of 500 sources, which takes well under a second (up to the
+database's 30 s busy timeout when another writer holds SQLite)."""
 _start_lock = threading.Lock()
 
 
