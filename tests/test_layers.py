@@ -26,6 +26,7 @@ LAYERS = {
     "fetch": 2,
     "store": 2,
     "update": 3,
+    "source_import": 3,  # OPML and bulk imports: reads sources, checks with fetch.guard, stores
     "web": 4,
     "export": 4,
     "demo": 4,

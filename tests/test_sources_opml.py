@@ -15,7 +15,8 @@ from lxml import etree
 
 from netplanet.errors import OpmlError
 from netplanet.model import SourceSpec
-from netplanet.sources.opml import parse_opml, to_opml
+from netplanet.sources.bounds import MAX_CATEGORY_CHARS, MAX_TITLE_CHARS
+from netplanet.sources.opml import TooManyOutlinesError, parse_opml, read_opml, to_opml
 
 DATA = Path(__file__).parent / "data" / "opml"
 
@@ -98,14 +99,72 @@ def test_source_without_title_keeps_empty_title() -> None:
     assert specs[1] == SourceSpec(feed_url="https://untitled.example/feed", category="Folder")
 
 
-def test_invalid_xmlurl_scheme_is_an_error_naming_the_line() -> None:
-    with pytest.raises(OpmlError, match=r"^outline at line 6 has xmlUrl 'file:///etc/passwd'"):
-        parse_opml(_read("bad_scheme.opml"))
+def test_non_http_outline_is_skipped_with_its_line_and_reason_the_rest_kept() -> None:
+    read = read_opml(_read("bad_scheme.opml"))
+    assert read.specs == [SourceSpec("https://ok.example/feed", "ok")]
+    [skip] = read.skipped
+    assert (skip.line, skip.url) == (6, "file:///etc/passwd")
+    assert "scheme 'file'" in skip.reason and "http" in skip.reason
+    assert str(skip).startswith("line 6: file:///etc/passwd: ")
 
 
-def test_xmlurl_without_host_is_an_error() -> None:
-    with pytest.raises(OpmlError, match="no host"):
-        parse_opml(b'<opml><body><outline xmlUrl="https:///feed"/></body></opml>')
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https:///feed", "no host"),
+        ("gopher://blog.example/feed", "scheme 'gopher'"),
+        ("javascript:alert(1)", "scheme 'javascript'"),
+        ("blog.example/feed", "no scheme"),
+        ("https://blog.example/" + "a" * 5000, "characters long"),
+    ],
+)
+def test_bad_feed_urls_are_skipped_with_a_reason(url: str, why: str) -> None:
+    data = (
+        f'<opml><body><outline xmlUrl="{url}"/>'
+        '<outline text="good" xmlUrl="https://good.example/f"/></body></opml>'
+    ).encode()
+    read = read_opml(data)
+    assert [s.feed_url for s in read.specs] == ["https://good.example/f"]
+    assert len(read.skipped) == 1 and why in read.skipped[0].reason
+    assert len(str(read.skipped[0])) < 400  # a long URL is shortened in the line
+
+
+def test_giant_titles_and_folder_names_are_bounded() -> None:
+    giant = "word " * 400_000  # 2,000,000 characters
+    data = (
+        f'<opml><body><outline text="{giant}"><outline text="{giant}" '
+        'xmlUrl="https://a.example/f"/></outline></body></opml>'
+    ).encode()
+    [spec] = parse_opml(data)
+    assert len(spec.title) <= MAX_TITLE_CHARS and spec.title.endswith("…")
+    assert len(spec.category) <= MAX_CATEGORY_CHARS and spec.category.endswith("…")
+    assert spec.title.startswith("word word")
+
+
+@pytest.mark.parametrize("site", ["https://a.example/" + "x" * 5000, "http://[oops/"])
+def test_unusable_site_url_is_dropped(site: str) -> None:
+    data = f'<opml><body><outline xmlUrl="https://a.example/f" htmlUrl="{site}"/></body></opml>'
+    assert parse_opml(data.encode())[0].site_url == ""
+
+
+def test_malformed_feed_url_is_skipped() -> None:
+    read = read_opml(b'<opml><body><outline xmlUrl="http://[oops/feed"/></body></opml>')
+    assert read.specs == [] and "not a URL" in read.skipped[0].reason
+
+
+def test_more_feed_outlines_than_the_limit_refuses_the_whole_file() -> None:
+    outlines = "".join(f'<outline xmlUrl="https://b{i}.example/f"/>' for i in range(4))
+    data = f"<opml><body><outline text='F'>{outlines}</outline></body></opml>".encode()
+    assert len(read_opml(data, max_outlines=4).specs) == 4
+    with pytest.raises(TooManyOutlinesError) as info:
+        read_opml(data, max_outlines=3)
+    assert (info.value.count, info.value.limit) == (4, 3)
+    assert "4 feed outlines" in str(info.value) and "limit of 3" in str(info.value)
+
+
+def test_duplicates_in_the_file_are_counted() -> None:
+    read = read_opml(_read("duplicates.opml"))
+    assert read.duplicates == len(re.findall(rb"xmlUrl=", _read("duplicates.opml"))) - 2
 
 
 def test_non_http_site_url_is_dropped() -> None:

@@ -68,3 +68,24 @@ def test_unique_slug_appends_the_first_free_number() -> None:
 def test_unique_slug_stays_within_max_len() -> None:
     base = "x" * 60
     assert unique_slug(base, {base}) == "x" * 58 + "-2"
+
+
+def test_slug_allocator_gives_each_of_many_equal_titles_its_own_slug() -> None:
+    from netplanet.sources.slug import SlugAllocator
+
+    slugs = SlugAllocator({"blog", "blog-3"})
+    got = [slugs.take("blog") for _ in range(5)]
+    assert got == ["blog-2", "blog-4", "blog-5", "blog-6", "blog-7"]
+    assert slugs.take("other") == "other" and slugs.take("other") == "other-2"
+
+
+@given(st.lists(st.sampled_from(["a", "b", "a-2", "x" * 60]), max_size=40))
+def test_slug_allocator_agrees_with_unique_slug(bases: list[str]) -> None:
+    from netplanet.sources.slug import SlugAllocator
+
+    taken: set[str] = set()
+    allocator = SlugAllocator(())
+    for base in bases:
+        expected = unique_slug(base, taken)
+        taken.add(expected)
+        assert allocator.take(base) == expected

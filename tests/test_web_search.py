@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -114,3 +115,22 @@ def test_search_query_is_escaped(planet: Planet) -> None:
     html = planet.client.get("/search?q=" + quote('<img src=x onerror="alert(1)">')).text
     assert "<img src=x" not in html
     assert "&lt;img src=x" in html
+
+
+def test_source_filter_stays_small_with_many_sources(web_store: SqlStore) -> None:
+    # 3,000 sources, 150 with posts: the filter lists a bounded number of them (those that
+    # posted most recently, by title), and ?source= still works for any source.
+    web_store.add_sources([spec(n, title=f"Source {n:04d}") for n in range(1, 3001)])
+    planet = make_planet(web_store)
+    posting = web_store.list_sources()[:150]
+    for i, source in enumerate(posting):
+        planet.add(source.id, make_entry(source.id, i, url=f"https://b{i}.example/p"))
+    html = planet.client.get("/search?q=bgp").text
+    options = re.findall(r'<option value="([^"]*)"', html.split('id="search-source"')[1])
+    assert 50 <= len(options) - 1 <= 101  # "All sources" + at most 100
+    assert len(html) < 40_000
+    quiet = web_store.list_sources()[-1]  # no posts, never listed
+    assert quiet.slug not in options
+    chosen = planet.client.get(f"/search?q=bgp&source={quiet.slug}").text
+    assert f'<option value="{quiet.slug}" selected>' in chosen
+    assert "No results" in chosen

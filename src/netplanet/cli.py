@@ -114,8 +114,8 @@ def init(
         stored = store_base_url(store, base, replace=site_url is not None)
         say(f"site base URL: {stored}")
     if defaults and not store.list_sources():
-        added, skipped = import_specs(load_default_sources())
-        say(f"imported {added} bundled sources ({skipped} already present)")
+        report = import_specs(load_default_sources())
+        say(f"imported {report.added} bundled sources ({report.present} already present)")
 
 
 @db_app.command("migrate")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from netplanet.model import Source, SourceSpec
     from netplanet.planet import Planet
+    from netplanet.source_import import ImportReport
 
 
 class State:
@@ -71,29 +72,20 @@ def find_source(ref: str) -> Source:
     return source
 
 
-def import_specs(specs: Sequence[SourceSpec], *, guard: bool = False) -> tuple[int, int]:
-    """Add the specs not stored yet. With `guard`, URLs the SSRF guard's static checks refuse
-    are skipped with a message (host names are checked when fetched, at every connection)."""
-    from netplanet.errors import BlockedAddressError
+def import_specs(specs: Sequence[SourceSpec]) -> ImportReport:
+    """Add the specs not stored yet (the bundled list at `init` and first `run`), through the
+    same path as an OPML import; a URL the guard refuses is skipped with a line on stderr."""
+    from netplanet.source_import import import_specs as add
 
     current = planet()
-    store = current.store
-    known = {s.feed_url for s in store.list_sources()}
-    added = skipped = 0
-    for spec in specs:
-        if spec.feed_url in known:
-            skipped += 1
-            continue
-        if guard:
-            from netplanet.fetch.guard import check_url
+    report = add(current.store, specs, allow_private=current.settings.allow_private_networks)
+    print_import_lines(report)
+    return report
 
-            try:
-                check_url(spec.feed_url, allow_private=current.settings.allow_private_networks)
-            except BlockedAddressError as exc:
-                warn(f"skipped: {exc}")
-                skipped += 1
-                continue
-        store.add_source(spec)
-        known.add(spec.feed_url)
-        added += 1
-    return added, skipped
+
+def print_import_lines(report: ImportReport) -> None:
+    """Every skipped outline and note of an import, one line each on stderr."""
+    for skipped in report.skipped:
+        warn(f"skipped: {skipped}")
+    for note in report.notes:
+        warn(note)

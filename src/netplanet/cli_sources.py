@@ -12,7 +12,10 @@ from typing import Annotated
 
 import typer
 
-from netplanet.cli_common import console, find_source, import_specs, planet, say
+from netplanet.cli_common import console, find_source, planet, print_import_lines, quiet, say
+
+PROGRESS_FROM = 2_000
+"""Imports of fewer sources take well under a second: no progress bar."""
 
 sources_app = typer.Typer(
     help="Add, list, remove, import and export sources.", no_args_is_help=True
@@ -93,17 +96,38 @@ def sources_remove(
 def sources_import(
     file: Annotated[Path, typer.Argument(help="An OPML file.")],
 ) -> None:
-    """Import sources from an OPML file (already known feeds are skipped)."""
-    from netplanet.errors import UsageError
-    from netplanet.sources.opml import parse_opml
+    """Import sources from an OPML file (known feeds and unusable outlines are skipped).
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
-    specs = parse_opml(data)
-    added, skipped = import_specs(specs, guard=True)
-    say(f"imported {added} sources from {file} ({skipped} already present or refused)")
+    At most `opml_max_outlines` feed outlines per file (10,000 by default); a bigger file is
+    refused whole.
+    """
+    from netplanet.source_import import import_read, read_opml_file
+
+    current = planet()
+    read = read_opml_file(file, current.settings)
+    total = len(read.specs)
+    if quiet() or total < PROGRESS_FROM:
+        report = import_read(current.store, read, current.settings)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        bar = Progress(
+            "importing",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console(stderr=True),
+        )
+        with bar:
+            task = bar.add_task("import", total=total)
+            report = import_read(
+                current.store,
+                read,
+                current.settings,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
+    print_import_lines(report)
+    say(f"{report.summary()} from {file}")
 
 
 @sources_app.command("export")

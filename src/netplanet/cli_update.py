@@ -162,8 +162,8 @@ def run_command(
 
     current = planet()
     if not current.store.list_sources():
-        added, _ = import_specs(load_default_sources())
-        say(f"first start: imported {added} bundled sources")
+        report = import_specs(load_default_sources())
+        say(f"first start: imported {report.added} bundled sources")
     settings = replace(
         current.settings,
         host=host or current.settings.host,

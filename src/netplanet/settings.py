@@ -93,6 +93,11 @@ class Settings:
     login_account_max_failures: int = 20
     """Failed sign-ins from all addresses together within login_window_s."""
     login_window_s: int = 900
+    """The window of both login limits."""
+    # --- imports (source_import.py)
+    opml_max_outlines: int = 10_000
+    """Most feed outlines one OPML import may hold (CLI and admin); a bigger file is refused
+    whole. The file itself may be 512 bytes per allowed outline (at least 5 MB)."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -233,6 +238,10 @@ def validate(settings: Settings) -> Settings:
             raise ConfigError(
                 f"config key 'trusted_proxies': {net!r} is not an address or network"
             ) from None
+    if s.opml_max_outlines < 1:
+        raise ConfigError(
+            f"config key 'opml_max_outlines': must be at least 1, got {s.opml_max_outlines}"
+        )
     return s
 
 

@@ -6,22 +6,28 @@ OPML 2.0 (`to_opml`). Both are pure: bytes in, records out, and the export clock
 Rules for reading, chosen to accept what real feed readers export while refusing what could hurt:
 
 * An outline with an ``xmlUrl`` is a source. Its title is ``title``, else ``text``; whitespace is
-  collapsed. An ``htmlUrl`` that is not an http(s) URL with a host is dropped (it would end up
-  as a link on a page; see netplanet.untrusted).
+  collapsed and the length bounded (`sources.bounds`). An ``htmlUrl`` that is not an http(s)
+  URL with a host, or longer than a URL can usefully be, is dropped (it would end up as a link
+  on a page; see netplanet.untrusted).
 * An outline without ``xmlUrl`` that has children is a folder; nested folders join into one
   category with " / " (``Networking / Automation``). A folder with no name is transparent.
   An outline without ``xmlUrl`` and without children (a note, a link) is skipped.
 * A source outside any folder takes the first path element of its OPML 2.0 ``category``
   attribute (``/Networking/BGP,/Other`` gives ``Networking``).
-* A feed URL that is not http(s) is fatal, and the error names the line: importing half a file
-  silently is worse than asking the operator to fix one line. ``feed://`` is rewritten to http(s).
+* A source whose feed URL cannot be polled (not http(s), no host, over 2,048 characters) is
+  skipped with a line saying where and why (`Skipped`), and the rest is read: one stray
+  ``file:`` or ``javascript:`` outline must not cost the operator the whole list.
+  ``feed://`` is rewritten to http(s).
 * The same feed URL twice (scheme and host compared case-insensitively) keeps the first.
+* With `max_outlines`, a document with more source outlines than that is refused whole
+  (`TooManyOutlinesError`) before any record is built.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -31,9 +37,15 @@ from lxml import etree
 
 from netplanet.errors import OpmlError
 from netplanet.model import SourceSpec
+from netplanet.sources.bounds import bound_category, bound_title
 from netplanet.untrusted import http_url
 
-__all__ = ["parse_opml", "to_opml"]
+__all__ = ["OpmlRead", "Skipped", "TooManyOutlinesError", "parse_opml", "read_opml", "to_opml"]
+
+MAX_URL_CHARS = 2048
+"""Longer feed URLs are skipped: no real feed needs one, and PostgreSQL cannot index a
+feed_url of a few kilobytes (the unique index on sources.feed_url would refuse the row)."""
+_SHOWN_URL_CHARS = 120
 
 _CATEGORY_SEPARATOR = " / "
 _WS = re.compile(r"\s+")
@@ -47,11 +59,53 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 # --------------------------------------------------------------------------- reading
 
 
-def parse_opml(data: bytes) -> list[SourceSpec]:
-    """Read an OPML document into source specs, in document order, first of duplicates kept.
+class TooManyOutlinesError(OpmlError):
+    """A document with more source outlines than the caller allows; nothing was read."""
+
+    exit_code = 2
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"the file has {count:,} feed outlines, over the limit of {limit:,} per import; "
+            "nothing was imported"
+        )
+        self.count = count
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A source outline that was not read, and why."""
+
+    line: int | None
+    url: str
+    """The outline's xmlUrl as written, shortened when long."""
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "an outline"
+        return f"{where}: {self.url}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlRead:
+    """What `read_opml` found: the sources to import, in document order, and what it skipped."""
+
+    specs: list[SourceSpec]
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: int = 0
+    """Outlines whose feed URL an earlier outline of the same document already named."""
+    lines: list[int | None] = field(default_factory=list)
+    """The line of each spec's outline, for messages about it later (same order as specs)."""
+
+
+def read_opml(data: bytes, *, max_outlines: int | None = None) -> OpmlRead:
+    """Read an OPML document into source specs, in document order, first of duplicates kept,
+    with a `Skipped` line for each source outline whose feed URL cannot be polled.
 
     Raises `OpmlError` (one line, naming the line and column where known) when the document is not
-    well-formed XML, is not OPML, declares entities, or has a source whose feed URL is not http(s).
+    well-formed XML, is not OPML or declares entities, and `TooManyOutlinesError` when it has
+    more than `max_outlines` source outlines.
     """
     root = _parse_xml(data)
     if _local_name(root) != "opml":
@@ -59,15 +113,34 @@ def parse_opml(data: bytes) -> list[SourceSpec]:
     body = next((child for child in root if _local_name(child) == "body"), None)
     if body is None:
         raise OpmlError(f"not an OPML document: <opml> at line {_line(root)} has no <body>")
+    if max_outlines is not None:
+        count = sum(1 for outline in body.iter("{*}outline") if _attr(outline, "xmlUrl"))
+        if count > max_outlines:
+            raise TooManyOutlinesError(count, max_outlines)
 
     specs: list[SourceSpec] = []
+    lines: list[int | None] = []
+    skipped: list[Skipped] = []
     seen: set[str] = set()
-    for spec in _walk(body, ()):
-        key = _dedup_key(spec.feed_url)
-        if key not in seen:
+    duplicates = 0
+    for line, found in _walk(body, ""):
+        if isinstance(found, Skipped):
+            skipped.append(found)
+            continue
+        key = _dedup_key(found.feed_url)
+        if key in seen:
+            duplicates += 1
+        else:
             seen.add(key)
-            specs.append(spec)
-    return specs
+            specs.append(found)
+            lines.append(line)
+    return OpmlRead(specs, skipped, duplicates, lines)
+
+
+def parse_opml(data: bytes) -> list[SourceSpec]:
+    """The sources `read_opml` finds, without the skipped outlines (for trusted lists, such as
+    the bundled one, and round trips)."""
+    return read_opml(data).specs
 
 
 def _parse_xml(data: bytes) -> etree._Element:
@@ -108,50 +181,71 @@ def _parse_xml(data: bytes) -> etree._Element:
     return root
 
 
-def _walk(parent: etree._Element, folders: tuple[str, ...]) -> Iterator[SourceSpec]:
+def _walk(parent: etree._Element, folder: str) -> Iterator[tuple[int | None, SourceSpec | Skipped]]:
+    """The source outlines under `parent`; `folder` is the category its folders make."""
     for outline in parent:
         if _local_name(outline) != "outline":
             continue
-        children = [child for child in outline if _local_name(child) == "outline"]
         feed_url = _attr(outline, "xmlUrl")
         if feed_url:
-            yield _source(outline, feed_url, folders)
+            yield _line(outline), _source(outline, feed_url, folder)
             # Some readers nest sources under a source; keep them, in the same folder.
-            yield from _walk(outline, folders)
-        elif children:
-            name = _text(_attr(outline, "title") or _attr(outline, "text"))
-            yield from _walk(outline, (*folders, name) if name else folders)
+            yield from _walk(outline, folder)
+        elif any(_local_name(child) == "outline" for child in outline):
+            # Bounded here, once per folder: a giant folder name must not be copied for
+            # every source inside it.
+            name = bound_category(_attr(outline, "title") or _attr(outline, "text"))
+            inner = f"{folder}{_CATEGORY_SEPARATOR}{name}" if folder and name else folder or name
+            yield from _walk(outline, bound_category(inner))
         # else: a childless outline with no feed (a note, a link, an empty folder): skipped.
 
 
-def _source(outline: etree._Element, raw_url: str, folders: tuple[str, ...]) -> SourceSpec:
-    feed_url = _checked_feed_url(raw_url, _line(outline))
-    site_url = http_url(_attr(outline, "htmlUrl"))  # shown as a link: http(s) with a host only
-    category = _CATEGORY_SEPARATOR.join(folders) or _first_category(_attr(outline, "category"))
+def _source(outline: etree._Element, raw_url: str, folder: str) -> SourceSpec | Skipped:
+    feed_url, problem = _checked_feed_url(raw_url)
+    if problem:
+        shown = raw_url if len(raw_url) <= _SHOWN_URL_CHARS else raw_url[:_SHOWN_URL_CHARS] + "…"
+        return Skipped(_line(outline), shown, problem)
+    site_url = _attr(outline, "htmlUrl")
+    # Shown as a link: an http(s) URL with a host only (netplanet.untrusted).
+    site_url = http_url(site_url) if _is_web_url(site_url) else ""
     return SourceSpec(
         feed_url=feed_url,
-        title=_text(_attr(outline, "title") or _attr(outline, "text")),
+        title=bound_title(_attr(outline, "title") or _attr(outline, "text")),
         site_url=site_url,
-        category=category,
+        category=folder or bound_category(_first_category(_attr(outline, "category"))),
     )
 
 
-def _checked_feed_url(raw: str, line: int | None) -> str:
+def _checked_feed_url(raw: str) -> tuple[str, str]:
+    """The feed URL to store and "", or "" and why the URL cannot be polled."""
     url = raw.strip()
+    if len(url) > MAX_URL_CHARS:
+        return "", f"the URL is {len(url):,} characters long, over {MAX_URL_CHARS:,}; skipped"
     lowered = url.lower()
     # feed:// and feed:https://... are pseudo-schemes some browsers and readers emit.
     if lowered.startswith("feed://"):
         url = "http://" + url[len("feed://") :]
     elif lowered.startswith("feed:http"):
         url = url[len("feed:") :]
-    parts = urlsplit(url)
-    where = f"outline at line {line}" if line else "an outline"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced "[" in the host
+        return "", f"not a URL ({exc}); skipped"
     if parts.scheme.lower() not in ("http", "https"):
         shown = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
-        raise OpmlError(f"{where} has xmlUrl {raw.strip()!r} with {shown}; expected http or https")
+        return "", f"{shown}, but feeds are polled over http or https only; skipped"
     if not parts.netloc:
-        raise OpmlError(f"{where} has xmlUrl {raw.strip()!r} with no host")
-    return url
+        return "", "the URL has no host; skipped"
+    return url, ""
+
+
+def _is_web_url(url: str) -> bool:
+    if len(url) > MAX_URL_CHARS:
+        return False
+    try:
+        return urlsplit(url).scheme.lower() in ("http", "https")
+    except ValueError:  # e.g. "http://[oops"
+        return False
 
 
 def _first_category(value: str) -> str:

@@ -8,11 +8,13 @@ Shared rules, whatever the backend:
 - Entries are identified by (source_id, key); applying the same plan twice changes nothing.
 - An edited entry keeps its id and its first-seen time.
 - Unreachable or broken databases raise StoreError with a one-line message.
+- Source titles and category names are stored within the lengths of `sources/bounds.py`,
+  whichever path sets them (add, bulk add, edit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -38,6 +40,14 @@ class ApplyResult:
 class SourceStore(Protocol):
     def add_source(self, spec: SourceSpec) -> Source:
         """Store a new source; raises DuplicateSourceError if its feed URL is already stored."""
+        ...
+
+    def add_sources(
+        self, specs: Sequence[SourceSpec], *, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Store the specs whose feed URL is not stored yet, many per transaction (an OPML
+        import); returns how many were added. `progress` gets the number of specs handled so
+        far after each transaction."""
         ...
 
     def get_source(self, source_id: int) -> Source | None: ...
@@ -251,6 +261,11 @@ class PageQueryStore(Protocol):
         ...
 
     def source_summary(self, slug: str) -> SourceSummary | None: ...
+
+    def recent_sources(self, limit: int, *, scan: int = 5000) -> list[Source]:
+        """Up to `limit` sources that wrote the newest posts, by title; the cost is bounded by
+        `scan` entries read, whatever the size of the planet (the search page's filter)."""
+        ...
 
     def keyset_entries(
         self, scope: Scope, *, before: EntryKey | None = None, limit: int

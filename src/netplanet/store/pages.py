@@ -28,7 +28,7 @@ from netplanet.store.base import (
 from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
 
 if TYPE_CHECKING:
-    from netplanet.model import StoredEntry
+    from netplanet.model import Source, StoredEntry
 
 ec = entry_categories
 
@@ -202,6 +202,34 @@ class PageQueries:
     def source_summary(self, slug: str) -> SourceSummary | None:
         found = self._summaries(sources.c.slug == slug)
         return found[0] if found else None
+
+    def recent_sources(self, limit: int, *, scan: int = 5000) -> list[Source]:
+        """Up to `limit` sources among the authors of the `scan` newest entries, the most
+        recent first picked, returned by title. Its cost is bounded by `scan` (a walk of the
+        (published, id) index), however many sources and entries the planet has."""
+        from netplanet.store.sql import source_from_row
+
+        newest = (
+            select(entries.c.source_id, entries.c.published)
+            .order_by(entries.c.published.desc(), entries.c.id.desc())
+            .limit(scan)
+            .subquery()
+        )
+        latest = func.max(newest.c.published)
+        picked = (
+            select(newest.c.source_id)
+            .group_by(newest.c.source_id)
+            .order_by(latest.desc(), newest.c.source_id)
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(sources)
+            .where(sources.c.id.in_(select(picked.c.source_id)))
+            .order_by(func.lower(sources.c.title), sources.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [source_from_row(r) for r in conn.execute(query)]
 
     # ------------------------------------------------------------------ change detection
 

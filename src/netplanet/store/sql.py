@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -24,8 +23,10 @@ from netplanet.model import (
     SourceSpec,
     StoredEntry,
 )
+from netplanet.sources.bounds import bound_category, bound_title
 from netplanet.sources.slug import slugify, unique_slug
 from netplanet.store.admin import AdminQueries
+from netplanet.store.bulk import BulkSources, bounded, slug_base
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries
@@ -118,7 +119,7 @@ def entry_from_row(row: Row[Any]) -> StoredEntry:
     )
 
 
-class SqlStore(UpdateWrites, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
+class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
     """The Store Protocol over one SQLAlchemy engine (see store/base.py for the shared rules)."""
 
     def __init__(
@@ -135,13 +136,14 @@ class SqlStore(UpdateWrites, PageQueries, LeaseQueries, HealthQueries, AdminQuer
     # ------------------------------------------------------------------ sources
 
     def add_source(self, spec: SourceSpec) -> Source:
+        spec = bounded(spec)
         try:
             with self.engine.begin() as conn:
                 if conn.execute(
                     select(sources.c.id).where(sources.c.feed_url == spec.feed_url)
                 ).first():
                     raise DuplicateSourceError(f"source {spec.feed_url} already exists")
-                base = slugify(spec.title or _host_of(spec.site_url or spec.feed_url))
+                base = slug_base(spec)
                 taken = set(
                     conn.execute(
                         select(sources.c.slug).where(sources.c.slug.like(f"{base}%"))
@@ -202,9 +204,9 @@ class SqlStore(UpdateWrites, PageQueries, LeaseQueries, HealthQueries, AdminQuer
     ) -> Source:
         values: dict[str, Any] = {}
         if title is not None:
-            values["title"] = title
+            title = values["title"] = bound_title(title)
         if category is not None:
-            values["category"] = category
+            category = values["category"] = bound_category(category)
         if site_url is not None:
             values["site_url"] = site_url
         if enabled is not None:
@@ -374,8 +376,3 @@ class SqlStore(UpdateWrites, PageQueries, LeaseQueries, HealthQueries, AdminQuer
             ):
                 out.extend(tuple(r) for r in conn.execute(select(table).order_by(*order)))
         return out
-
-
-def _host_of(url: str) -> str:
-    host = urlsplit(url).hostname or url
-    return host.removeprefix("www.")

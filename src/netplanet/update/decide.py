@@ -30,6 +30,7 @@ from netplanet.model import (
     SourceUpdate,
     UpdatePlan,
 )
+from netplanet.sources.bounds import bound_title
 from netplanet.untrusted import http_url, plain_text
 
 
@@ -104,9 +105,9 @@ def _success_update(
 ) -> SourceUpdate:
     title = site_url = None
     if parsed is not None:
-        # The feed names the source: plain text and an http(s) link only (netplanet.untrusted).
+        # The feed names the source: plain, bounded text and an http(s) link only.
         if not source.title:
-            title = plain_text(parsed.title) or None
+            title = bound_title(plain_text(parsed.title)) or None
         if not source.site_url:
             site_url = http_url(parsed.link, result.final_url) or None
     return _attempt(

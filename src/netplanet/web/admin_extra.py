@@ -1,14 +1,14 @@
 """Admin pages for the category list (add, rename, reorder, delete) and OPML import/export.
 
-Routes are wrapped by web/admin.py's `admin` guard (signed in, CSRF-checked). OPML imports
-run every URL through the guard's static checks (`check_url`: scheme, credentials, literal
-private addresses in any spelling, local names) and skip refused ones, saying why; host names
-are not resolved one by one here (an import may hold hundreds), the fetcher's guarded
-resolver checks them at every connection instead.
+Routes are wrapped by web/admin.py's `admin` guard (signed in, CSRF-checked). An OPML import
+goes through `source_import` (the limits, skipped outlines with their reasons, the guard's
+static checks, the bulk insert; see there) in a background thread (web/imports.py), and this
+page shows its progress and then its report.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -17,15 +17,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from netplanet.errors import BlockedAddressError, NetplanetError
-from netplanet.fetch.guard import check_url
+from netplanet.errors import NetplanetError
 from netplanet.model import SourceSpec
-from netplanet.sources.opml import parse_opml, to_opml
+from netplanet.source_import import check_opml_size, max_opml_bytes, read_opml_bytes
+from netplanet.sources.opml import to_opml
+from netplanet.web.imports import load_status, start_import
 
 if TYPE_CHECKING:
     from netplanet.web.admin import Ctx, Handler
-
-MAX_OPML_BYTES = 5 * 1024 * 1024
 
 
 async def _categories(request: Request, ctx: Ctx) -> Response:
@@ -62,55 +61,53 @@ async def _categories(request: Request, ctx: Ctx) -> Response:
 
 
 async def _opml(request: Request, ctx: Ctx) -> Response:
-    notice = problem = ""
-    refused: list[tuple[str, str]] = []
+    problem = ""
     if request.method == "POST":
-        upload = ctx.form.get("file") if ctx.form is not None else None
-        data = b""
-        if isinstance(upload, UploadFile):
-            data = await upload.read(MAX_OPML_BYTES + 1)
-        if not data:
-            problem = "Choose an OPML file to import."
-        elif len(data) > MAX_OPML_BYTES:
-            problem = "That file is over 5 MB; an OPML list of sources is much smaller."
+        try:
+            await _start_import(ctx)
+        except NetplanetError as exc:
+            problem = f"Not imported: {exc}"
         else:
-            try:
-                added, skipped, refused = import_specs(ctx, parse_opml(data))
-                notice = f"Imported {added} sources ({skipped} already present)."
-            except NetplanetError as exc:
-                problem = f"Not imported: {exc}"
+            return RedirectResponse("/admin/opml", 303)
+    status = load_status(ctx.site)
+    running = status is not None and status.running(ctx.site.now())
     return ctx.page(
         request,
         "admin/opml.html",
         400 if problem else 200,
         page_title="Import and export — admin",
-        notice=notice,
         problem=problem,
-        refused=refused,
+        last_import=status,
+        running=running,
+        max_outlines=ctx.site.settings.opml_max_outlines,
     )
 
 
-def import_specs(ctx: Ctx, specs: list[SourceSpec]) -> tuple[int, int, list[tuple[str, str]]]:
-    store = ctx.store
-    allow = ctx.site.settings.allow_private_networks
-    known = {s.feed_url for s in store.list_sources()}
-    added = skipped = 0
-    refused: list[tuple[str, str]] = []
-    for spec in specs:
-        if spec.feed_url in known:
-            skipped += 1
-            continue
-        try:
-            check_url(spec.feed_url, allow_private=allow)
-        except BlockedAddressError as exc:
-            refused.append((spec.feed_url, str(exc)))
-            continue
-        store.add_source(spec)
-        known.add(spec.feed_url)
-        added += 1
-    if added:
-        store.bump_generation()
-    return added, skipped, refused
+async def _start_import(ctx: Ctx) -> None:
+    """Check the upload (off the event loop: a big file takes a moment to parse) and start
+    importing it in the background; raises NetplanetError for a file that is refused."""
+    settings = ctx.site.settings
+    upload = ctx.form.get("file") if ctx.form is not None else None
+    if not isinstance(upload, UploadFile):
+        raise NetplanetError("choose an OPML file to import")
+    limit = max_opml_bytes(settings)
+    data = await upload.read(limit + 1)
+    name = _file_name(upload.filename)
+    if not data:
+        raise NetplanetError(f"{name} is empty; choose an OPML file to import")
+    check_opml_size(name, max(upload.size or 0, len(data)), settings)
+    read = await asyncio.to_thread(read_opml_bytes, data, settings, name=name)
+    thread = start_import(ctx.site, read, name)
+    # A small import is over in a moment: wait briefly, so the page shows its result at once.
+    for _ in range(10):
+        if not thread.is_alive():
+            break
+        await asyncio.sleep(0.1)
+
+
+def _file_name(raw: str | None) -> str:
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "the file"
+    return name if len(name) <= 80 else name[:80] + "…"
 
 
 async def _export(request: Request, ctx: Ctx) -> Response:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_MAX_PAGE = 50
 SEARCH_MAX_QUERY = 256
+SEARCH_SOURCE_CHOICES = 100
 
 
 def _views(site: Site, entries: list[StoredEntry]) -> list[PostView]:
@@ -238,12 +239,20 @@ def search(request: Request) -> Response:
         q = " ".join(params.get("q", "").split())[:SEARCH_MAX_QUERY]
         page = min(max(_int_param(params.get("page"), 1), 1), SEARCH_MAX_PAGE)
         cat = site.category(params.get("category", "")) if params.get("category") else None
-        sources = site.store.list_sources()
-        src = next((s for s in sources if s.slug == params.get("source")), None)
+        # The filter lists a bounded number of sources (with 50,000 sources, listing them
+        # all made every search a 2 MB page); any source can still be chosen by ?source=.
+        sources = site.store.recent_sources(SEARCH_SOURCE_CHOICES)
+        slug = params.get("source", "")
+        src = next((s for s in sources if s.slug == slug), None)
+        if src is None and slug:
+            src = site.store.get_source_by_slug(slug[:200])
+            if src is not None:
+                sources = sorted([*sources, src], key=lambda s: s.display_title.lower())
         ctx: dict[str, object] = {
             "q": q,
             "page_title": f"Search: {q}" if q else "Search",
             "sources": sources,
+            "sources_capped": len(sources) >= SEARCH_SOURCE_CHOICES,
             "selected_category": cat.slug if cat else "",
             "selected_source": src.slug if src else "",
             "hits": [],
