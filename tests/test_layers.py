@@ -17,6 +17,7 @@ LAYERS = {
     "logfmt": 0,
     "lifeline": 0,
     "lazy": 0,
+    "text": 0,
     "sources": 1,
     "schedule": 1,
     "parse": 1,

@@ -25,6 +25,7 @@ from lxml import etree
 
 from netplanet.errors import ParseError
 from netplanet.parse import lift
+from netplanet.text import valid_text
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -226,7 +227,15 @@ def repair(data: bytes, charset: str, warnings: list[str]) -> bytes:
 
 
 def decode(data: bytes, charset: str, warnings: list[str]) -> str:
-    """Bytes -> str by BOM, XML declaration, HTTP charset, UTF-8, then windows-1252 per byte."""
+    """Bytes -> str by BOM, XML declaration, HTTP charset, UTF-8, then windows-1252 per byte.
+
+    Always valid Unicode: some codecs a feed may name (UTF-7, unicode_escape, UTF-16 with
+    "replace" aside) decode to lone surrogates, which become U+FFFD here.
+    """
+    return valid_text(_decode(data, charset, warnings))
+
+
+def _decode(data: bytes, charset: str, warnings: list[str]) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             errors = "netplanet-cp1252" if encoding == "utf-8-sig" else "replace"
