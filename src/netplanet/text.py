@@ -24,3 +24,8 @@ def valid_text(text: str) -> str:
         # (CESU-8 bytes, or a pair from two JSON escapes read separately), a lone one to U+FFFD.
         return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text
+
+
+def one_line(text: object) -> str:
+    """`text` as one line of valid text: whitespace runs (newlines too) become one space."""
+    return valid_text(" ".join(str(text).split()))
