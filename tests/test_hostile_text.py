@@ -1,4 +1,4 @@
-"""Hostile text end to end: lone surrogates in feeds and bytes that are not UTF-8 in headers.
+"""Hostile text end to end: lone surrogates and NULs in feeds, non-UTF-8 bytes in headers.
 
 Each once stopped `netplanet update` for every source ("unexpected UnicodeEncodeError ...
 this is a bug") or `sources add`; now the text is made valid where it enters and the feed is
@@ -29,12 +29,12 @@ REPLACEMENT = "\ufffd"
 def surrogate_json_feed() -> bytes:
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": "Hostile \ud800 feed",
+        "title": "Hostile \ud800 feed\u0000",  # PostgreSQL refuses NUL in text
         "home_page_url": "https://hostile.example/",
         "items": [
             {"id": "\ud800", "url": "https://hostile.example/1", "title": "One \udc00",
              "authors": [{"name": "Eve \ud800"}], "content_text": "Body \ud800 one."},
-            {"id": "2", "url": "https://hostile.example/2", "title": "Two",
+            {"id": "2\u0000", "url": "https://hostile.example/2", "title": "Two",
              "tags": ["\udfff"], "content_html": "<p>Body two</p>"},
         ],
     }  # fmt: skip

@@ -71,6 +71,13 @@ def test_valid_text_replaces_lone_surrogates_and_joins_pairs() -> None:
     assert valid_text("\ud83d\ude00") == "\U0001f600"  # a pair left split (CESU-8) is joined
     text = "no surrogates \u00e9\u4e2d"
     assert valid_text(text) is text
+    assert valid_text("a\x00b\x00\ud800") == f"ab{REPLACEMENT}"  # PostgreSQL refuses NUL
+
+
+def test_nul_in_json_feed_is_removed() -> None:
+    body = json_feed(item__id="a\u0000b", item__title="T\u0000", feed__title="F\u0000")
+    feed = parse_feed(body)
+    assert (feed.title, feed.entries[0].guid, feed.entries[0].title) == ("F", "ab", "T")
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
-"""Text hygiene shared by every layer: strings from the outside made valid Unicode.
+"""Text hygiene shared by every layer: strings from the outside made valid, storable text.
 
 A Python str may hold lone surrogates (U+D800-U+DFFF): JSON's "\\ud800" escapes, UTF-7,
 "unicode_escape", CESU-8 bytes decoded with surrogatepass and HTTP headers decoded with
 surrogateescape all produce them. No UTF-8 encoder accepts them, so one such character in a
-feed title fails the database write, the HTML template or the log line that meets it. Text
-from a feed is passed through `valid_text` once, where it enters (parse, fetch headers).
+feed title fails the database write, the HTML template or the log line that meets it. NUL
+("\\u0000" in JSON) is valid Unicode, but PostgreSQL refuses it in text columns (and XML 1.0
+everywhere). Text from a feed passes through `valid_text` once, where it enters (parse,
+fetch headers).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ REPLACEMENT = "\ufffd"
 
 
 def valid_text(text: str) -> str:
-    """`text` with each lone surrogate replaced by U+FFFD (a split pair joined); the same
-    object when it is already valid, which is nearly always and costs no copy for ASCII."""
+    """`text` with each lone surrogate replaced by U+FFFD (a split pair joined) and NULs
+    removed; the same object when it is already valid, which is nearly always and costs no
+    copy (ASCII text is checked by two C loops)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     if text.isascii():
         return text
     try:
