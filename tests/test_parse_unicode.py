@@ -165,3 +165,17 @@ def test_feedparser_crash_on_unreadable_xml_is_lxmls_syntax_error() -> None:
     body = b"<1rss><channel><image><height><b></height></image>"
     with pytest.raises(ParseError, match=r"^not well-formed XML: .* at line 1 column 2$"):
         parse_feed(body)
+
+
+@pytest.mark.parametrize(
+    "encoding", [b"uu", b"base64", b"rot13", b"punycode", b"idna", b"unicode_escape", b"hz"]
+)
+def test_a_declared_codec_that_is_no_charset_is_ignored(encoding: bytes) -> None:
+    # Python knows these names, but decoding a document with them raises LookupError (not
+    # a text encoding), UnicodeError, or warns about backslashes: the declaration is ignored.
+    body = (
+        b'<?xml version="1.0" encoding="' + encoding + b'"?><rss version="2.0"><channel>'
+        b"<title>Caf\xc3\xa9 \\d & co</title><item><title>x</title></item></channel></rss>"
+    )
+    feed = parse_feed(body)
+    assert feed.title == "Caf\u00e9 \\d & co"
