@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,10 @@ from netplanet.cli import EXIT_SOME_FAILED, main
 from netplanet.errors import StoreError
 from netplanet.fetch.http import Fetcher
 from netplanet.model import Entry, Source, SourceSpec
+from netplanet.planet import Planet
 from netplanet.schedule import Policy
 from netplanet.service import Scheduler
+from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 from netplanet.worker import WorkerConfig, run_worker
@@ -371,3 +375,28 @@ def test_scheduler_holds_back_a_source_whose_failure_cannot_be_stored(store: Sql
     assert hits[BOOM] == 1
     assert boom is not None and boom.last_fetched_at is None  # nothing could be stored
     assert_others_stored(store, ids)
+
+
+# --------------------------------------------------------------------------- the parse pool
+
+
+def _die() -> None:
+    os._exit(70)  # what a parse worker killed by the OOM killer or a crash in C looks like
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def test_a_parse_pool_whose_worker_died_is_replaced() -> None:
+    # A worker that dies breaks a ProcessPoolExecutor for good: every later poll would fail.
+    # The polls in flight fail (each its own source's error); the next job gets a new pool.
+    planet = Planet(Settings(parse_workers=1))
+    pool = planet.executor()
+    assert pool is not None
+    try:
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(_die).result(timeout=60)
+        assert pool.submit(_square, 7).result(timeout=60) == 49
+    finally:
+        planet.close()
