@@ -170,3 +170,33 @@ def test_every_mutant_ends_ok_or_with_its_own_error(
                     text.encode("utf-8")
         finally:
             store.close()
+
+
+def test_sources_add_on_mutants_adds_or_says_why_in_one_line(
+    server: tuple[str, dict[str, Response]],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `sources add` reads the feed (or discovers it from a page) to learn its title.
+    base, responses = server
+    documents = seeds("fixtures")
+    monkeypatch.setenv("NETPLANET_ALLOW_PRIVATE_NETWORKS", "1")
+    db = f"sqlite:///{tmp_path / 'add.db'}"
+    rnd = random.Random(f"{SEED}-sources-add")
+    count = max(1, round(100 * SCALE))
+    for n in range(count):
+        document, content_type = documents[rnd.randrange(len(documents))]
+        responses[f"/a/{n}"] = mutant(rnd, document, content_type, max_bytes=MAX_BYTES)
+    added = 0
+    for n in range(count):
+        with pytest.raises(SystemExit) as info:
+            main(["--database", db, "sources", "add", f"{base}/a/{n}"])
+        _, err = capsys.readouterr()
+        assert info.value.code in (0, 1), err
+        if info.value.code:
+            assert err.startswith("error: ") and err.count("\n") == 1, err
+            assert "this is a bug" not in err, err
+        else:
+            added += 1
+    assert added >= count // 3

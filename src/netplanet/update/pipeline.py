@@ -36,7 +36,7 @@ from netplanet.model import (
 )
 from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
 from netplanet.sources.discover import find_feed_links
-from netplanet.store.base import Store
+from netplanet.store.base import ApplyResult, Store
 from netplanet.text import one_line
 from netplanet.update import decide
 from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
@@ -110,6 +110,31 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
+def _report(
+    source: Source, result: FetchResult, plan: UpdatePlan, applied: ApplyResult
+) -> SourceReport:
+    su = plan.source
+    if result.outcome is FetchOutcome.GONE:
+        outcome = "gone"
+    elif su.last_error_class:
+        outcome = "failed"
+    elif result.outcome is FetchOutcome.OK:
+        outcome = "updated"
+    else:
+        outcome = result.outcome.value
+    return SourceReport(
+        source_id=source.id,
+        title=source.display_title,
+        outcome=outcome,
+        new=applied.new,
+        changed=applied.changed,
+        unchanged=applied.unchanged,
+        error_class=su.last_error_class,
+        error=su.last_error,
+        moved_to=su.feed_url,
+    )
+
+
 class UpdatePipeline:
     def __init__(
         self,
@@ -144,24 +169,10 @@ class UpdatePipeline:
         usual back-off, and reported; it never propagates to the other polls of the round.
         Only cancellation does.
         """
-        result: FetchResult | None = None
-
-        def fetched(value: FetchResult) -> FetchResult:
-            nonlocal result
-            result = value
-            return value
-
-        try:
-            return await self._poll(source, fetched)
-        except Exception as exc:
-            return await self.record_failure(source, exc, result)
-
-    async def _poll(
-        self, source: Source, fetched: Callable[[FetchResult], FetchResult]
-    ) -> SourceReport:
         writer = self.writer
         writer.running += 1
         waiting = False
+        result: FetchResult | None = None
         try:
             request = FetchRequest(
                 url=source.feed_url,
@@ -169,7 +180,7 @@ class UpdatePipeline:
                 last_modified=source.last_modified,
                 body_hash=source.body_hash,
             )
-            result = fetched(await self.fetcher.fetch(request))
+            result = await self.fetcher.fetch(request)
             now = self.clock()
             digested = await self._digest(source, result, now)
             plan = self.plan(source, result, now, digested)
@@ -178,30 +189,14 @@ class UpdatePipeline:
             writer.running -= 1
             waiting = True
             applied = await writer.apply(plan)
+            return _report(source, result, plan, applied)
+        except Exception as exc:
+            failure = exc
         finally:
             if not waiting:
                 writer.running -= 1
                 writer.idle()
-        su = plan.source
-        if result.outcome is FetchOutcome.GONE:
-            outcome = "gone"
-        elif su.last_error_class:
-            outcome = "failed"
-        elif result.outcome is FetchOutcome.OK:
-            outcome = "updated"
-        else:
-            outcome = result.outcome.value
-        return SourceReport(
-            source_id=source.id,
-            title=source.display_title,
-            outcome=outcome,
-            new=applied.new,
-            changed=applied.changed,
-            unchanged=applied.unchanged,
-            error_class=su.last_error_class,
-            error=su.last_error,
-            moved_to=su.feed_url,
-        )
+        return await self.record_failure(source, failure, result)
 
     async def record_failure(
         self, source: Source, exc: Exception, result: FetchResult | None = None
