@@ -400,3 +400,32 @@ def test_a_parse_pool_whose_worker_died_is_replaced() -> None:
         assert pool.submit(_square, 7).result(timeout=60) == 49
     finally:
         planet.close()
+
+
+def test_an_entry_enrich_fails_on_is_left_out_loudly(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import netplanet.update.digest as digest_module
+
+    real = digest_module.enrich_entry
+
+    def enrich_entry(entry: Any, **kw: Any) -> Any:
+        if entry.guid == "p1":
+            raise RuntimeError(INJECTED)
+        return real(entry, **kw)
+
+    monkeypatch.setattr(digest_module, "enrich_entry", enrich_entry)
+    body = rss([(f"p{n}", f"Post {n}", "<p>x</p>") for n in range(3)])
+    with caplog.at_level(logging.ERROR, logger="netplanet"):
+        result = digest_module.digest(
+            body,
+            content_type="application/rss+xml",
+            url="https://blog.example.net/feed",
+            source_id=1,
+            source_category="",
+            now=datetime.now(UTC),
+            excerpt_words=75,
+        )
+    assert [e.guid for e in result.entries] == ["p0", "p2"] and result.skipped == 1
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.exc_info and INJECTED in record.getMessage()
