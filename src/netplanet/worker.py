@@ -6,8 +6,8 @@ archive pages now and then. Applying a poll's plan ends the lease and stores the
 time that schedule.py chose (posting rate, feed hints, back-off, Retry-After), so each source
 is polled once per its interval however many workers run. A worker that dies leaves its
 leases to expire; then another worker claims those sources. A failure inside one source's
-poll is that source's error (UpdatePipeline.update_source), recorded like any other; the
-worker gives back whatever lease a batch leaves behind, however the batch ended.
+poll is that source's error (UpdatePipeline.update_source), recorded like any other; a batch
+that ends with an exception (or is abandoned) gives back the leases it did not apply at once.
 
 Shutdown: the first SIGTERM/SIGINT lets the in-flight batch finish (each source update is
 stored all-or-nothing, the batch's updates grouped into few transactions); a second one abandons
