@@ -170,3 +170,13 @@ def test_not_modified_keeps_stored_hash_and_validators() -> None:
     plan = decide.plan_not_modified(SOURCE, not_modified, NOW)
     assert plan.source.body_hash is None and plan.source.etag is None  # None = leave as is
     assert plan.source.last_success_at == NOW and plan.source.consecutive_failures == 0
+
+
+def test_an_entry_url_urlsplit_refuses_is_matched_like_any_other() -> None:
+    # Found by tests/test_fuzz_update.py: "]" in a host made urlsplit raise ValueError.
+    url = "https://a.ex]ample/1"
+    new = decide.plan_entries(SOURCE, OK, FEED, [make_entry(7, 1, url=url)], [], NOW)
+    assert len(new.new_entries) == 1
+    moved = make_entry(7, 1, key="g:other", url=url)
+    plan = decide.plan_entries(SOURCE, OK, FEED, [moved], [stored(1, url=url)], NOW)
+    assert plan.new_entries == () and plan.unchanged_entries == 1

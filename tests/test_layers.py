@@ -18,6 +18,7 @@ LAYERS = {
     "lifeline": 0,
     "lazy": 0,
     "untrusted": 0,
+    "text": 0,
     "sources": 1,
     "schedule": 1,
     "parse": 1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import BrokenExecutor, Executor, Future
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from netplanet.lifeline import watch_owner
@@ -41,7 +41,15 @@ class _PoolOnDemand(Executor):
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         if self._pool is None:
             self._pool = self._make()
-        return self._pool.submit(fn, *args, **kwargs)
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenExecutor:  # BrokenProcessPool, without importing multiprocessing here
+            # A worker died (killed, or a crash in C on some document): the pool refuses every
+            # job from then on. The jobs it held failed, each its own poll's error; later jobs
+            # get a new pool rather than failing every source for the rest of the process.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._make()
+            return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._pool is not None:

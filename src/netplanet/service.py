@@ -66,6 +66,11 @@ class Scheduler:
         self.max_sleep_s = max_sleep_s
         self.on_report = on_report
         self.in_flight: dict[int, asyncio.Task[SourceReport]] = {}
+        self.held: dict[int, float] = {}
+        """Sources not to start again before this time.monotonic(): their last poll failed
+        and not even the failure could be stored, so the database still says they are due."""
+        self.hold_s = pipeline.policy.min_interval_s
+        self._only_held = False
         self.last_round_at: datetime | None = None
         self.polled = 0
 
@@ -85,40 +90,64 @@ class Scheduler:
         await self._drain()
 
     def _start_due(self) -> None:
+        self._only_held = False
         free = self.concurrency - len(self.in_flight)
         if free <= 0:
             return
-        started = 0
+        if self.held:
+            now = time.monotonic()
+            self.held = {sid: until for sid, until in self.held.items() if until > now}
+        started = skipped_held = 0
         for source in self.store.due_sources(self.clock()):
             if source.id in self.in_flight:
+                continue
+            if source.id in self.held:
+                skipped_held += 1
                 continue
             task = asyncio.create_task(self._poll(source))
             self.in_flight[source.id] = task
             started += 1
             if started >= free:
                 break
+        else:
+            # Every due source is polling or held back: the database's earliest due time is
+            # in the past, but nothing is to be started until a poll ends or a hold does.
+            self._only_held = skipped_held > 0
         if started:
             self.last_round_at = self.clock()
             log.info("polling %d due sources", started, extra={"started": started})
 
     async def _poll(self, source: Source) -> SourceReport:
         try:
-            report = await self.pipeline.update_many([source])
+            one = (await self.pipeline.update_many([source]))[0]
+        except Exception as exc:
+            # update_source records the failures of a poll itself; this one got past it. It
+            # is still that source's error, stored with back-off when the database allows.
+            one = await self.pipeline.record_failure(source, exc)
         finally:
             self.in_flight.pop(source.id, None)
+        if not one.stored:
+            log.error(
+                "source %d stays due but is held back for %g s: its failure was not stored",
+                source.id,
+                self.hold_s,
+            )
+            self.held[source.id] = time.monotonic() + self.hold_s
         self.polled += 1
-        one = report[0]
         extra = {"source_id": one.source_id, "outcome": one.outcome, "new": one.new}
         if one.outcome in ("failed", "gone"):
             log.warning("%s: %s", one.title, one.error, extra=extra)
         else:
             log.info("%s: %s, %d new", one.title, one.outcome, one.new, extra=extra)
         if self.on_report is not None:
-            self.on_report(one)
+            try:
+                self.on_report(one)
+            except Exception:
+                log.exception("reporting the poll of source %d failed", source.id)
         return one
 
     def _sleep_s(self) -> float:
-        if len(self.in_flight) >= self.concurrency:
+        if len(self.in_flight) >= self.concurrency or self._only_held:
             return self.max_sleep_s  # woken by a finishing poll
         due = self.store.next_due_at()
         if due is None:

@@ -5,7 +5,9 @@ with the ordinary UpdatePipeline -> repeat; sleep briefly when nothing is due; s
 archive pages now and then. Applying a poll's plan ends the lease and stores the next poll
 time that schedule.py chose (posting rate, feed hints, back-off, Retry-After), so each source
 is polled once per its interval however many workers run. A worker that dies leaves its
-leases to expire; then another worker claims those sources.
+leases to expire; then another worker claims those sources. A failure inside one source's
+poll is that source's error (UpdatePipeline.update_source), recorded like any other; a batch
+that ends with an exception (or is abandoned) gives back the leases it did not apply at once.
 
 Shutdown: the first SIGTERM/SIGINT lets the in-flight batch finish (each source update is
 stored all-or-nothing, the batch's updates grouped into few transactions); a second one abandons
@@ -98,10 +100,13 @@ async def run_worker(
             continue
         try:
             reports = await pipeline.update_many(batch)
-        except asyncio.CancelledError:
-            # Abandoned (second signal): hand back what was not applied, so nobody waits for
-            # the leases to expire. Applied sources have no lease left to release.
-            store.release_leases(config.worker_id, [s.id for s in batch])
+        except BaseException:
+            # Abandoned (second signal) or failed past the per-source boundary: hand back what
+            # was not applied, so nobody waits for the leases to expire. Applied sources have
+            # no lease left to release. (A finished batch keeps only the leases of polls whose
+            # failure the database would not even record: they hold those sources back until
+            # they expire, instead of claiming them again at once.)
+            _release(store, config.worker_id, [s.id for s in batch])
             raise
         stats.batches += 1
         stats.polled += len(reports)
@@ -112,6 +117,13 @@ async def run_worker(
     if config.once:
         _seal(store, clock() - config.seal_after)
     return stats
+
+
+def _release(store: WorkerStore, worker_id: str, source_ids: list[int]) -> None:
+    try:
+        store.release_leases(worker_id, source_ids)
+    except Exception:  # the database is gone: the leases expire on their own
+        log.exception("giving back the leases of %d sources failed", len(source_ids))
 
 
 def _seal(store: WorkerStore, cutoff: datetime) -> None:

@@ -36,11 +36,11 @@ from netplanet.fetch.report import (
     classify,
     fmt_bytes,
     fmt_seconds,
-    one_line,
     parse_retry_after,
 )
 from netplanet.model import FetchOutcome, FetchRequest, FetchResult
 from netplanet.settings import Settings
+from netplanet.text import one_line, valid_text
 
 FEED_ACCEPT: Final = (
     "application/atom+xml, application/rss+xml, application/feed+json, "
@@ -323,16 +323,18 @@ class Fetcher:
                     ) from None
                 return _Redirect(status, joined)
             rh = resp.headers
-            found = {name: rh[name] for name in USEFUL_HEADERS if name in rh}
+            # aiohttp decodes header bytes that are not UTF-8 as lone surrogates; these
+            # values are stored with the source (validators) and must be valid text.
+            found = {name: valid_text(rh[name]) for name in USEFUL_HEADERS if name in rh}
             result = FetchResult(
                 request=req,
                 outcome=FetchOutcome.ERROR,
                 final_url=url,
                 status=status,
-                content_type=rh.get("Content-Type", ""),
+                content_type=found.get("content-type", ""),
                 headers=found,
-                etag=rh.get("ETag"),
-                last_modified=rh.get("Last-Modified"),
+                etag=found.get("etag"),
+                last_modified=found.get("last-modified"),
             )
             if status == 304:
                 return dataclasses.replace(

@@ -33,10 +33,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def fmt_seconds(seconds: float) -> str:
     return f"{seconds:g} s"
 

@@ -6,6 +6,12 @@ Picks a format module by sniffing (JSON object or XML root element, with the HTT
 as a tie-breaker), parses with lxml (`xml.py`, hardened and self-repairing) and falls back to
 feedparser (`fallback.py`) only for what lxml cannot read. Raises NotAFeedError for HTML and
 ParseError for everything else that is not a feed; never any other exception.
+
+Every string of the result is valid Unicode (no lone surrogates, see netplanet/text.py), so
+nothing downstream has to check: lxml hands out only what CPython's strict UTF-8 decoder
+accepted, and the plain-text helpers decode references to surrogates as U+FFFD; the JSON
+reader, the byte decoder of the repair path and the feedparser mapping each pass their strings
+through `valid_text`.
 """
 
 from __future__ import annotations

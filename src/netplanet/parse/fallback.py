@@ -28,6 +28,7 @@ from netplanet.parse.common import (
     to_int,
     unique,
 )
+from netplanet.text import valid_text
 
 _FORMATS = {
     "rss20": "rss20", "rss": "rss20", "rss10": "rss10", "rss090": "rss09", "rss091n": "rss09",
@@ -42,14 +43,20 @@ def parse(repaired: bytes, url: str, warnings: list[str]) -> ParsedFeed | None:
     # Imported here: few documents need it, and importing it costs every process ~12 ms.
     import feedparser
 
-    result = feedparser.parse(
-        io.BytesIO(repaired),
-        response_headers={"content-location": url, "content-type": "application/xml"}
-        if url
-        else {"content-type": "application/xml"},
-        resolve_relative_uris=False,
-        sanitize_html=False,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(repaired),
+            response_headers={"content-location": url, "content-type": "application/xml"}
+            if url
+            else {"content-type": "application/xml"},
+            resolve_relative_uris=False,
+            sanitize_html=False,
+        )
+    except Exception as exc:  # feedparser's own bugs (e.g. int(None) in _end_height)
+        # A document that crashes feedparser is one it cannot read: the caller keeps lxml's
+        # reading or reports lxml's syntax error, which names the line and column.
+        warnings.append(f"feedparser failed on this document ({type(exc).__name__})")
+        return None
     fmt = _FORMATS.get(str(result.get("version") or ""))
     if fmt is None:
         return None
@@ -74,8 +81,13 @@ def parse(repaired: bytes, url: str, warnings: list[str]) -> ParsedFeed | None:
 def _s(d: Mapping[str, Any], key: str) -> str:
     # dict.get, not FeedParserDict.get: the latter maps some missing keys onto others and emits
     # DeprecationWarnings while doing so.
-    value = dict.get(d, key)  # type: ignore[call-overload]
-    return value if isinstance(value, str) else ""
+    return _text(dict.get(d, key))  # type: ignore[call-overload]
+
+
+def _text(value: Any) -> str:
+    """A string value of feedparser's dicts as valid text ("" for anything else). Every string
+    taken from feedparser goes through here: its entity decoding is its own."""
+    return valid_text(value) if isinstance(value, str) else ""
 
 
 def _date(e: Mapping[str, Any], key: str, warnings: list[str]) -> datetime | None:
@@ -93,7 +105,7 @@ def _date(e: Mapping[str, Any], key: str, warnings: list[str]) -> datetime | Non
 
 def _entry(e: Mapping[str, Any], base: str, warnings: list[str]) -> ParsedEntry:
     contents = dict.get(e, "content") or []  # type: ignore[call-overload]
-    content = str(contents[0].get("value") or "") if contents else ""
+    content = _text(contents[0].get("value")) if contents else ""
     summary = _s(e, "summary")
     if not content:
         content, summary = summary, ""
@@ -102,9 +114,9 @@ def _entry(e: Mapping[str, Any], base: str, warnings: list[str]) -> ParsedEntry:
     enclosures = []
     for link in dict.get(e, "links") or []:  # type: ignore[call-overload]
         if link.get("rel") == "enclosure" and link.get("href"):
-            enc_url = absolutize(link.get("href"), base) or ""
+            enc_url = absolutize(_text(link.get("href")), base) or ""
             enclosures.append(
-                Enclosure(enc_url, link.get("type") or "", to_int(link.get("length")))
+                Enclosure(enc_url, _text(link.get("type")), to_int(_text(link.get("length"))))
             )
     tags = dict.get(e, "tags") or []  # type: ignore[call-overload]
     published = _date(e, "published", warnings)
@@ -118,7 +130,7 @@ def _entry(e: Mapping[str, Any], base: str, warnings: list[str]) -> ParsedEntry:
         author=collapse(_s(e, "author")),
         published=published or updated,
         updated=updated,
-        categories=unique(collapse(t.get("label") or t.get("term") or "") for t in tags),
+        categories=unique(collapse(_text(t.get("label") or t.get("term"))) for t in tags),
         enclosures=tuple(enclosures),
         duration_s=parse_duration(_s(e, "itunes_duration")),
     )

@@ -23,6 +23,7 @@ from netplanet.parse.common import (
     unique,
 )
 from netplanet.parse.xml import decode
+from netplanet.text import valid_text
 
 CONTENT_TYPES = ("application/feed+json", "application/json")
 
@@ -74,8 +75,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _str(value: Any) -> str:
+    """A JSON string or number as text; every string of the feed is read through here, so this
+    is where JSON escapes of lone surrogates ("\\ud800") become U+FFFD."""
     if isinstance(value, str):
-        return value
+        return valid_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""

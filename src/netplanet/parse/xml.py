@@ -25,6 +25,7 @@ from lxml import etree
 
 from netplanet.errors import ParseError
 from netplanet.parse import lift
+from netplanet.text import valid_text
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -51,6 +52,9 @@ _AMP = re.compile(
 _FIRST_MARKUP = re.compile(rb"<[?!A-Za-z]")
 _XML_PREDEFINED = frozenset((b"amp;", b"lt;", b"gt;", b"quot;", b"apos;"))
 _CP1252_UNDEFINED = frozenset((0x81, 0x8D, 0x8F, 0x90, 0x9D))
+# Python text codecs a document may name that are transformations, not character sets: they
+# would read backslash escapes or host-name syntax into the text.
+_NOT_CHARSETS = frozenset(("unicode-escape", "raw-unicode-escape", "punycode", "idna"))
 _ERROR_POSITION = re.compile(r",? line \d+, column \d+$")
 
 
@@ -226,7 +230,15 @@ def repair(data: bytes, charset: str, warnings: list[str]) -> bytes:
 
 
 def decode(data: bytes, charset: str, warnings: list[str]) -> str:
-    """Bytes -> str by BOM, XML declaration, HTTP charset, UTF-8, then windows-1252 per byte."""
+    """Bytes -> str by BOM, XML declaration, HTTP charset, UTF-8, then windows-1252 per byte.
+
+    Always valid Unicode: some codecs a feed may name (UTF-7, unicode_escape, UTF-16 with
+    "replace" aside) decode to lone surrogates, which become U+FFFD here.
+    """
+    return valid_text(_decode(data, charset, warnings))
+
+
+def _decode(data: bytes, charset: str, warnings: list[str]) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             errors = "netplanet-cp1252" if encoding == "utf-8-sig" else "replace"
@@ -247,9 +259,14 @@ def decode(data: bytes, charset: str, warnings: list[str]) -> str:
             continue
         if codec.startswith(("utf-16", "utf-32")):
             continue  # declared UTF-16 without a BOM or NULs is a lie: the bytes are 8-bit
+        if codec in _NOT_CHARSETS:
+            warnings.append(f"{encoding!r} is not a character encoding; ignored")
+            continue
         try:
             return data.decode(codec)
-        except UnicodeDecodeError:
+        except (ValueError, LookupError):
+            # UnicodeDecodeError mostly; some codecs raise a bare UnicodeError, and codecs
+            # that are not text encodings at all (uu, base64, rot13) a LookupError.
             warnings.append(f"document is not valid {encoding}")
     warnings.append("undecodable bytes read as windows-1252 (undeclared latin-1)")
     return data.decode("utf-8", errors="netplanet-cp1252")

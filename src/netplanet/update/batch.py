@@ -10,17 +10,19 @@ A poll still returns only once its plan is committed, so callers see the same gu
 before: a returned report means stored, and a source is never polled again while its last
 plan is unwritten. A poll cancelled while it waits (shutdown) is dropped from the batch, so
 nothing is stored for it. The store keeps each plan all-or-nothing: if the batch transaction
-fails, it retries the plans one transaction each, so one bad plan does not lose the others.
+fails, it retries the plans one transaction each, so one bad plan does not lose the others;
+should storing a batch raise anything else, the plans are tried one by one here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
-from netplanet.errors import StoreError
 from netplanet.model import UpdatePlan
 from netplanet.store.base import ApplyResult, Store
+from netplanet.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +68,32 @@ class WriteBehind:
         self._waiting = []
         if not batch:
             return
-        results: list[ApplyResult | StoreError] | list[Exception]
+        plans = [plan for plan, _ in batch]
+        results: Sequence[ApplyResult | Exception]
         try:
-            results = self.store.apply_updates([plan for plan, _ in batch])
-        except Exception as exc:  # apply_updates reports per plan; this is a defect, not data
-            log.exception("storing a batch of %d plans failed", len(batch))
-            results = [exc] * len(batch)
+            results = self.store.apply_updates(plans)
+        except Exception as exc:
+            # apply_updates reports refused plans one by one; an exception here (e.g. a driver
+            # that cannot encode one plan's text) failed the whole transaction. Each plan is
+            # tried alone, so the one at fault fails only its own poll.
+            if len(plans) == 1:
+                results = [exc]
+            else:
+                log.warning(
+                    "storing a batch of %d plans failed (%s: %s); storing them one by one",
+                    len(plans),
+                    type(exc).__name__,
+                    one_line(exc)[:200],
+                )
+                results = [self._apply_alone(plan) for plan in plans]
         for (_, fut), result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
                 fut.set_exception(result)
             else:
                 fut.set_result(result)
+
+    def _apply_alone(self, plan: UpdatePlan) -> ApplyResult | Exception:
+        try:
+            return self.store.apply_updates([plan])[0]
+        except Exception as exc:
+            return exc

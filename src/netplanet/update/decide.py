@@ -36,7 +36,10 @@ from netplanet.untrusted import http_url, plain_text
 
 def _is_home_page(url: str) -> bool:
     """Linkless entries fall back to the site's URL, which identifies no single post."""
-    return urlsplit(url).path in ("", "/")
+    try:
+        return urlsplit(url).path in ("", "/")
+    except ValueError:  # e.g. "https://a.ex]ample/1" from a feed: a link, if a broken one
+        return False
 
 
 def _attempt(result: FetchResult, now: datetime, **fields: Any) -> SourceUpdate:

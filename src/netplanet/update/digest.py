@@ -21,6 +21,7 @@ from netplanet.enrich import enrich_entry
 from netplanet.errors import NotAFeedError, ParseError
 from netplanet.model import Entry, ParsedEntry, ParsedFeed
 from netplanet.parse import parse_feed
+from netplanet.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +141,16 @@ def digest(
             )
             entries.append(dataclasses.replace(enriched, raw_hash=hashed))
         except Exception as exc:  # one bad entry must not lose the rest of the feed
+            # Parsed text is valid by construction, so this is a bug in enrich: say so where
+            # the operator looks, with the traceback (of the first one only).
             skipped += 1
             if skipped == 1:
-                log.warning(
+                log.error(
                     "skipping entries of %s that could not be enriched (first: %s: %s)",
                     url,
                     type(exc).__name__,
-                    exc,
-                    exc_info=log.isEnabledFor(logging.DEBUG),
+                    one_line(exc)[:300],
+                    exc_info=exc,
                 )
     # The parsed entries are not needed past this point; dropping them halves what a process
     # pool has to send back.

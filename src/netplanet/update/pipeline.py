@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from netplanet.errors import DiscoveryError, NetplanetError, NotAFeedError
+from netplanet.errors import DiscoveryError, NotAFeedError, StoreError
 from netplanet.fetch.http import Fetcher
 from netplanet.model import (
     FetchOutcome,
@@ -36,7 +36,8 @@ from netplanet.model import (
 )
 from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
 from netplanet.sources.discover import find_feed_links
-from netplanet.store.base import Store
+from netplanet.store.base import ApplyResult, Store
+from netplanet.text import one_line
 from netplanet.update import decide
 from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
 from netplanet.update.digest import Digest, digest
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 INLINE_MAX_BYTES = 512 * 1024
 """Changed bodies up to this size of sources with stored entries are digested inline."""
+
+MAX_DETAIL = 300
+"""Characters of an unexpected exception's message kept in the source's last error."""
 
 KNOWN_HASHES = 1000
 """How many of a source's newest stored entries a changed body is compared with by raw hash
@@ -65,6 +69,9 @@ class SourceReport:
     error_class: str = ""
     error: str = ""
     moved_to: str | None = None
+    stored: bool = True
+    """False when not even the failure could be recorded (the database refused it): the
+    source is still due, so a scheduler must hold it back itself."""
 
 
 def _utcnow() -> datetime:
@@ -103,6 +110,31 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
+def _report(
+    source: Source, result: FetchResult, plan: UpdatePlan, applied: ApplyResult
+) -> SourceReport:
+    su = plan.source
+    if result.outcome is FetchOutcome.GONE:
+        outcome = "gone"
+    elif su.last_error_class:
+        outcome = "failed"
+    elif result.outcome is FetchOutcome.OK:
+        outcome = "updated"
+    else:
+        outcome = result.outcome.value
+    return SourceReport(
+        source_id=source.id,
+        title=source.display_title,
+        outcome=outcome,
+        new=applied.new,
+        changed=applied.changed,
+        unchanged=applied.unchanged,
+        error_class=su.last_error_class,
+        error=su.last_error,
+        moved_to=su.feed_url,
+    )
+
+
 class UpdatePipeline:
     def __init__(
         self,
@@ -130,10 +162,17 @@ class UpdatePipeline:
 
     async def update_source(self, source: Source) -> SourceReport:
         """Poll one source and store the result; returns once the plan is committed (grouped
-        with other polls' plans in one transaction, see update/batch.py)."""
+        with other polls' plans in one transaction, see update/batch.py).
+
+        This is the boundary of one source's poll: whatever goes wrong inside it (a bug in a
+        parser, a row the database refuses) is recorded as that source's error, with the
+        usual back-off, and reported; it never propagates to the other polls of the round.
+        Only cancellation does.
+        """
         writer = self.writer
         writer.running += 1
         waiting = False
+        result: FetchResult | None = None
         try:
             request = FetchRequest(
                 url=source.feed_url,
@@ -150,29 +189,75 @@ class UpdatePipeline:
             writer.running -= 1
             waiting = True
             applied = await writer.apply(plan)
+            return _report(source, result, plan, applied)
+        except Exception as exc:
+            failure = exc
         finally:
             if not waiting:
                 writer.running -= 1
                 writer.idle()
-        su = plan.source
-        if result.outcome is FetchOutcome.GONE:
-            outcome = "gone"
-        elif su.last_error_class:
-            outcome = "failed"
-        elif result.outcome is FetchOutcome.OK:
-            outcome = "updated"
+        return await self.record_failure(source, failure, result)
+
+    async def record_failure(
+        self, source: Source, exc: Exception, result: FetchResult | None = None
+    ) -> SourceReport:
+        """Store an unexpected failure of one poll as that source's error, backed off like any
+        other failure, so the source is neither lost nor polled again at once. The traceback
+        goes to the log at error level; the source's error is one line."""
+        detail = one_line(exc)[:MAX_DETAIL]
+        if isinstance(exc, StoreError):  # the database refused this source's plan
+            error_class, error = "store", detail
         else:
-            outcome = result.outcome.value
+            error_class = "internal"
+            error = (
+                f"internal error while polling: {type(exc).__name__}: {detail} "
+                "(the log has the traceback; please report it)"
+            )
+        log.error(
+            "polling %s (source %d) failed: %s",
+            source.feed_url,
+            source.id,
+            error,
+            exc_info=None if isinstance(exc, StoreError) else exc,
+        )
+        stored = False
+        try:
+            now = self.clock()
+            if result is None:
+                result = FetchResult(
+                    request=FetchRequest(url=source.feed_url),
+                    outcome=FetchOutcome.ERROR,
+                    final_url=source.feed_url,
+                )
+            # Cache validators are dropped so that the next poll reads the whole body again.
+            failed = decide.plan_failure(
+                source, result, now, error_class=error_class, error=error, clear_cache_state=True
+            )
+            plan = decide.schedule_plan(
+                failed,
+                source,
+                result,
+                None,
+                recent_posts=None,
+                now=now,
+                policy=self.policy,
+                rand=self.rand,
+            )
+            await self.writer.apply(plan)
+            stored = True
+        except Exception as store_exc:
+            log.error(
+                "recording the failure of source %d failed too: %s",
+                source.id,
+                one_line(store_exc)[:MAX_DETAIL] or type(store_exc).__name__,
+            )
         return SourceReport(
             source_id=source.id,
             title=source.display_title,
-            outcome=outcome,
-            new=applied.new,
-            changed=applied.changed,
-            unchanged=applied.unchanged,
-            error_class=su.last_error_class,
-            error=su.last_error,
-            moved_to=su.feed_url,
+            outcome="failed",
+            error_class=error_class,
+            error=error,
+            stored=stored,
         )
 
     async def _digest(self, source: Source, result: FetchResult, now: datetime) -> Digest | None:
@@ -327,14 +412,12 @@ class UpdatePipeline:
         """Update sources concurrently (the fetcher enforces the global and per-host limits)."""
 
         async def one(source: Source) -> SourceReport:
-            try:
-                report = await self.update_source(source)
-            except NetplanetError as exc:
-                report = SourceReport(
-                    source.id, source.display_title, "failed", error_class="store", error=str(exc)
-                )
+            report = await self.update_source(source)  # never raises, see there
             if on_report is not None:
-                on_report(report)
+                try:
+                    on_report(report)
+                except Exception:  # progress display only: never worth the round
+                    log.exception("reporting the poll of source %d failed", source.id)
             return report
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
