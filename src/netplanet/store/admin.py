@@ -31,6 +31,7 @@ from netplanet.store.schema import (
 )
 
 GENERATION_KEY = "site_generation"
+_LOGIN_LOCK_KEY = 0x6E70_6C6F_6769_6E  # "nplogin": the advisory lock that orders login claims
 # The site's fixed base URL and output-feed id authority (web/origin.py): part of the planet,
 # so `netplanet db copy` carries them (feed readers would see every post anew otherwise).
 BASE_URL_KEY = "site_base_url"
@@ -86,29 +87,30 @@ class AdminQueries:
         (and no row) when `client` already has `per_client` attempts since `since`, or everyone
         together `total`. A kept row counts as a failure until `forget_login_failures` drops it.
 
-        Recording first and counting after (in a second transaction) makes check-and-record one
-        step for any number of concurrent requests, threads or processes: of the attempts whose
-        count ran last, each sees every earlier claimed row, so at most the limit are granted.
+        Record, count and (when over the limit) withdraw run in one transaction that claims take
+        in turns, so concurrent requests, threads or processes are granted exactly as many
+        evaluations as the limit allows: on SQLite the insert takes the database's write lock
+        before the count; on PostgreSQL, whose READ COMMITTED count would not see a concurrent
+        claim's uncommitted row, a transaction-scoped advisory lock orders the claims first.
         """
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_LOGIN_LOCK_KEY)))
             key = conn.execute(
                 insert(login_failures).values(client=client, at=at)
             ).inserted_primary_key
             assert key is not None
             row_id = int(key[0])
-        recent = login_failures.c.at >= since
-        with self.engine.connect() as conn:
             mine, everyone = conn.execute(
                 select(
                     func.count().filter(login_failures.c.client == client),
                     func.count(),
-                ).where(recent)
+                ).where(login_failures.c.at >= since)
             ).one()
-        if int(mine) <= per_client and int(everyone) <= total:
-            return row_id
-        with self.engine.begin() as conn:
+            if int(mine) <= per_client and int(everyone) <= total:
+                return row_id
             conn.execute(delete(login_failures).where(login_failures.c.id == row_id))
-        return None
+            return None
 
     def count_login_failures(self, client: str, since: datetime) -> int:
         with self.engine.connect() as conn:
