@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from netplanet.settings import RANGES
+
 if TYPE_CHECKING:
     from netplanet.planet import Planet
 
@@ -24,24 +26,32 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
             str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
         ] = None,
         port: Annotated[
-            int | None, typer.Option("--port", help="Port to listen on (default 8080).", min=0)
+            int | None,
+            typer.Option(
+                "--port",
+                help="Port to listen on (default 8080).",
+                min=RANGES["port"].lo,
+                max=RANGES["port"].hi,
+            ),
         ] = None,
     ) -> None:
         """Serve the website (no updates; `netplanet run` also polls the sources)."""
         import uvicorn
 
         from netplanet.planet import Planet
-        from netplanet.settings import load_settings
+        from netplanet.settings import load_settings, with_options
         from netplanet.web.app import create_app
 
         own = planet is None  # a planet handed to us belongs to the caller, who closes it
         current = Planet(load_settings()) if planet is None else planet()
-        settings = current.settings
         try:
+            settings = with_options(
+                current.settings, {"host": ("--host", host), "port": ("--port", port)}
+            )
             uvicorn.run(
                 create_app(current.store, settings),
-                host=host or settings.host,
-                port=settings.port if port is None else port,
+                host=settings.host,
+                port=settings.port,
                 log_level="warning",
                 lifespan="off",
             )
