@@ -8,6 +8,9 @@ Shared rules, whatever the backend:
 - Entries are identified by (source_id, key); applying the same plan twice changes nothing.
 - An edited entry keeps its id and its first-seen time.
 - Unreachable or broken databases raise StoreError with a one-line message.
+- Row ids are positive integers up to ID_MAX (SQLite's and PostgreSQL's 64-bit range). A
+  lookup by any other int finds nothing (None, or NotFoundError for an edit) instead of
+  reaching the database, where it would overflow.
 """
 
 from __future__ import annotations
@@ -26,6 +29,14 @@ from netplanet.model import (
     StoredEntry,
     UpdatePlan,
 )
+
+ID_MAX = 2**63 - 1
+"""The largest row id any backend stores (a signed 64-bit integer)."""
+
+
+def valid_id(value: int) -> bool:
+    """Whether `value` can be a row id (and so may be handed to the database)."""
+    return 1 <= value <= ID_MAX
 
 
 @dataclass(frozen=True, slots=True)
