@@ -83,7 +83,7 @@ class Settings:
     parse_workers: int = _ranged(-1, -1, 64)
     """Processes that parse and enrich fetched feeds beside the fetching event loop;
     -1 means one per CPU core (none on a single core), 0 means parse inline."""
-    fetch_per_host: int = _ranged(2, 1, 100)
+    fetch_per_host: int = _ranged(2, 1, 1000)
     connect_timeout: float = _ranged(10.0, 0, 300, above=True, unit="s")
     read_timeout: float = _ranged(30.0, 0, 3600, above=True, unit="s")
     total_timeout: float = _ranged(60.0, 0, 3600, above=True, unit="s")
@@ -95,16 +95,16 @@ class Settings:
     site_title: str = "netplanet"
     site_url: str = ""
     """Public base URL of the planet (used in output feeds); empty means derive from the request."""
-    update_interval_s: int = _ranged(1800, 10, 30 * DAY_S, unit="s")
+    update_interval_s: int = _ranged(1800, 1, 30 * DAY_S, unit="s")
     """Poll interval for a source whose posting rate is not known yet (clamped to min/max)."""
     secret_key: str = ""
     """Signs admin sessions; empty means a random key generated once and kept in the database."""
     # --- scheduling (schedule.py; see docs/design-notes.md "Scheduling")
-    min_interval_s: float = _ranged(900.0, 10, 30 * DAY_S, unit="s")
+    min_interval_s: float = _ranged(900.0, 0, 30 * DAY_S, above=True, unit="s")
     """Shortest poll interval, for the busiest feeds."""
-    max_interval_s: float = _ranged(14400.0, 10, 30 * DAY_S, unit="s")
+    max_interval_s: float = _ranged(14400.0, 0, 30 * DAY_S, above=True, unit="s")
     """Longest poll interval for a healthy feed (quiet blogs); feed hints are clamped to it."""
-    backoff_max_s: float = _ranged(86400.0, 10, 30 * DAY_S, unit="s")
+    backoff_max_s: float = _ranged(86400.0, 0, 30 * DAY_S, above=True, unit="s")
     """Cap of the exponential back-off after failures (and of a Retry-After)."""
     dead_after_s: float = _ranged(7 * 86400.0, 0, 365 * DAY_S, above=True, unit="s")
     """A source failing for this long is marked dead and then retried once a day."""
