@@ -152,6 +152,7 @@ _REHASH = update(entries).where(entries.c.id == bindparam("eid")).values(raw_has
 
 
 _INSERTS: dict[tuple[str, str], Any] = {}
+_INSERT_NEW: dict[str, Any] = {}  # per dialect: new entries, returning (id, key)
 
 
 def insert_or_skip(conn: Any, table: Table, *unique: str) -> Any:
@@ -364,9 +365,12 @@ class UpdateWrites:
         (id, entry) pairs and the skipped entries with the row that holds their key."""
         now = self._clock()
         rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
-        statement = insert_or_skip(conn, entries, "source_id", "key").returning(
-            entries.c.id, entries.c.key
-        )
+        statement = _INSERT_NEW.get(conn.dialect.name)
+        if statement is None:
+            statement = insert_or_skip(conn, entries, "source_id", "key").returning(
+                entries.c.id, entries.c.key
+            )
+            _INSERT_NEW[conn.dialect.name] = statement
         ids = {key: entry_id for entry_id, key in conn.execute(statement, rows)}
         fresh: list[tuple[int, Entry]] = []
         skipped: list[Entry] = []
