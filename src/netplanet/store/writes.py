@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from netplanet.enrich.identity import as_edit
 from netplanet.errors import StoreError
 from netplanet.model import Entry, ExistingEntry, UpdatePlan
 from netplanet.sources.slug import slugify
@@ -326,7 +325,10 @@ class UpdateWrites:
             self._link_categories(conn, fresh, slugs)
             inserted = len(fresh)
             # Posts another writer stored after this plan was decided: merge them as the
-            # decider would have, had it seen them.
+            # decider would have, had it seen them. (Imported here: the enrich package loads
+            # lxml, which commands that only read the store never need.)
+            if taken:
+                from netplanet.enrich.identity import as_edit
             for stored, entry in taken:
                 edit = as_edit(entry, stored)
                 if edit is not None:
