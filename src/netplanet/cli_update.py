@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import console, find_source, planet, quiet, say, warn
+from netplanet.cli_common import console, find_source, listen_socket, planet, quiet, say, warn
 from netplanet.settings import RANGES
 
 if TYPE_CHECKING:
@@ -185,6 +185,10 @@ def run_command(
             "update_interval_s": ("--interval", interval),
         },
     )
+    if not no_web:
+        # The address is checked before anything starts (the server binds it again a moment
+        # later): in use or not local is a one-line error, not a traceback and exit 3.
+        listen_socket(settings.host, settings.port).close()
     if not current.store.list_sources():
         added, _ = import_specs(load_default_sources())
         say(f"first start: imported {added} bundled sources")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from netplanet.cli_common import listen_socket
 from netplanet.settings import RANGES
 
 if TYPE_CHECKING:
@@ -48,13 +49,14 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
             settings = with_options(
                 current.settings, {"host": ("--host", host), "port": ("--port", port)}
             )
-            uvicorn.run(
-                create_app(current.store, settings),
-                host=settings.host,
-                port=settings.port,
-                log_level="warning",
-                lifespan="off",
+            sock = listen_socket(settings.host, settings.port)
+            config = uvicorn.Config(
+                create_app(current.store, settings), log_level="warning", lifespan="off"
             )
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+            finally:
+                sock.close()
         finally:
             if own:
                 current.close()
