@@ -64,7 +64,7 @@ def find_source(ref: str) -> Source:
 
     store = planet().store
     source = None
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # "²".isdigit() too, and int() refuses it
         source = store.get_source(int(ref))
     if source is None:
         source = store.get_source_by_slug(ref) or store.get_source_by_url(ref)
