@@ -168,3 +168,12 @@ def test_feed_titles_are_shown_as_written_not_read_as_markup(
         assert code in (0, 4) and title in out, args
     code, out, _ = cli(capsys, "--database", db, "sources", "remove", "1")
     assert code == 0 and out == f"removed source 1: {title}\n"
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "9223372036854775808", "²", "٣", "0"])
+def test_source_reference_that_is_no_id_is_not_found(
+    capsys: pytest.CaptureFixture[str], db: str, ref: str
+) -> None:
+    code, _, err = cli(capsys, "--database", db, "sources", "remove", ref)
+    assert code == 1
+    assert err.startswith("error: no source") and len(err.strip().splitlines()) == 1

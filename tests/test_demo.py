@@ -23,7 +23,8 @@ import httpx
 import pytest
 from multidict import CIMultiDict
 
-from netplanet.cli_demo import _bind, demo_settings
+from netplanet.cli_common import listen_socket
+from netplanet.cli_demo import demo_settings
 from netplanet.demo import (
     DEMO_SOURCES,
     EXTRA_DOCUMENTS,
@@ -267,12 +268,12 @@ def test_demo_refuses_a_busy_port_with_one_line() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(UsageError, match=f"cannot listen on 127.0.0.1:{port}.*--port"):
-            _bind("127.0.0.1", port)
+            listen_socket("127.0.0.1", port)
 
 
 def test_demo_socket_accepts_connections_before_the_server_runs() -> None:
     # The banner with the URL is printed before uvicorn starts; a click must not be refused.
-    sock = _bind("127.0.0.1", 0)
+    sock = listen_socket("127.0.0.1", 0)
     try:
         with socket.create_connection(sock.getsockname()[:2], timeout=5):
             pass

@@ -50,8 +50,9 @@ def test_apply_updates_stores_every_plan_in_one_transaction(store: SqlStore) -> 
 
 def test_a_failing_plan_loses_only_itself(store: SqlStore) -> None:
     ids = [store.add_source(spec(n)).id for n in range(1, 4)]
-    # Two new entries with one key: the second insert violates UNIQUE (source_id, key).
-    bad = plan(ids[1], (make_entry(ids[1], 1), make_entry(ids[1], 1)))
+    # An entry without a title violates NOT NULL. (Two entries with one key no longer fail:
+    # the second merges with the first, as with another writer's row, test_concurrent_writers.)
+    bad = plan(ids[1], (make_entry(ids[1], 1), make_entry(ids[1], 2, title=None)))
     plans = [plan(ids[0], (make_entry(ids[0], 1),)), bad, plan(ids[2], (make_entry(ids[2], 1),))]
     results = store.apply_updates(plans)
     assert isinstance(results[1], StoreError)

@@ -39,7 +39,7 @@ def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     [
         ({"NETPLANET_PORT": "eighty"}, "NETPLANET_PORT"),
         ({"NETPLANET_ALLOW_PRIVATE_NETWORKS": "maybe"}, "NETPLANET_ALLOW_PRIVATE_NETWORKS"),
-        ({"NETPLANET_MAX_BODY_BYTES": "-1"}, "must not be negative"),
+        ({"NETPLANET_MAX_BODY_BYTES": "-1"}, "NETPLANET_MAX_BODY_BYTES: must be an integer from"),
     ],
 )
 def test_bad_environment_value_names_the_variable(env: dict[str, str], message: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from builders import NOW, make_entry, plan, spec, success
-from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError
+from netplanet.errors import ConfigError, DuplicateSourceError, NotFoundError, StoreError
 from netplanet.store import SqlStore, open_store
 
 
@@ -189,8 +189,9 @@ def test_unreachable_database_is_a_store_error(tmp_path: Path) -> None:
         open_store(f"sqlite:///{blocker / 'sub' / 'x.db'}")
 
 
-def test_unsupported_database_url_is_a_store_error() -> None:
-    with pytest.raises(StoreError, match="unsupported database URL"):
+def test_unsupported_database_url_is_a_config_error() -> None:
+    # The URL is wrong, not the server unreachable: exit 2, not 3 (a retry will not help).
+    with pytest.raises(ConfigError, match="unsupported database mysql://"):
         open_store("mysql://localhost/x")
 
 

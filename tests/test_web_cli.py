@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from netplanet import cli_web
+from netplanet.model import SourceSpec
 from netplanet.planet import Planet
 from netplanet.settings import Settings
+from netplanet.store import open_store
 
 
 def _app(tmp_path: Path) -> typer.Typer:
@@ -31,10 +34,17 @@ def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[st
 
     seen: dict[str, Any] = {}
 
-    def fake_run(app: Any, **kw: Any) -> None:
-        seen.update(kw, app=app)
+    def fake_listen(host: str, port: int) -> socket.socket:
+        seen.update(host=host, port=port)
+        return socket.socket()  # never bound: nothing listens during the test
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    def fake_run(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        seen.update(
+            app=server.config.app, sockets=sockets, proxy_headers=server.config.proxy_headers
+        )
+
+    monkeypatch.setattr(cli_web, "listen_socket", fake_listen)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     result = CliRunner().invoke(_app(tmp_path), ["serve", *args])
     assert result.exit_code == 0, result.output
     return seen
@@ -58,3 +68,27 @@ def test_serve_leaves_proxy_headers_to_the_app(
     # trust_proxy_headers says; the app decides instead (web/edge.py).
     seen = _run(tmp_path, monkeypatch)
     assert seen["proxy_headers"] is False
+
+
+def test_serve_on_an_address_in_use_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netplanet.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        db = f"sqlite:///{tmp_path / 'x.db'}"
+        # One source the SSRF guard refuses, so that `run`, should it ever start, would not
+        # import the bundled sources and go out to the internet.
+        store = open_store(db)
+        store.add_source(SourceSpec(feed_url="http://127.0.0.1:9/feed"))
+        store.close()
+        for command in (["serve"], ["run"]):
+            with pytest.raises(SystemExit) as exit_info:
+                main(["--database", db, *command, "--port", str(port)])
+            err = capsys.readouterr().err
+            assert exit_info.value.code == 2, err
+            assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}"), err
+            assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

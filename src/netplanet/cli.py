@@ -77,7 +77,10 @@ def main_options(
         level=logging.DEBUG if verbose else logging.WARNING if not quiet else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    settings = load_settings(config, database_url=database, data_dir=data_dir)
+    settings = load_settings(
+        config,
+        options={"database_url": ("--database", database), "data_dir": ("--data-dir", data_dir)},
+    )
     state.planet = Planet(settings)
     state.quiet = quiet
 
@@ -187,6 +190,15 @@ cli_demo.register(app, planet=planet)
 cli_db.register(app, db_app, planet=planet, quiet=lambda: state.quiet)
 
 
+def one_line(message: str) -> str:
+    """`message` on one line: line breaks and other control characters (from a value the
+    operator gave, or a driver's multi-line message) are shown escaped."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in message.strip()
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI, turning every expected error into one line and an exit code."""
     from netplanet.cli_params import speed_up
@@ -202,10 +214,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = 130
     except typer.TyperException as exc:  # bad arguments and options
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        warn(f"error: {message} (see netplanet --help)")
+        warn(f"error: {one_line(message)} (see netplanet --help)")
         code = int(getattr(exc, "exit_code", 2))
     except NetplanetError as exc:
-        warn(f"error: {exc}")
+        warn(f"error: {one_line(str(exc))}")
         code = exc.exit_code
     except KeyboardInterrupt:
         warn("interrupted")
@@ -213,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, the traceback only with --verbose
         logging.getLogger("netplanet").debug("unexpected error", exc_info=True)
         warn(
-            f"error: unexpected {type(exc).__name__}: {exc} "
+            f"error: unexpected {type(exc).__name__}: {one_line(str(exc))} "
             "(this is a bug; run with --verbose for the traceback and report it)"
         )
         code = 1

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import socket
+
     from rich.console import Console
 
     from netplanet.model import Source, SourceSpec
@@ -63,7 +65,7 @@ def find_source(ref: str) -> Source:
 
     store = planet().store
     source = None
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # "²".isdigit() too, and int() refuses it
         source = store.get_source(int(ref))
     if source is None:
         source = store.get_source_by_slug(ref) or store.get_source_by_url(ref)
@@ -89,3 +91,27 @@ def print_import_lines(report: ImportReport) -> None:
         warn(f"skipped: {skipped}")
     for note in report.notes:
         warn(note)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen up front, so that an address in use or not local is a one-line error
+    (uvicorn would log it and exit 3, the code for an unreachable database)."""
+    import socket
+
+    from netplanet.errors import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --host/--port"
+        ) from None
+    # Listen now, not when uvicorn starts: a banner may go out before the server runs, and a
+    # reader who clicks at once must be queued in the backlog, not refused.
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock

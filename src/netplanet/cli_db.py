@@ -44,11 +44,14 @@ def register(
         ] = None,
         lease: Annotated[
             float | None,
-            typer.Option("--lease", min=1, help="Seconds a claim holds (default 4x timeout)."),
+            typer.Option(
+                "--lease", min=1, max=86400, help="Seconds a claim holds (default 4x timeout)."
+            ),
         ] = None,
         once: Annotated[bool, typer.Option("--once", help="Exit when no source is due.")] = False,
         idle: Annotated[
-            float, typer.Option("--idle", min=0.05, help="Seconds to wait when nothing is due.")
+            float,
+            typer.Option("--idle", min=0.05, max=3600, help="Seconds to wait when nothing is due."),
         ] = 5.0,
     ) -> None:
         """Poll due sources, sharing the work with other workers through the database."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.errors import UsageError
+from netplanet.cli_common import listen_socket
 
 if TYPE_CHECKING:
     import socket
@@ -49,27 +49,6 @@ def demo_settings(base: Settings, data_dir: Path, host: str, port: int) -> Setti
         site_url="",  # derive links from the request, whatever port was picked
         site_title=base.site_title if base.site_title != "netplanet" else "netplanet demo",
     )
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind and listen up front, so a busy port is a one-line error, not a traceback."""
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"
-        ) from None
-    # Listen now, not when uvicorn starts: the banner goes out before the server runs, and a
-    # reader who clicks at once must be queued in the backlog, not refused.
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 async def run_demo(
@@ -160,7 +139,7 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
         from netplanet.settings import load_settings
 
         base = planet().settings if planet is not None else load_settings()
-        sock = _bind(host, port)
+        sock = listen_socket(host, port)
         with tempfile.TemporaryDirectory(prefix="netplanet-demo-") as tmp:
             settings = demo_settings(base, Path(tmp), host, port)
             try:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import console, find_source, planet, quiet, say, warn
+from netplanet.cli_common import console, find_source, listen_socket, planet, quiet, say, warn
+from netplanet.settings import RANGES
 
 if TYPE_CHECKING:
     from netplanet.model import Source
@@ -35,7 +36,14 @@ def update(
         str | None, typer.Option("--source", "-s", help="Only this source (id, slug or URL).")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-j", min=1, max=1000, help="Parallel fetches.")
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "-j",
+            min=RANGES["fetch_concurrency"].lo,
+            max=RANGES["fetch_concurrency"].hi,
+            help="Parallel fetches.",
+        ),
     ] = None,
 ) -> None:
     """Poll the enabled sources once and store new and edited posts."""
@@ -131,12 +139,20 @@ def _print_summary(reports: list[SourceReport]) -> None:
 def run_command(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
     port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+        int | None,
+        typer.Option(
+            "--port", min=RANGES["port"].lo, max=RANGES["port"].hi, help="Port to listen on."
+        ),
     ] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Only run the updates.")] = False,
     interval: Annotated[
         int | None,
-        typer.Option("--interval", min=10, help="Poll interval of sources with no history yet."),
+        typer.Option(
+            "--interval",
+            min=RANGES["update_interval_s"].lo,
+            max=RANGES["update_interval_s"].hi,
+            help="Poll interval of sources with no history yet (seconds).",
+        ),
     ] = None,
     log_format: Annotated[
         str, typer.Option("--log-format", help="text (default) or json (one object a line).")
@@ -152,24 +168,30 @@ def run_command(
     import asyncio
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
-    from dataclasses import replace
 
     from netplanet import __version__
     from netplanet.cli_common import import_specs
     from netplanet.service import run_service
+    from netplanet.settings import with_options
     from netplanet.sources.defaults import load_default_sources
     from netplanet.update.pipeline import UpdatePipeline
 
     current = planet()
+    settings = with_options(
+        current.settings,
+        {
+            "host": ("--host", host),
+            "port": ("--port", port),
+            "update_interval_s": ("--interval", interval),
+        },
+    )
+    if not no_web:
+        # The address is checked before anything starts (the server binds it again a moment
+        # later): in use or not local is a one-line error, not a traceback and exit 3.
+        listen_socket(settings.host, settings.port).close()
     if not current.store.list_sources():
         report = import_specs(load_default_sources())
         say(f"first start: imported {report.added} bundled sources")
-    settings = replace(
-        current.settings,
-        host=host or current.settings.host,
-        port=port or current.settings.port,
-        update_interval_s=interval or current.settings.update_interval_s,
-    )
 
     @asynccontextmanager
     async def pipelines() -> AsyncIterator[UpdatePipeline]:

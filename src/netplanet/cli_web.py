@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from netplanet.cli_common import listen_socket
+from netplanet.settings import RANGES
+
 if TYPE_CHECKING:
     from netplanet.planet import Planet
 
@@ -24,28 +27,39 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
             str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
         ] = None,
         port: Annotated[
-            int | None, typer.Option("--port", help="Port to listen on (default 8080).", min=0)
+            int | None,
+            typer.Option(
+                "--port",
+                help="Port to listen on (default 8080).",
+                min=RANGES["port"].lo,
+                max=RANGES["port"].hi,
+            ),
         ] = None,
     ) -> None:
         """Serve the website (no updates; `netplanet run` also polls the sources)."""
         import uvicorn
 
         from netplanet.planet import Planet
-        from netplanet.settings import load_settings
+        from netplanet.settings import load_settings, with_options
         from netplanet.web.app import UVICORN_OPTIONS, create_app
 
         own = planet is None  # a planet handed to us belongs to the caller, who closes it
         current = Planet(load_settings()) if planet is None else planet()
-        settings = current.settings
         try:
-            uvicorn.run(
+            settings = with_options(
+                current.settings, {"host": ("--host", host), "port": ("--port", port)}
+            )
+            sock = listen_socket(settings.host, settings.port)
+            config = uvicorn.Config(
                 create_app(current.store, settings),
-                host=host or settings.host,
-                port=settings.port if port is None else port,
                 log_level="warning",
                 lifespan="off",
                 **UVICORN_OPTIONS,
             )
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+            finally:
+                sock.close()
         finally:
             if own:
                 current.close()

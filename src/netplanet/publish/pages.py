@@ -25,7 +25,8 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 30
 
-_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)_(\d{1,18})$")
+# ASCII digits only (\d alone also matches other scripts' digits, which int() accepts).
+_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)_(\d{1,18})$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

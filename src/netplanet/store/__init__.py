@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netplanet.errors import StoreError
+from netplanet.errors import ConfigError, StoreError
 from netplanet.lazy import lazy_exports
 
 if TYPE_CHECKING:
@@ -23,15 +23,24 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
     """Open the database at `url` (sqlite:///… or postgresql[+psycopg]://…), migrating it first.
 
     `postgresql://` and `postgres://` URLs use psycopg 3. With `must_exist`, a SQLite file that
-    does not exist is an error instead of a new, empty planet (for reading from it)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
+    does not exist is an error instead of a new, empty planet (for reading from it).
 
+    A URL that is malformed or names a driver netplanet does not ship with is a ConfigError
+    (exit 2: fix the URL), a database that cannot be reached a StoreError (exit 3: retry).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from netplanet.settings import database_backend
     from netplanet.store.migrate import migrate
     from netplanet.store.sql import SqlStore
 
     try:
-        if url.startswith("sqlite"):
+        backend = database_backend(url)
+    except ValueError as exc:
+        raise ConfigError(f"database URL {_shown(url)}: {exc}") from None
+    try:
+        if backend == "sqlite":
             database = make_url(url).database
             if (
                 must_exist
@@ -43,18 +52,18 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
 
             engine = create_sqlite_engine(url)
             store = SqlStore(engine, search=sqlite_search)
-        elif url.startswith(("postgresql", "postgres://")):
+        else:
             from netplanet.store.postgres import create_postgres_engine, postgres_search
 
             engine = create_postgres_engine(url)
             store = SqlStore(engine, search=postgres_search)
-        else:
-            raise StoreError(
-                f"unsupported database URL {url.split('://', 1)[0]}://…; "
-                "use sqlite:///PATH or postgresql://USER@HOST/DB"
-            )
         if auto_migrate:
             migrate(engine)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        # The URL passed the syntax check but SQLAlchemy refuses it (an option it does not
+        # know, a driver that is not installed): still the URL's fault, not the server's.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"database URL {_shown(url)}: {reason}") from exc
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreError(f"cannot open database {_shown(url)}: {reason}") from exc
@@ -70,8 +79,10 @@ def _shown(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        from netplanet.settings import mask_url
+
+        return mask_url(url)
 
 
 __getattr__ = lazy_exports(__name__, _HOME)

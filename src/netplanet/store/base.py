@@ -10,6 +10,9 @@ Shared rules, whatever the backend:
 - Unreachable or broken databases raise StoreError with a one-line message.
 - Source titles and category names are stored within the lengths of `sources/bounds.py`,
   whichever path sets them (add, bulk add, edit).
+- Row ids are positive integers up to ID_MAX (SQLite's and PostgreSQL's 64-bit range). A
+  lookup by any other int finds nothing (None, or NotFoundError for an edit) instead of
+  reaching the database, where it would overflow.
 """
 
 from __future__ import annotations
@@ -28,6 +31,14 @@ from netplanet.model import (
     StoredEntry,
     UpdatePlan,
 )
+
+ID_MAX = 2**63 - 1
+"""The largest row id any backend stores (a signed 64-bit integer)."""
+
+
+def valid_id(value: int) -> bool:
+    """Whether `value` can be a row id (and so may be handed to the database)."""
+    return 1 <= value <= ID_MAX
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from netplanet.errors import ConfigError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -52,10 +54,7 @@ def current_revision(engine: Engine) -> str | None:
 def _head_is_known() -> bool:
     """False when a migration file newer than HEAD_REVISION exists (someone forgot to bump it):
     then alembic decides, so a forgotten bump costs time, never a skipped migration."""
-    try:
-        prefixes = [p.name.split("_", 1)[0] for p in VERSIONS.glob("[0-9]*_*.py")]
-    except OSError:
-        return False
+    prefixes = known_revisions()
     return bool(prefixes) and max(prefixes) == HEAD_REVISION
 
 
@@ -63,15 +62,48 @@ def _head_is_known() -> bool:
 _MIGRATE_LOCK_KEY = 0x6E70_6D69_6772
 
 
+def known_revisions() -> frozenset[str]:
+    """The revisions this netplanet has migrations for (from the file names: no alembic)."""
+    try:
+        return frozenset(p.name.split("_", 1)[0] for p in VERSIONS.glob("[0-9]*_*.py"))
+    except OSError:
+        return frozenset()
+
+
+def check_known(current: str | None) -> None:
+    """ConfigError when the database's schema is not one this netplanet knows: written by a
+    newer netplanet (which must not be "downgraded" by guesswork), or not netplanet's at all.
+
+    Exit code 2 rather than 3: the database is reachable, and retrying will not help; the
+    operator has to run the matching netplanet or point it at the right database."""
+    if current is None:
+        return
+    known = known_revisions()
+    if not known or current in known:
+        return
+    newest = max(known)
+    if current.isdigit() and len(current) == len(newest) and current > newest:
+        raise ConfigError(
+            f"database schema {current} is newer than this netplanet (knows up to {newest}); "
+            "upgrade netplanet"
+        )
+    raise ConfigError(
+        f"database schema revision {current!r} is not one of netplanet's (0001 to {newest}); "
+        "is this database another application's?"
+    )
+
+
 def migrate(engine: Engine) -> bool:
     """Upgrade the database to the newest schema. Returns True when anything was applied."""
-    if _head_is_known() and current_revision(engine) == HEAD_REVISION:
+    current = current_revision(engine)
+    if _head_is_known() and current == HEAD_REVISION:
         return False
+    check_known(current)
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
     head = head_revision()
-    if current_revision(engine) == head:
+    if current == head:
         return False
     cfg = _config()
     with engine.begin() as conn:

@@ -25,7 +25,14 @@ from netplanet.store.base import (
     SiteVersion,
     SourceSummary,
 )
-from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
+from netplanet.store.schema import (
+    app_settings,
+    categories,
+    entries,
+    entry_categories,
+    id_param,
+    sources,
+)
 
 if TYPE_CHECKING:
     from netplanet.model import Source, StoredEntry
@@ -56,12 +63,13 @@ def _to_entries(rows: Sequence[Any]) -> list[StoredEntry]:
 
 
 def _older_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
-    # The redundant `pub <= x` lets the planner turn the keyset into an index range.
-    return and_(pub <= key.published, or_(pub < key.published, ident < key.id))
+    # The redundant `pub <= x` lets the planner turn the keyset into an index range. The id
+    # may come from a reader's `?before=` cursor: any 64-bit value compares (id_param).
+    return and_(pub <= key.published, or_(pub < key.published, ident < id_param(key.id)))
 
 
 def _newer_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
-    return and_(pub >= key.published, or_(pub > key.published, ident > key.id))
+    return and_(pub >= key.published, or_(pub > key.published, ident > id_param(key.id)))
 
 
 class PageQueries:

@@ -24,7 +24,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal,
 )
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -64,6 +66,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def id_param(value: int) -> BindParameter[int]:
+    """An id to compare with an id column, bound as BIGINT: the columns are PostgreSQL
+    `integer` (32-bit), and an int4 parameter above 2**31 - 1 fails "out of range" where a
+    comparison should simply find nothing (or, in a keyset, everything below it)."""
+    return literal(value, BigInteger)
 
 
 sources = Table(

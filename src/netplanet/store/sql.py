@@ -26,11 +26,12 @@ from netplanet.model import (
 from netplanet.sources.bounds import bound_category, bound_title
 from netplanet.sources.slug import slugify, unique_slug
 from netplanet.store.admin import AdminQueries
+from netplanet.store.base import valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries
-from netplanet.store.schema import categories, entries, entry_categories, sources
+from netplanet.store.schema import categories, entries, entry_categories, id_param, sources
 from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
 from netplanet.untrusted import http_url
 
@@ -178,7 +179,9 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         return source_from_row(row) if row else None
 
     def get_source(self, source_id: int) -> Source | None:
-        return self._one_source(sources.c.id == source_id)
+        if not valid_id(source_id):
+            return None
+        return self._one_source(sources.c.id == id_param(source_id))
 
     def get_source_by_url(self, feed_url: str) -> Source | None:
         return self._one_source(sources.c.feed_url == feed_url)
@@ -218,10 +221,12 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                 values["failing_since"] = values["dead_since"] = None
             else:
                 values["disabled_reason"] = "disabled by the operator"
+        if not valid_id(source_id):
+            raise NotFoundError(f"no source with id {source_id}")
         with self.engine.begin() as conn:
             if values:
                 result = conn.execute(
-                    update(sources).where(sources.c.id == source_id).values(**values)
+                    update(sources).where(sources.c.id == id_param(source_id)).values(**values)
                 )
                 if result.rowcount == 0:
                     raise NotFoundError(f"no source with id {source_id}")
@@ -233,8 +238,10 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         return source
 
     def remove_source(self, source_id: int) -> None:
+        if not valid_id(source_id):
+            raise NotFoundError(f"no source with id {source_id}")
         with self.engine.begin() as conn:
-            result = conn.execute(delete(sources).where(sources.c.id == source_id))
+            result = conn.execute(delete(sources).where(sources.c.id == id_param(source_id)))
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
 
@@ -244,8 +251,12 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         return select(*ENTRY_COLUMNS).join(sources, sources.c.id == entries.c.source_id)
 
     def get_entry(self, entry_id: int) -> StoredEntry | None:
+        if not valid_id(entry_id):
+            return None
         with self.engine.connect() as conn:
-            row = conn.execute(self._entry_query().where(entries.c.id == entry_id)).first()
+            row = conn.execute(
+                self._entry_query().where(entries.c.id == id_param(entry_id))
+            ).first()
         return entry_from_row(row) if row else None
 
     def list_entries(

@@ -6,6 +6,15 @@ Each plan is all-or-nothing. A batch is one transaction; if it fails, its plans 
 one transaction each, so a plan that cannot be stored loses only itself. Source rows are
 written with one cached UPDATE per set of columns (an executemany row per poll), so the
 commonest poll, a 304, costs one parameter row and a share of a commit.
+
+Several writers may poll one source at once (`netplanet run` beside a manual `update`, or a
+worker): each plan was decided from what was stored when its poll looked, so a post it calls
+new may have been stored by another writer since. Such posts are inserted with ON CONFLICT
+DO NOTHING on (source_id, key), and the ones already there are merged as the decider would
+have (`enrich.identity.as_edit`: unchanged, or an edit), so the plan stores cleanly instead
+of failing the whole batch on the UNIQUE constraint. Lock order keeps concurrent batches from
+deadlocking on PostgreSQL: source rows are locked in id order first, then new categories are
+created in slug order; on SQLite a write transaction takes the write lock when it begins.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, union_all, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from netplanet.errors import StoreError
@@ -126,7 +135,9 @@ _NEWEST = (
     .subquery()
 )
 _KNOWN = select(_NEWEST.c.raw_hash).where(_NEWEST.c.raw_hash.is_not(None))
-_INSERT_ENTRIES = insert(entries).returning(entries.c.id, sort_by_parameter_order=True)
+_STORED_BY_KEY = select(*_EXISTING_COLUMNS).where(
+    entries.c.source_id == bindparam("sid"), entries.c.key.in_(bindparam("keys", expanding=True))
+)
 # An edit rewrites every column but the row's identity, first-seen time and page position.
 _EDITABLE = tuple(
     c.name for c in entries.c if c.name not in {"id", "source_id", "key", "first_seen", "seq"}
@@ -139,13 +150,73 @@ _EDIT_ENTRY = (
 _REHASH = update(entries).where(entries.c.id == bindparam("eid")).values(raw_hash=bindparam("rh"))
 
 
+_INSERTS: dict[tuple[str, str], Any] = {}
+_INSERT_NEW: dict[str, Any] = {}  # per dialect: new entries, returning (id, key)
+
+
+def insert_or_skip(conn: Any, table: Table, *unique: str) -> Any:
+    """INSERT into `table` that skips rows whose `unique` columns are already taken (by this
+    transaction or, once it commits, another writer's): ON CONFLICT DO NOTHING on both
+    backends. Built once per dialect and table."""
+    cache_key = (conn.dialect.name, table.name)
+    statement = _INSERTS.get(cache_key)
+    if statement is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql as dialect
+        else:
+            from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+        _INSERTS[cache_key] = statement
+    return statement
+
+
 def ensure_category(conn: Any, name: str) -> str:
-    """The slug of category `name`, created (last in order) when missing."""
+    """The slug of category `name`, created (last in order) when missing. Two writers
+    creating the same category at once both succeed (the second finds the first's row)."""
     slug = slugify(name)
     if not conn.execute(select(categories.c.slug).where(categories.c.slug == slug)).first():
         position = conn.execute(select(func.count()).select_from(categories)).scalar_one()
-        conn.execute(insert(categories).values(slug=slug, name=name, position=position))
+        conn.execute(
+            insert_or_skip(conn, categories, "slug").values(slug=slug, name=name, position=position)
+        )
     return slug
+
+
+def _ensure_categories(conn: Any, plans: Iterable[UpdatePlan], slugs: dict[str, str]) -> None:
+    """Every category the plans' entries name, found or created in slug order (so that two
+    transactions creating the same new categories wait on each other in one order)."""
+    names = {
+        name
+        for p in plans
+        for e in (*p.new_entries, *(e for _, e in p.changed_entries))
+        for name in e.categories
+    }
+    for name in sorted(names, key=lambda n: (slugify(n), n)):
+        if name not in slugs:
+            slugs[name] = ensure_category(conn, name)
+
+
+def _lock_sources(conn: Any, source_ids: Iterable[int]) -> None:
+    """PostgreSQL: lock the plans' source rows in id order before writing anything, so two
+    writers storing overlapping batches queue on the first shared source instead of
+    deadlocking (the UPDATEs lock rows grouped by column set, not in id order). A writer
+    storing a source another writer is storing then waits for it, and sees its rows."""
+    if conn.dialect.name == "postgresql":
+        ids = sorted(set(source_ids))
+        conn.execute(
+            select(sources.c.id)
+            .where(sources.c.id.in_(ids))
+            .order_by(sources.c.id)
+            .with_for_update()
+        )
+
+
+def _write_transaction(engine: Engine) -> Any:
+    """A transaction that takes SQLite's write lock when it begins (BEGIN IMMEDIATE), waiting
+    for another writer's commit; its first statement may then be a read."""
+    from netplanet.store.sql import WRITE_FIRST
+
+    return engine.connect().execution_options(**{WRITE_FIRST: True})
 
 
 class UpdateWrites:
@@ -192,7 +263,7 @@ class UpdateWrites:
 
     def apply_update(self, plan: UpdatePlan) -> ApplyResult:
         try:
-            with self.engine.begin() as conn:
+            with _write_transaction(self.engine) as conn, conn.begin():
                 result = self._apply(conn, plan, {})
         except SQLAlchemyError as exc:
             raise StoreError(
@@ -205,17 +276,19 @@ class UpdateWrites:
         plan loses only itself). Results are in the order of `plans`."""
         if len(plans) > 1:
             try:
-                with self.engine.begin() as conn:
+                with _write_transaction(self.engine) as conn, conn.begin():
                     slugs: dict[str, str] = {}
                     rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-                    # Row locks (PostgreSQL) are taken in source order, so two workers
-                    # storing overlapping batches cannot deadlock on each other.
+                    # Locks are taken in one order (source ids, then category slugs), so two
+                    # writers storing overlapping batches cannot deadlock on each other.
                     order = sorted(range(len(plans)), key=lambda i: plans[i].source_id)
+                    _lock_sources(conn, (p.source_id for p in plans))
                     for i in order:
                         _add_source_row(rows, plans[i])
                     # Source rows first, in few statements: polls that changed no entry (a
                     # 304, an unchanged body) cost one executemany row each.
                     _update_sources(conn, rows)
+                    _ensure_categories(conn, plans, slugs)
                     done = {i: self._apply_entries(conn, plans[i], slugs) for i in order}
                 return [done[i] for i in range(len(plans))]
             except SQLAlchemyError as exc:
@@ -236,35 +309,89 @@ class UpdateWrites:
         """One plan inside the caller's transaction. `slugs` caches category slugs made or
         found earlier in the same transaction."""
         rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        _lock_sources(conn, (plan.source_id,))
         _add_source_row(rows, plan)
         _update_sources(conn, rows)
+        _ensure_categories(conn, (plan,), slugs)
         return self._apply_entries(conn, plan, slugs)
 
     def _apply_entries(self, conn: Any, plan: UpdatePlan, slugs: dict[str, str]) -> ApplyResult:
-        for e in (*plan.new_entries, *(e for _, e in plan.changed_entries)):
-            for name in e.categories:
-                if name not in slugs:
-                    slugs[name] = ensure_category(conn, name)
+        """The plan's entry writes; `slugs` must hold the slug of every category they name."""
+        changed = list(plan.changed_entries)
+        rehashed = list(plan.rehashed_entries)
+        inserted = unchanged = 0
         if plan.new_entries:
-            now = self._clock()
-            rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
-            ids = conn.execute(_INSERT_ENTRIES, rows).scalars().all()
-            self._link_categories(conn, zip(ids, plan.new_entries, strict=True), slugs)
-        if plan.changed_entries:
+            fresh, taken = self._insert_new(conn, plan)
+            self._link_categories(conn, fresh, slugs)
+            inserted = len(fresh)
+            # Posts another writer stored after this plan was decided: merge them as the
+            # decider would have, had it seen them. (Imported here: the enrich package loads
+            # lxml, which commands that only read the store never need.)
+            if taken:
+                from netplanet.enrich.identity import as_edit
+            for stored, entry in taken:
+                edit = as_edit(entry, stored)
+                if edit is not None:
+                    changed.append((stored.id, edit))
+                    continue
+                unchanged += 1
+                if entry.raw_hash and stored.raw_hash != entry.raw_hash:
+                    rehashed.append((stored.id, entry.raw_hash))
+            if taken:
+                log.debug(
+                    "source %d: %d posts planned as new were stored meanwhile by another "
+                    "writer; merged",
+                    plan.source_id,
+                    len(taken),
+                )
+        if changed:
             edits = []
-            for entry_id, entry in plan.changed_entries:
+            for entry_id, entry in changed:
                 vals = _entry_values(entry)
                 del vals["key"], vals["source_id"]
                 edits.append({f"v_{k}": v for k, v in vals.items()} | {"eid": entry_id})
             conn.execute(_EDIT_ENTRY, edits)
-            self._relink_categories(conn, plan.changed_entries, slugs)
-        if plan.rehashed_entries:
-            conn.execute(_REHASH, [{"eid": i, "rh": h} for i, h in plan.rehashed_entries])
+            self._relink_categories(conn, changed, slugs)
+        if rehashed:
+            conn.execute(_REHASH, [{"eid": i, "rh": h} for i, h in rehashed])
         return ApplyResult(
-            new=len(plan.new_entries),
-            changed=len(plan.changed_entries),
-            unchanged=plan.unchanged_entries,
+            new=inserted,
+            changed=len(changed),
+            unchanged=plan.unchanged_entries + unchanged,
         )
+
+    def _insert_new(
+        self, conn: Any, plan: UpdatePlan
+    ) -> tuple[list[tuple[int, Entry]], list[tuple[ExistingEntry, Entry]]]:
+        """Insert the plan's new entries, skipping keys already stored. Returns the inserted
+        (id, entry) pairs and the skipped entries with the row that holds their key."""
+        now = self._clock()
+        rows = [_entry_values(e) | {"first_seen": now} for e in plan.new_entries]
+        statement = _INSERT_NEW.get(conn.dialect.name)
+        if statement is None:
+            statement = insert_or_skip(conn, entries, "source_id", "key").returning(
+                entries.c.id, entries.c.key
+            )
+            _INSERT_NEW[conn.dialect.name] = statement
+        ids = {key: entry_id for entry_id, key in conn.execute(statement, rows)}
+        fresh: list[tuple[int, Entry]] = []
+        skipped: list[Entry] = []
+        for entry in plan.new_entries:
+            entry_id = ids.pop(entry.key, None)  # pop: a key twice in one plan inserts once
+            if entry_id is None:
+                skipped.append(entry)
+            else:
+                fresh.append((entry_id, entry))
+        if not skipped:
+            return fresh, []
+        stored: dict[str, ExistingEntry] = {}
+        keys = sorted({e.key for e in skipped})
+        for start in range(0, len(keys), _MAX_IN):
+            params = {"sid": plan.source_id, "keys": keys[start : start + _MAX_IN]}
+            for r in conn.execute(_STORED_BY_KEY, params):
+                stored[r.key] = ExistingEntry(*r)
+        # A row gone again by now (its source deleted meanwhile) has nothing to merge with.
+        return fresh, [(stored[e.key], e) for e in skipped if e.key in stored]
 
     @staticmethod
     def _relink_categories(

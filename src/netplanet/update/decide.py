@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from netplanet import schedule
+from netplanet.enrich.identity import as_edit
 from netplanet.model import (
     Entry,
     ExistingEntry,
@@ -194,15 +195,12 @@ def plan_entries(
         if match.id in matched_ids:
             continue  # two entries of this fetch resolve to one stored post
         matched_ids.add(match.id)
-        if match.fingerprint == entry.fingerprint:
+        kept = as_edit(entry, match)
+        if kept is None:
             unchanged += 1
             if entry.raw_hash and match.raw_hash != entry.raw_hash:
                 rehashed.append((match.id, entry.raw_hash))
             continue
-        kept = dataclasses.replace(entry, key=match.key)
-        if not entry.date_from_feed:
-            # No date in the feed: the first-seen time stays the published time.
-            kept = dataclasses.replace(kept, published=match.published)
         changed.append((match.id, kept))
 
     return UpdatePlan(

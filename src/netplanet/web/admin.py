@@ -36,6 +36,7 @@ from netplanet.update.pipeline import UpdatePipeline
 from netplanet.web import auth as auth_module
 from netplanet.web.app import Site, _site
 from netplanet.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, Session
+from netplanet.web.ids import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +181,9 @@ async def _logout(request: Request, ctx: Ctx) -> Response:
 
 
 async def _sources(request: Request, ctx: Ctx, **extra: Any) -> Response:
-    added = request.query_params.get("added", "")
+    added = parse_id(request.query_params.get("added"))
     notice = ""
-    if added.isdigit() and (source := ctx.store.get_source(int(added))) is not None:
+    if added is not None and (source := ctx.store.get_source(added)) is not None:
         notice = f"Added {source.display_title} <{source.feed_url}>."
     extra.setdefault("notice", notice)
     extra.setdefault("form_url", "")
@@ -217,7 +218,7 @@ async def _add(request: Request, ctx: Ctx) -> Response:
 
 
 async def _source(request: Request, ctx: Ctx) -> Response:
-    source_id = _int(request.path_params["id"])
+    source_id: int = request.path_params["id"]
     source = ctx.store.get_source(source_id)
     if source is None:
         raise HTTPException(404)
@@ -292,12 +293,6 @@ async def poll_now(site: Site, source_id: int) -> str:
     return f"Polled: {report.outcome.replace('_', ' ')}, {report.new} new posts."
 
 
-def _int(text: str) -> int:
-    if not text.isdigit():
-        raise HTTPException(404)
-    return int(text)
-
-
 # --------------------------------------------------------------------------- health
 
 
@@ -335,7 +330,7 @@ def routes() -> list[Route]:
         Route("/admin/login", login, methods=["GET", "POST"]),
         Route("/admin/logout", admin(_logout), methods=["POST"]),
         Route("/admin/add", admin(_add), methods=["POST"]),
-        Route("/admin/sources/{id}", admin(_source), methods=["GET", "POST"]),
+        Route("/admin/sources/{id:id}", admin(_source), methods=["GET", "POST"]),
         Route("/admin/health", admin(_health), methods=["GET"]),
         *admin_extra.routes(admin),
     ]

@@ -21,6 +21,7 @@ from netplanet.publish.posts import PostView, post_view
 from netplanet.store.base import Scope
 from netplanet.web import listing
 from netplanet.web.app import Site, _site, river_feeds
+from netplanet.web.ids import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -224,20 +225,13 @@ def month_archive(request: Request) -> Response:
 # --------------------------------------------------------------------------- search
 
 
-def _int_param(raw: str | None, default: int) -> int:
-    try:
-        return int(raw) if raw is not None else default
-    except ValueError:
-        return default
-
-
 def search(request: Request) -> Response:
     site = _site(request)
     params = request.query_params
 
     def build() -> Response:
         q = " ".join(params.get("q", "").split())[:SEARCH_MAX_QUERY]
-        page = min(max(_int_param(params.get("page"), 1), 1), SEARCH_MAX_PAGE)
+        page = min(parse_id(params.get("page")) or 1, SEARCH_MAX_PAGE)
         cat = site.category(params.get("category", "")) if params.get("category") else None
         # The filter lists a bounded number of sources (with 50,000 sources, listing them
         # all made every search a 2 MB page); any source can still be chosen by ?source=.
@@ -321,13 +315,14 @@ def about(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/", home, name="home"),
-        Route("/page/{page:int}", river_page, name="page"),
+        # {id}: positive 64-bit numbers only, {num}: short date parts (see web/ids.py).
+        Route("/page/{page:id}", river_page, name="page"),
         Route("/category/{slug}/", category_front, name="category"),
-        Route("/category/{slug}/page/{page:int}", category_page, name="category_page"),
+        Route("/category/{slug}/page/{page:id}", category_page, name="category_page"),
         Route("/source/{slug}/", source_page, name="source"),
         Route("/sources/", sources_directory, name="sources"),
-        Route("/archive/{year:int}/{month:int}/", month_archive, name="archive"),
+        Route("/archive/{year:num}/{month:num}/", month_archive, name="archive"),
         Route("/search", search, name="search"),
-        Route("/post/{id:int}/", post_page, name="post"),
+        Route("/post/{id:id}/", post_page, name="post"),
         Route("/about/", about, name="about"),
     ]
