@@ -134,7 +134,7 @@ def test_recent_sources_are_the_latest_posters_by_title(store: SqlStore) -> None
 
 
 def test_opml_max_outlines_must_be_positive() -> None:
-    with pytest.raises(ConfigError, match="opml_max_outlines"):
+    with pytest.raises(ConfigError, match="NETPLANET_OPML_MAX_OUTLINES"):
         load_settings(env={"NETPLANET_OPML_MAX_OUTLINES": "0"})
 
 

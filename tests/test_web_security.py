@@ -317,7 +317,7 @@ def test_bad_host_settings_are_config_errors(key: str, value: str) -> None:
     from netplanet.errors import ConfigError
     from netplanet.settings import load_settings
 
-    with pytest.raises(ConfigError, match=key):
+    with pytest.raises(ConfigError, match=f"NETPLANET_{key.upper()}"):
         load_settings(env={f"NETPLANET_{key.upper()}": value})
 
 
