@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -338,3 +338,58 @@ def test_the_stored_base_is_normalized(db: SqlStore, site: Web) -> None:
     reply = site.get("/feed.json", "Planet.EXAMPLE.:80")
     assert reply.json()["home_page_url"] == "http://planet.example/"
     assert site.get("/feed.json", "planet.example:8080").status_code == 200  # same name
+
+
+# --------------------------------------------------------------------------- request bodies
+
+
+def _post(app: Any, path: str, content: Any, headers: dict[str, str] | None = None) -> int:
+    async def go() -> int:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+            reply = await c.post(path, content=content, headers=headers)
+            return reply.status_code
+
+    return asyncio.run(go())
+
+
+def test_a_declared_oversized_body_is_refused_before_it_is_read(db: SqlStore) -> None:
+    app = create_app(db, Settings())
+    consumed: list[int] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(64):
+            consumed.append(1)
+            yield b"x" * 65536
+
+    headers = {"Content-Type": "multipart/form-data; boundary=b", "Content-Length": str(4 << 20)}
+    assert _post(app, "/admin/login", body(), headers) == 413
+    assert len(consumed) <= 1
+
+
+def test_a_streamed_body_is_stopped_once_it_passes_the_limit(db: SqlStore) -> None:
+    """No Content-Length (chunked): the form parser would spool it all to disk."""
+    from netplanet.web.auth import PASSWORD_KEY, hash_password
+
+    db.set_setting(PASSWORD_KEY, hash_password("a long enough password", n=2**10))
+    app = create_app(db, Settings())
+    sent: list[int] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'--b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\n'
+        for _ in range(256):  # 16 MiB in all, were it read to the end
+            sent.append(1)
+            yield b"x" * 65536
+
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    assert _post(app, "/admin/login", body(), headers) == 413
+    assert len(sent) < 8
+
+
+def test_only_the_opml_upload_may_be_large(db: SqlStore) -> None:
+    app = create_app(db, Settings())
+    big = b"x" * (1 << 20)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert _post(app, "/admin/login", big, headers) == 413
+    # Not refused for its size (it is answered as any unauthenticated upload would be).
+    assert _post(app, "/admin/opml", big, headers) != 413

@@ -12,6 +12,10 @@
 3. Security headers on every response, errors included: a strict Content-Security-Policy (no
    scripts at all, styles and images as the pages use them, no framing), nosniff, DENY framing,
    a Referrer-Policy, and HSTS when the request came over HTTPS.
+4. A bound on request bodies: the site's forms are small, so a body over MAX_FORM_BYTES is
+   answered 413 (at once when Content-Length says so, else as soon as the count passes it),
+   before the form parser spools it to disk. Only the OPML upload may be as large as an import
+   may be (`source_import.max_opml_bytes`).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import anyio.to_thread
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netplanet.settings import Settings, host_name, split_list
+from netplanet.source_import import max_opml_bytes
 from netplanet.web.origin import Origin
 
 BASE_SCOPE_KEY: Final = "netplanet.base_url"
@@ -51,6 +57,10 @@ _COMMON: Final = [
 _PUBLIC_REFERRER: Final = (b"referrer-policy", b"strict-origin-when-cross-origin")
 _ADMIN_REFERRER: Final = (b"referrer-policy", b"no-referrer")
 _UNCHECKED_PATHS: Final = frozenset({"/healthz"})
+MAX_FORM_BYTES: Final = 64 * 1024
+"""The largest body of any request but an OPML upload: a sign-in or edit form is far smaller."""
+_UPLOAD_PATHS: Final = frozenset({"/admin/opml"})
+_MULTIPART_SLACK: Final = 64 * 1024  # boundaries, part headers and the form's other fields
 
 # host[:port]: a DNS name or IPv4 address, or a bracketed IPv6 address.
 _HOST_HEADER: Final = re.compile(
@@ -142,6 +152,7 @@ class Edge:
         self.app = app
         self.origin = origin
         self.proxies = Proxies(settings)
+        self.upload_limit = max_opml_bytes(settings) + _MULTIPART_SLACK
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -152,10 +163,14 @@ class Edge:
         if scope["path"] not in _UNCHECKED_PATHS:
             base = await self._base(scope)
             if base is None:
-                await _refuse(send)
+                await _plain(send, 400, "this site does not answer to that host name")
                 return
             scope[BASE_SCOPE_KEY] = base
-        await self.app(scope, receive, send)
+        limit = self.upload_limit if scope["path"] in _UPLOAD_PATHS else MAX_FORM_BYTES
+        if _content_length(scope) > limit:
+            await _plain(send, 413, f"request bodies here are limited to {limit:,} bytes")
+            return
+        await self.app(scope, _bounded(receive, limit), send)
 
     async def _base(self, scope: Scope) -> str | None:
         scheme = "https" if scope["scheme"] == "https" else "http"
@@ -200,12 +215,40 @@ def _with_security_headers(send: Send, scope: Scope) -> Send:
     return sending
 
 
-async def _refuse(send: Send) -> None:
-    body = b"400 Bad Request: this site does not answer to that host name.\n"
+def _content_length(scope: Scope) -> int:
+    """The declared body size; 0 when absent. A malformed value counts as too large."""
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            return int(value) if value.isdigit() and len(value) <= 18 else 2**63
+    return 0
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """`receive` that stops a body (chunked, or longer than it said) once it passes `limit`:
+    the handler reading it gets a 413 (Starlette's exception middleware answers it)."""
+    seen = 0
+
+    async def receiving() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, f"request bodies here are limited to {limit:,} bytes")
+        return message
+
+    return receiving
+
+
+_REASONS: Final = {400: "Bad Request", 413: "Content Too Large"}
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = f"{status} {_REASONS[status]}: {text}.\n".encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": status,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
