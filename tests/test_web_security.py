@@ -16,7 +16,9 @@ from lxml import etree
 from builders import NOW, make_entry, plan, spec
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
+from netplanet.store.admin import BASE_URL_KEY, ID_AUTHORITY_KEY
 from netplanet.web.app import create_app
+from netplanet.web.origin import store_base_url
 
 FEEDS = [
     "/feed.xml",
@@ -47,11 +49,14 @@ class Web:
         scheme: str = "http",
         headers: dict[str, str] | None = None,
         method: str = "GET",
+        server: str = "planet.invalid",
     ) -> httpx.Response:
+        """`server` is the address the connection arrives on (ASGI's scope["server"])."""
+
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app, client=(peer, 40000))
             async with httpx.AsyncClient(
-                transport=transport, base_url=f"{scheme}://planet.invalid"
+                transport=transport, base_url=f"{scheme}://{server}"
             ) as client:
                 return await client.request(method, path, headers={"Host": host, **(headers or {})})
 
@@ -74,6 +79,15 @@ def web(store: SqlStore, **settings: Any) -> Web:
 
 @pytest.fixture
 def site(db: SqlStore) -> Iterator[Web]:
+    """A planet whose operator set site_url."""
+    w = web(db, site_url="http://planet.example")
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def bare(db: SqlStore) -> Iterator[Web]:
+    """A planet as installed: no site_url, nothing stored."""
     w = web(db)
     yield w
     w.close()
@@ -87,37 +101,49 @@ def atom_ids(body: bytes) -> list[str]:
 # --------------------------------------------------------------------------- Host
 
 
-def test_a_foreign_host_never_reaches_the_feeds_others_get(site: Web) -> None:
-    for path in FEEDS:
-        assert site.get(path).status_code == 200, path
-    for path in [*FEEDS, "/", "/about/", "/search?q=bgp"]:
-        poisoned = site.get(path, "attacker.example")
-        assert poisoned.status_code == 400, path
-        assert "attacker.example" not in poisoned.headers.get("location", "")
-    for path in FEEDS:
-        reply = site.get(path)
-        assert reply.status_code == 200
-        assert "attacker.example" not in reply.text, path
-        assert "http://planet.example/" in reply.text, path
-
-
-def test_the_first_host_is_stored_and_survives_a_restart(db: SqlStore, site: Web) -> None:
-    first = site.get("/atom.xml")
-    assert all(i.startswith("tag:planet.example,2024:entry/") for i in atom_ids(first.content))
-    again = web(db)
+@pytest.mark.parametrize("configured", [True, False])
+def test_a_foreign_host_never_reaches_the_feeds_others_get(db: SqlStore, configured: bool) -> None:
+    w = web(db, site_url="http://planet.example") if configured else web(db)
+    host = "planet.example" if configured else "localhost:8080"
     try:
-        assert again.get("/atom.xml", "other.example").status_code == 400
-        assert again.get("/atom.xml").content == first.content
+        # The stranger comes first, before any reader: nothing may be fixed by that.
+        for path in [*FEEDS, "/", "/about/", "/search?q=bgp"]:
+            poisoned = w.get(path, "attacker.example")
+            assert poisoned.status_code == 400, path
+            assert "attacker.example" not in poisoned.headers.get("location", "")
+        for path in FEEDS:
+            reply = w.get(path, host)
+            assert reply.status_code == 200, path
+            assert "attacker.example" not in reply.text, path
+            assert f"http://{host}/" in reply.text, path
+        assert db.get_setting(BASE_URL_KEY) == ("http://planet.example" if configured else None)
     finally:
-        again.close()
+        w.close()
+
+
+def test_a_public_name_is_answered_only_once_the_operator_names_it(db: SqlStore, bare: Web) -> None:
+    assert bare.get("/atom.xml", "planet.example").status_code == 400
+    assert db.get_setting(BASE_URL_KEY) is None
+    store_base_url(db, "http://planet.example")  # what `netplanet init --site-url` does
+    for _ in range(2):  # a server started after init, and after a restart
+        w = web(db)
+        try:
+            first = w.get("/atom.xml", "planet.example")
+            assert first.status_code == 200 and "http://planet.example/" in first.text
+            assert w.get("/atom.xml", "other.example").status_code == 400
+            assert w.get("/atom.xml", "localhost").content == first.content
+        finally:
+            w.close()
 
 
 def test_entry_ids_survive_moving_from_an_ip_to_a_domain(db: SqlStore) -> None:
     by_ip = web(db)
-    try:
-        before = by_ip.get("/atom.xml", "203.0.113.7:8080")
+    try:  # a reader on the LAN, typing the server's address
+        before = by_ip.get("/atom.xml", "203.0.113.7:8080", server="203.0.113.7:8080")
+        assert by_ip.get("/atom.xml", "203.0.113.8:8080").status_code == 400  # not our address
     finally:
         by_ip.close()
+    assert before.status_code == 200
     assert "http://203.0.113.7:8080/" in before.text
     moved = web(db, site_url="https://planet.example.org/")
     try:
@@ -144,29 +170,29 @@ def test_site_url_is_always_used_and_other_hosts_are_refused(db: SqlStore) -> No
         w.close()
 
 
-def test_loopback_hosts_are_served_but_never_fix_the_base(db: SqlStore, site: Web) -> None:
-    local = site.get("/feed.json", "localhost:8080")
+def test_without_a_base_local_names_get_their_own_links_and_one_authority(bare: Web) -> None:
+    local = bare.get("/feed.json", "localhost:8080")
     assert local.status_code == 200
     assert local.json()["feed_url"] == "http://localhost:8080/feed.json"
-    public = site.get("/feed.json")  # the first public Host fixes the base ...
-    assert public.json()["feed_url"] == "http://planet.example/feed.json"
-    for host in ("localhost:8080", "127.0.0.1", "[::1]:8080"):  # ... for loopback too
-        reply = site.get("/feed.json", host)
+    for host in ("127.0.0.1", "[::1]:8080"):
+        reply = bare.get("/feed.json", host)
         assert reply.status_code == 200, host
-        assert reply.json()["feed_url"] == "http://planet.example/feed.json"
-        assert reply.json()["items"][0]["id"].startswith("tag:planet.example,2024:")
+        assert reply.json()["feed_url"] == f"http://{host}/feed.json"
+        # The ids' authority is the first one answered, the same for every name since.
+        assert reply.json()["items"][0]["id"].startswith("tag:localhost,2024:")
 
 
-def test_allowed_hosts_are_served_with_the_fixed_base(db: SqlStore) -> None:
+def test_allowed_hosts_are_served_with_their_own_links(db: SqlStore) -> None:
     w = web(db, allowed_hosts="www.planet.example, 192.0.2.10")
     try:
-        assert w.get("/feed.json", "attacker.example").status_code == 400  # may not fix it
+        assert w.get("/feed.json", "attacker.example").status_code == 400
         assert w.get("/feed.json", "planet.example").status_code == 400
-        fixing = w.get("/feed.json", "www.planet.example")
-        assert fixing.json()["home_page_url"] == "http://www.planet.example/"
+        www = w.get("/feed.json", "www.planet.example")
+        assert www.json()["home_page_url"] == "http://www.planet.example/"
         other = w.get("/feed.json", "192.0.2.10:8080")
         assert other.status_code == 200
-        assert other.json()["home_page_url"] == "http://www.planet.example/"
+        assert other.json()["home_page_url"] == "http://192.0.2.10:8080/"
+        assert db.get_setting(BASE_URL_KEY) is None
     finally:
         w.close()
 
@@ -174,15 +200,15 @@ def test_allowed_hosts_are_served_with_the_fixed_base(db: SqlStore) -> None:
 @pytest.mark.parametrize(
     "host", ["evil.example/x", "a b", "evil.example@planet.example", "[zz::1]", "x:99999x", ""]
 )
-def test_malformed_host_headers_are_refused(site: Web, host: str) -> None:
-    assert site.get("/atom.xml", host).status_code == 400
-    assert "planet.example/" not in site.get("/atom.xml", "localhost").text  # nothing fixed
+def test_malformed_host_headers_are_refused(bare: Web, host: str) -> None:
+    assert bare.get("/atom.xml", host).status_code == 400
+    assert "http://localhost/" in bare.get("/atom.xml", "localhost").text
 
 
-def test_healthz_answers_whatever_the_host(site: Web) -> None:
-    assert site.get("/healthz").status_code == 200
-    assert site.get("/healthz", "10.1.2.3:8080").status_code == 200  # a load balancer's probe
-    assert site.get("/atom.xml", "planet.example").status_code == 200  # probe fixed nothing
+def test_healthz_answers_whatever_the_host(db: SqlStore, bare: Web) -> None:
+    assert bare.get("/healthz").status_code == 200
+    assert bare.get("/healthz", "10.1.2.3:8080").status_code == 200  # a load balancer's probe
+    assert db.get_setting(BASE_URL_KEY) is None and db.get_setting(ID_AUTHORITY_KEY) is None
 
 
 def test_slash_redirects_stay_on_the_site(site: Web) -> None:
@@ -195,12 +221,12 @@ def test_slash_redirects_stay_on_the_site(site: Web) -> None:
     assert site.get("/nowhere").status_code == 404
 
 
-def test_cached_output_does_not_mix_bases(db: SqlStore, site: Web) -> None:
-    local = site.get("/atom.xml", "localhost:8080")
+def test_cached_output_does_not_mix_bases(bare: Web) -> None:
+    local = bare.get("/atom.xml", "localhost:8080")
     assert "http://localhost:8080/" in local.text
-    public = site.get("/atom.xml")
-    assert "localhost" not in public.text
-    assert public.headers["etag"] != local.headers["etag"]
+    other = bare.get("/atom.xml", "127.0.0.1:8080")
+    assert "http://localhost:8080/" not in other.text and "http://127.0.0.1:8080/" in other.text
+    assert other.headers["etag"] != local.headers["etag"]
 
 
 # --------------------------------------------------------------------------- headers
@@ -256,7 +282,7 @@ def test_forwarded_headers_are_ignored_without_trust_proxy_headers(site: Web) ->
 
 
 def test_trusted_proxy_scheme_is_the_right_most_value(db: SqlStore) -> None:
-    w = web(db, trust_proxy_headers=True)
+    w = web(db, trust_proxy_headers=True, site_url="http://planet.example")
     try:
         spoofed = w.get("/", headers={"X-Forwarded-Proto": "https, http"})
         assert "strict-transport-security" not in spoofed.headers
@@ -278,7 +304,7 @@ def test_init_stores_the_site_url_and_config_show_reports_it(
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     code, out, _ = cli(capsys, "--database", url, "config", "show")
-    assert code == 0 and "site_base_url = (not fixed yet" in out
+    assert code == 0 and "site_base_url = (none" in out
     assert not (tmp_path / "cli.db").exists()  # showing the configuration creates nothing
     code, out, err = cli(
         capsys, "--database", url, "init", "--no-defaults", "--site-url", "https://planet.example/"
@@ -334,10 +360,14 @@ def test_host_lists_may_be_toml_arrays(tmp_path: Any) -> None:
     assert split_list(settings.trusted_proxies) == ["10.0.0.0/8", "fd00::/8"]
 
 
-def test_the_stored_base_is_normalized(db: SqlStore, site: Web) -> None:
-    reply = site.get("/feed.json", "Planet.EXAMPLE.:80")
-    assert reply.json()["home_page_url"] == "http://planet.example/"
-    assert site.get("/feed.json", "planet.example:8080").status_code == 200  # same name
+def test_host_names_are_normalized(db: SqlStore) -> None:
+    w = web(db, allowed_hosts="planet.example")
+    try:
+        reply = w.get("/feed.json", "Planet.EXAMPLE.:80")
+        assert reply.json()["home_page_url"] == "http://planet.example/"
+        assert w.get("/feed.json", "planet.example:8080").status_code == 200  # same name
+    finally:
+        w.close()
 
 
 # --------------------------------------------------------------------------- request bodies

@@ -96,7 +96,7 @@ def init(
             "--site-url",
             metavar="URL",
             help="The planet's public URL, stored as its base URL (default: the site_url "
-            "option; without either, the first request's Host fixes it).",
+            "option; without either, only local names and allowed_hosts are answered).",
         ),
     ] = None,
 ) -> None:
@@ -156,7 +156,7 @@ def _stored_origin(url: str, site_url: str) -> list[str]:
     try:
         store = open_store(url, auto_migrate=False, must_exist=True)
     except NetplanetError:
-        return ["site_base_url = (not fixed yet: no database)"]
+        return ["site_base_url = (none: no database yet)"]
     try:
         base = store.get_setting(BASE_URL_KEY)
         authority = store.get_setting(ID_AUTHORITY_KEY)
@@ -169,11 +169,11 @@ def _stored_origin(url: str, site_url: str) -> list[str]:
     if base:
         lines = [f"site_base_url = {base!r}  # stored; {use}; to change it {how}"]
     elif site_url:
-        lines = ["site_base_url = (not fixed yet: site_url will be stored at the first request)"]
+        lines = ["site_base_url = (none yet: site_url is stored when the site first starts)"]
     else:
         lines = [
-            "site_base_url = (not fixed yet: the first request's Host will fix it; "
-            "set site_url to choose it)"
+            "site_base_url = (none: only loopback names, allowed_hosts and the server's own "
+            "address are answered, each with its own links; set site_url to serve a public name)"
         ]
     if authority:
         lines.append(f"feed_id_authority = {authority!r}  # stored; output-feed ids, never change")

@@ -183,9 +183,16 @@ class Edge:
             if parsed is None:
                 return None
             name, host = parsed
+        local = _local_name(scope)
         if self.origin.in_memory(name):
-            return self.origin.base_for(name, host, scheme)
-        return await anyio.to_thread.run_sync(self.origin.base_for, name, host, scheme)
+            return self.origin.base_for(name, host, scheme, local)
+        return await anyio.to_thread.run_sync(self.origin.base_for, name, host, scheme, local)
+
+
+def _local_name(scope: Scope) -> str | None:
+    """The address the connection arrived on, as a comparable host name."""
+    server = scope.get("server")
+    return host_name(str(server[0])) if server else None
 
 
 def _server_host(scope: Scope) -> str:

@@ -1,20 +1,21 @@
-"""The site's own base URL and the authority of its output-feed ids, fixed once for every client.
+"""The site's own base URL and the authority of its output-feed ids, the same for every client.
 
 Pages and output feeds carry absolute URLs (canonical links, feed links) and feed entry ids
-(`tag:<authority>:entry/...`). None of them may depend on what one request's Host header says:
-the pages and feeds are cached and shared, and a feed reader that sees new ids shows every post
-again. So:
+(`tag:<authority>:entry/...`). None of them may depend on a Host header that a stranger can
+choose: the pages and feeds are cached and shared, and a feed reader that sees new ids shows
+every post again. So:
 
-- The base URL is `site_url` when set. Otherwise the first request naming a public host (any
-  host but the loopback names) fixes it: `<scheme>://<Host>` is stored in the database
-  (`site_base_url`) and used from then on, by every process. `netplanet init --site-url`
-  stores it up front; `site_url` always takes precedence.
-- Requests are answered only for the fixed base's host, the loopback names (localhost,
-  127.0.0.0/8, ::1: local checks work whatever is fixed) and `allowed_hosts`; any other Host
-  gets 400. Loopback requests are answered with the fixed base; before anything is fixed, with
-  their own (the page cache is keyed by base, so no one else ever gets those).
-- The id authority (`<host>,<date>`, stored as `feed_id_authority`) is taken from the base the
-  first time one is fixed and never changes after that, not even when `site_url` changes.
+- The base URL is `site_url` when set, else the one `netplanet init --site-url` stored
+  (`site_base_url`). With a base, requests are answered for its host, the loopback names
+  (localhost, 127.0.0.0/8, ::1: local checks work) and `allowed_hosts`, all with that base.
+- Without one, only names that no stranger can pick are answered, each with its own base
+  (`<scheme>://<Host>`; the page cache is keyed by base, so no one gets another's links): the
+  loopback names, `allowed_hosts`, and the address the connection itself arrived on (a reader
+  on the LAN typing the server's IP). Nothing a request says is ever stored as the base.
+- Any other Host gets 400, and the log says once per name how to serve it (site_url or
+  allowed_hosts): no request can put its Host into what another client gets.
+- The id authority (`<host>,<date>`, stored as `feed_id_authority`) is taken from the first base
+  answered (site_url's when set) and never changes after that, not even when `site_url` does.
 """
 
 from __future__ import annotations
@@ -83,17 +84,15 @@ class Origin:
 
     def in_memory(self, name: str | None) -> bool:
         """Whether `base_for(name, ...)` can answer without the database."""
-        if not self._loaded:
-            return False
-        return bool(self.fixed) or name is None or is_loopback(name)
+        return self._loaded and bool(self._authority)
 
     @property
     def fixed(self) -> str:
-        """The base URL every client gets ("" while nothing is fixed yet)."""
+        """The base URL every client gets ("" when neither site_url nor a stored one is set)."""
         return self.configured or self._stored
 
     def load(self) -> None:
-        """Read the stored base URL and authority once (and store `site_url` if none is)."""
+        """Read the stored base URL and authority once (and store `site_url`'s if none is)."""
         with self._lock:
             if self._loaded:
                 return
@@ -101,51 +100,51 @@ class Origin:
             if self.configured and not self._stored:
                 self._stored = store_base_url(self.store, self.configured)
             self._authority = self.store.get_setting(ID_AUTHORITY_KEY) or ""
-            if self._stored and not self._authority:
+            if self.fixed and not self._authority:
                 self._authority = self.store.setting_or_create(
-                    ID_AUTHORITY_KEY, tag_authority(self.configured or self._stored)
+                    ID_AUTHORITY_KEY, tag_authority(self.fixed)
                 )
             self._loaded = True
 
     def authority(self, base: str) -> str:
-        """The feed-id authority: the stored one, else (nothing fixed yet) `base`'s."""
+        """The feed-id authority: the stored one, else (none stored yet) `base`'s."""
         self.load()
         return self._authority or tag_authority(base)
 
     # ------------------------------------------------------------------ decisions
 
-    def base_for(self, name: str | None, host: str, scheme: str) -> str | None:
+    def base_for(
+        self, name: str | None, host: str, scheme: str, local: str | None = None
+    ) -> str | None:
         """The base URL for a request to `host` (the Host header, port included; `name` is its
-        host name, None when the header is missing), or None to refuse it (400).
+        host name, None when the header is missing; `local` the address the connection arrived
+        on), or None to refuse it (400).
 
         May read or write the database unless `in_memory(name)`: call it off the event loop.
         """
         self.load()
-        if name is None or is_loopback(name):
-            return self.fixed or f"{scheme}://{host}"
-        if not self.fixed:
-            if self.allowed and name not in self.allowed:
-                return self._refuse(name)
-            with self._lock:
-                self._stored = store_base_url(self.store, f"{scheme}://{host}")
-                self._authority = self.store.get_setting(ID_AUTHORITY_KEY) or self._authority
-            if self._stored == f"{scheme}://{host}":
-                log.warning(
-                    "site base URL fixed at %s by the first request's Host header; set "
-                    "site_url to choose another",
-                    self._stored,
-                )
-        if name == base_host(self.fixed) or name in self.allowed:
-            return self.fixed
+        trusted = name is None or is_loopback(name) or name in self.allowed
+        if self.fixed:
+            if trusted or name == base_host(self.fixed):
+                return self.fixed
+            return self._refuse(name)
+        if trusted or (local is not None and name == local):
+            base = f"{scheme}://{host}"
+            if not self._authority:
+                with self._lock:
+                    self._authority = self.store.setting_or_create(
+                        ID_AUTHORITY_KEY, tag_authority(base)
+                    )
+            return base
         return self._refuse(name)
 
-    def _refuse(self, name: str) -> str | None:
-        if name not in self._refused and len(self._refused) < 100:
+    def _refuse(self, name: str | None) -> str | None:
+        if name is not None and name not in self._refused and len(self._refused) < 100:
             self._refused.add(name)  # once per name: scanners send many
             log.warning(
                 "refused requests for host %r: not the site's host (%s), allowed_hosts or a "
-                "loopback name; add it to allowed_hosts or set site_url if it is yours",
+                "loopback name; set site_url (or add it to allowed_hosts) if it is yours",
                 name,
-                self.fixed or "not fixed yet",
+                self.fixed or "site_url is not set",
             )
         return None
