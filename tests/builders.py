@@ -63,3 +63,16 @@ def spec(n: int = 1, **kw: Any) -> SourceSpec:
         category="Networking",
     )
     return replace(base, **kw)
+
+
+def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """Run the real `netplanet` command line in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from netplanet.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 1), out, err

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from builders import cli
 from feedserver import FeedServer, rss
-from netplanet.cli import EXIT_SOME_FAILED, main
+from netplanet.cli import EXIT_SOME_FAILED
 
 OPML = b"""<?xml version="1.0"?>
 <opml version="2.0"><head><title>t</title></head><body>
@@ -17,14 +18,6 @@ OPML = b"""<?xml version="1.0"?>
   <outline type="rss" text="Plain" xmlUrl="https://plain.example/rss.xml"/>
 </body></opml>
 """
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from builders import NOW, make_entry, plan, spec
-from netplanet.cli import main
+from builders import NOW, cli, make_entry, plan, spec
 from netplanet.errors import StoreError
 from netplanet.model import Enclosure
 from netplanet.store import SqlStore, open_store
@@ -18,14 +17,6 @@ from netplanet.store.copy import verify_copy
 pytestmark = pytest.mark.postgres
 
 QUERIES = ["bgp", "route reflectors", "evpn OR ospf", "reflect*", '"post number 3"', "bgp -evpn"]
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def build_planet(url: str) -> None:

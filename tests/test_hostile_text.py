@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from builders import cli
 from feedserver import FeedServer, rss
 from loopback import fetch_settings
-from netplanet.cli import main
 from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
 from netplanet.store import SqlStore, open_store
@@ -39,14 +39,6 @@ def surrogate_json_feed() -> bytes:
         ],
     }  # fmt: skip
     return json.dumps(feed).encode()  # ensure_ascii: lone surrogates as \udXXX escapes
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

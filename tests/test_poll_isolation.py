@@ -22,9 +22,10 @@ import pytest
 
 import netplanet.store.writes
 import netplanet.update.pipeline
+from builders import cli
 from feedserver import FeedServer, feed_server, rss
 from loopback import fetch_settings
-from netplanet.cli import EXIT_SOME_FAILED, main
+from netplanet.cli import EXIT_SOME_FAILED
 from netplanet.errors import StoreError
 from netplanet.fetch.http import Fetcher
 from netplanet.model import Entry, Source, SourceSpec
@@ -175,14 +176,6 @@ def test_a_plan_the_database_write_chokes_on_fails_alone(
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture
