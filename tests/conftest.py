@@ -98,12 +98,17 @@ def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    """The same tests run against every backend."""
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database of each backend (for tests that open it themselves, as the
+    command line does)."""
     if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = backend_urls(tmp_path)[request.param]
-    s = open_store(url)
+        return str(request.getfixturevalue("postgres_url"))
+    return backend_urls(tmp_path)[request.param]
+
+
+@pytest.fixture
+def store(database: str) -> Iterator[SqlStore]:
+    """The same tests run against every backend."""
+    s = open_store(database)
     yield s
     s.close()

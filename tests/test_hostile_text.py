@@ -41,13 +41,6 @@ def surrogate_json_feed() -> bytes:
     return json.dumps(feed).encode()  # ensure_ascii: lone surrogates as \udXXX escapes
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
-    return f"sqlite:///{tmp_path / 'h.db'}"
-
-
 def test_update_stores_a_feed_full_of_lone_surrogates(
     capsys: pytest.CaptureFixture[str],
     database: str,

@@ -213,13 +213,6 @@ def test_update_goes_on_after_an_unexpected_error_and_exits_4(
         store.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
-    return f"sqlite:///{tmp_path / 'w.db'}"
-
-
 def test_worker_once_records_the_error_and_releases_every_lease(
     capsys: pytest.CaptureFixture[str],
     database: str,

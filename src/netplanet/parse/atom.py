@@ -28,11 +28,11 @@ from netplanet.parse.common import (
     new_enclosure,
     new_entry,
     parse_duration,
-    plain_text,
     text_to_html,
     to_int,
     unique,
 )
+from netplanet.untrusted import plain_text
 
 ATOM10 = "http://www.w3.org/2005/Atom"
 ATOM03 = "http://purl.org/atom/ns#"

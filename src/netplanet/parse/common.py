@@ -24,24 +24,12 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_WARNINGS = 20
 
-_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _XMLNS_DECL = re.compile(r'xmlns(?::\w+)?="[^"]*"')
 
 
 def collapse(text: str | None) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
     return " ".join(text.split()) if text else ""
-
-
-def plain_text(text: str | None) -> str:
-    """HTML-ish text -> plain text: tags stripped, entities decoded, whitespace collapsed."""
-    if not text:
-        return ""
-    if "<" in text:
-        text = _TAG.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
-    return " ".join(text.split())
 
 
 def text_to_html(text: str) -> str:

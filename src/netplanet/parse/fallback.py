@@ -24,11 +24,11 @@ from netplanet.parse.common import (
     drop_duplicate_guids,
     is_absolute,
     parse_duration,
-    plain_text,
     to_int,
     unique,
 )
 from netplanet.text import valid_text
+from netplanet.untrusted import plain_text
 
 _FORMATS = {
     "rss20": "rss20", "rss": "rss20", "rss10": "rss10", "rss090": "rss09", "rss091n": "rss09",

@@ -17,13 +17,13 @@ from netplanet.parse.common import (
     date_field,
     drop_duplicate_guids,
     is_absolute,
-    plain_text,
     text_to_html,
     to_int,
     unique,
 )
 from netplanet.parse.xml import decode
 from netplanet.text import valid_text
+from netplanet.untrusted import plain_text
 
 CONTENT_TYPES = ("application/feed+json", "application/json")
 

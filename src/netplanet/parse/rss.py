@@ -26,10 +26,10 @@ from netplanet.parse.common import (
     new_enclosure,
     new_entry,
     parse_duration,
-    plain_text,
     to_int,
     unique,
 )
+from netplanet.untrusted import plain_text
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RSS10 = "http://purl.org/rss/1.0/"
