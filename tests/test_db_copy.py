@@ -162,12 +162,17 @@ def test_copy_keeps_the_base_url_and_the_feed_id_authority(
         one.set_setting(BASE_URL_KEY, "http://203.0.113.7:8080")
         one.set_setting(ID_AUTHORITY_KEY, "203.0.113.7,2024")
         one.set_setting("admin_password", "scrypt$not-copied")
+        # A source renamed from its host keeps redirecting its old page (/source/<old>/).
+        renamed = one.list_sources()[0]
+        one.set_setting("source_slug_moved:127-0-0-1-72", renamed.slug)
     finally:
         one.close()
     code, _, err = cli(capsys, "db", "copy", "--from", lite, "--to", postgres_url)
     assert code == 0, err
     two = open_store(postgres_url)
     try:
+        moved = two.get_source_by_old_slug("127-0-0-1-72")
+        assert moved is not None and moved.slug == renamed.slug
         assert two.get_setting(BASE_URL_KEY) == "http://203.0.113.7:8080"
         assert two.get_setting(ID_AUTHORITY_KEY) == "203.0.113.7,2024"
         assert two.get_setting("admin_password") is None  # secrets stay where they were

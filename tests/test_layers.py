@@ -28,6 +28,7 @@ LAYERS = {
     "store": 2,
     "update": 3,
     "source_import": 3,  # OPML and bulk imports: reads sources, checks with fetch.guard, stores
+    "source_edit": 3,  # an operator's change to one source: the guard for a new URL, then the store
     "web": 4,
     "export": 4,
     "demo": 4,

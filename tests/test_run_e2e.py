@@ -143,5 +143,5 @@ def test_run_polls_serves_reports_health_and_stops_on_sigterm(
     assert time.monotonic() - started < 8
     assert "Traceback" not in err
     records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert any(r["message"].startswith("stopping") for r in records)
+    assert any(r["message"] == "stopping (SIGTERM)" for r in records)
     assert any(r.get("outcome") == "failed" for r in records)

@@ -138,7 +138,7 @@ def test_empty_planet_home_says_so(web_store: SqlStore) -> None:
     planet = make_planet(web_store)
     page = planet.client.get("/")
     assert page.status == 200
-    assert "No posts here yet" in page.text
+    assert "This planet has no sources yet." in page.text  # says why (issue 12, item 5)
     assert pager_links(page.text) == {}
     assert planet.client.get("/page/1").status == 404
 

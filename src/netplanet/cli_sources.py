@@ -1,4 +1,4 @@
-"""The `netplanet sources` group: add (with feed discovery), list, remove, import, export.
+"""The `netplanet sources` group: add (with feed discovery), edit, list, remove, import, export.
 
 `sources health` is in cli_admin.py. cli.py adds `sources_app` to the main app, so the global
 --database/--config/--data-dir options apply.
@@ -18,7 +18,7 @@ PROGRESS_FROM = 2_000
 """Imports of fewer sources take well under a second: no progress bar."""
 
 sources_app = typer.Typer(
-    help="Add, list, remove, import and export sources.", no_args_is_help=True
+    help="Add, edit, list, remove, import and export sources.", no_args_is_help=True
 )
 
 
@@ -56,6 +56,58 @@ def sources_add(
     spec = asyncio.run(run())
     source = current.store.add_source(spec)
     say(f"added source {source.id} ({source.slug}): {source.display_title} <{source.feed_url}>")
+
+
+@sources_app.command("edit")
+def sources_edit(
+    ref: Annotated[str, typer.Argument(help="Source id, slug or feed URL.")],
+    url: Annotated[
+        str | None,
+        typer.Option("--url", "-u", help="A new feed URL (checked like an added one)."),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", "-t", help='A new title ("": the feed\'s).')
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", "-c", help='A new category ("": none).')
+    ] = None,
+    enabled: Annotated[
+        bool | None, typer.Option("--enable/--disable", help="Poll the source, or stop.")
+    ] = None,
+) -> None:
+    """Change a source: its feed URL, title, category, or whether it is polled.
+
+    A new URL keeps the source's id, page and posts, and the source is polled again soon.
+    """
+    import asyncio
+
+    from netplanet.errors import UsageError
+    from netplanet.source_edit import edit_source
+
+    if url is None and title is None and category is None and enabled is None:
+        raise UsageError("nothing to change; give --url, --title, --category or --enable/--disable")
+    current = planet()
+    source = find_source(ref)
+    done = asyncio.run(
+        edit_source(
+            current.store,
+            source.id,
+            allow_private=current.settings.allow_private_networks,
+            url=url,
+            title=title,
+            category=category,
+            enabled=enabled,
+        )
+    )
+    edited = done.source
+    if not done.changes:
+        say(f"source {edited.id} ({edited.slug}): nothing changed")
+        return
+    current.store.bump_generation()
+    for line in done.changes:
+        say(f"source {edited.id} ({edited.slug}): {line}")
+    if url is not None and any(c.startswith("feed URL") for c in done.changes):
+        say("the new feed is polled at the next update (`netplanet update` polls it now)")
 
 
 @sources_app.command("list")

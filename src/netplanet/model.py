@@ -296,6 +296,10 @@ class SourceUpdate:
     disabled_reason: str | None = None
     clear_cache_state: bool = False
     """True after a parse failure, so the next poll refetches and reparses the body."""
+    slug_base: str | None = None
+    """A new slug from the feed's title, on the first successful poll of a source that was
+    named by its host (added without a title); the store makes it unique and keeps the old
+    slug as a redirect."""
     avg_response_ms: float | None = None
     avg_bytes: float | None = None
     posts_per_day: float | None = None

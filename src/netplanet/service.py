@@ -187,11 +187,23 @@ class _Server(uvicorn.Server):
         yield
 
 
+def stopping_line(sig: int, count: int) -> str:
+    """The log line for the `count`-th stop signal: "stopping (SIGTERM)"; a second one ends
+    the web server's open connections at once."""
+    try:
+        name = signal.Signals(sig).name
+    except ValueError:
+        name = f"signal {sig}"
+    if count > 1:
+        return f"stopping now ({name} again: open connections are closed)"
+    return f"stopping ({name})"
+
+
 @contextlib.contextmanager
-def _signals(handler: Callable[[], None]) -> Iterator[None]:
+def _signals(handler: Callable[[int], None]) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, handler)
+        loop.add_signal_handler(sig, handler, sig)
     try:
         yield
     finally:
@@ -224,10 +236,10 @@ async def run_service(
         server = _Server(config)
     signals = 0
 
-    def on_signal() -> None:
+    def on_signal(sig: int) -> None:
         nonlocal signals
         signals += 1
-        log.info("stopping (signal %d)", signals)
+        log.info(stopping_line(sig, signals))
         stop.set()
         if server is not None:
             server.should_exit = True

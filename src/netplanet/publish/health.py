@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from netplanet.model import Source, SourceStatus
+from netplanet.sources.discover import suggested_feed
 
 SORT_KEYS = ("status", "title", "failures", "response", "size", "rate", "next", "success")
 PROBLEMS = frozenset({SourceStatus.FAILING, SourceStatus.DEAD, SourceStatus.DISABLED})
@@ -83,6 +84,8 @@ def fmt_when(when: datetime | None, now: datetime, *, never: str = "never") -> s
 def health_row(source: Source, now: datetime, slow_response_ms: float) -> HealthRow:
     status = source.health(slow_response_ms)
     diagnosis = source.last_error if source.consecutive_failures else ""
+    if status is SourceStatus.NEW:
+        diagnosis = source.last_error  # e.g. "feed URL changed from …; not polled since"
     if status is SourceStatus.DISABLED:
         diagnosis = source.disabled_reason or "disabled"
     elif status is SourceStatus.SLOW:
@@ -105,6 +108,15 @@ def health_row(source: Source, now: datetime, slow_response_ms: float) -> Health
         next_poll=next_poll,
         last_success=fmt_when(source.last_success_at, now),
     )
+
+
+def suggested_feed_url(source: Source) -> str:
+    """The feed URL that discovery found for a failing source (named in its last error), or
+    "" when there is none or it is the source's own."""
+    if not source.consecutive_failures:
+        return ""
+    url = suggested_feed(source.last_error)
+    return "" if url == source.feed_url else url
 
 
 def _sort_value(row: HealthRow, key: str) -> tuple[object, ...]:

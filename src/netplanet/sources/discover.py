@@ -13,7 +13,32 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from netplanet.errors import DiscoveryError
 
-__all__ = ["candidate_urls", "find_feed_links", "looks_like_feed", "looks_like_html"]
+__all__ = [
+    "candidate_urls",
+    "find_feed_links",
+    "looks_like_feed",
+    "looks_like_html",
+    "suggest_feed",
+    "suggested_feed",
+]
+
+_SUGGEST = " — update the source's feed URL to it"
+_SUGGESTED = re.compile(r"\bat (\S+)" + re.escape(_SUGGEST))
+
+
+def suggest_feed(url: str) -> str:
+    """The end of an error that names the feed discovery found instead: "at URL — update ...".
+    `suggested_feed` reads the URL back (the admin's one-click "use the suggested feed URL")."""
+    return f"at {url}{_SUGGEST} (on its admin page, or with `netplanet sources edit --url`)"
+
+
+def suggested_feed(error: str) -> str:
+    """The feed URL a `suggest_feed` error names (the last one), as an http(s) URL, else ""."""
+    from netplanet.untrusted import http_url
+
+    found = _SUGGESTED.findall(error)
+    return http_url(found[-1]) if found else ""
+
 
 # Media types a <link rel="alternate"> may carry for a feed. application/json is what JSON Feed
 # 1.0 sites used before application/feed+json; WordPress's REST links share it and are excluded

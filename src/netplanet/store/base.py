@@ -36,6 +36,11 @@ ID_MAX = 2**63 - 1
 """The largest row id any backend stores (a signed 64-bit integer)."""
 
 
+SLUG_MOVED_PREFIX = "source_slug_moved:"
+"""app_settings key prefix: `<prefix><old slug>` holds the slug a source moved to (a source
+named by its host gets its feed's title at the first successful poll); /source/<old>/ redirects."""
+
+
 def valid_id(value: int) -> bool:
     """Whether `value` can be a row id (and so may be handed to the database)."""
     return 1 <= value <= ID_MAX
@@ -67,6 +72,10 @@ class SourceStore(Protocol):
 
     def get_source_by_slug(self, slug: str) -> Source | None: ...
 
+    def get_source_by_old_slug(self, slug: str) -> Source | None:
+        """The source that had `slug` before its first poll renamed it (SLUG_MOVED_PREFIX)."""
+        ...
+
     def list_sources(self) -> list[Source]:
         """All sources, ordered by title."""
         ...
@@ -79,8 +88,13 @@ class SourceStore(Protocol):
         category: str | None = None,
         site_url: str | None = None,
         enabled: bool | None = None,
+        feed_url: str | None = None,
     ) -> Source:
-        """Change operator-editable fields; raises NotFoundError."""
+        """Change operator-editable fields; raises NotFoundError.
+
+        A new `feed_url` (an http(s) URL, else UsageError; checked by the SSRF guard before,
+        see source_edit.py) keeps the source's id, slug and posts and resets its poll state so
+        it is due at once; DuplicateSourceError when another source has that URL."""
         ...
 
     def remove_source(self, source_id: int) -> None:
@@ -326,11 +340,23 @@ class HealthCounts:
     failing: int
     last_poll_at: datetime | None
     """The latest poll attempt of any source: when the scheduler last did something."""
+    polled: int = 0
+    """Enabled sources polled at least once (failing counts among them)."""
+
+    @property
+    def degraded(self) -> bool:
+        """Every enabled source failed at its last poll: the site serves, but nothing updates."""
+        return self.enabled > 0 and self.failing == self.enabled
 
 
 class HealthStore(Protocol):
     def health_counts(self) -> HealthCounts:
         """Raises StoreError when the database is unreachable."""
+        ...
+
+    def failure_kinds(self, limit: int = 3) -> list[tuple[str, int]]:
+        """The commonest error kinds (Source.last_error_class) among failing enabled sources,
+        with how many sources have each, commonest first."""
         ...
 
     def due_sources(self, now: datetime) -> list[Source]: ...

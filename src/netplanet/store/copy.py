@@ -7,8 +7,9 @@ PostgreSQL's id sequences are moved past the copied ids, and both databases are 
 row counts and a sha256 over a canonical, ordered dump of every copied column.
 
 Worker leases are not copied: they belong to the processes polling the source database. Of
-the app settings only the site's base URL and feed-id authority are (`PLANET_SETTINGS`): the
-admin password, session secret and login failures stay with the database they were made for.
+the app settings only the site's base URL and feed-id authority (`PLANET_SETTINGS`) and the
+redirects of renamed source pages (`SLUG_MOVED_PREFIX`) are: the admin password, session secret
+and login failures stay with the database they were made for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from netplanet.errors import StoreError, UsageError
 from netplanet.store.admin import PLANET_SETTINGS
+from netplanet.store.base import SLUG_MOVED_PREFIX
 from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
 from netplanet.store.sql import SqlStore
 
@@ -121,13 +123,17 @@ def _copy(source: SqlStore, target: SqlStore, *, force: bool, progress: Progress
                     dst.execute(delete(table))
             for table, order in _TABLES:
                 _copy_table(src, dst, table, order, totals[table.name], progress)
-            for key in PLANET_SETTINGS:
-                value = src.execute(
-                    select(app_settings.c.value).where(app_settings.c.key == key)
-                ).scalar_one_or_none()
-                if value is not None:
-                    dst.execute(delete(app_settings).where(app_settings.c.key == key))
-                    dst.execute(insert(app_settings).values(key=key, value=value))
+            # The planet's settings and the redirects of renamed source pages; never the
+            # admin password, session secret or login failures.
+            copied = src.execute(
+                select(app_settings.c.key, app_settings.c.value).where(
+                    app_settings.c.key.in_(PLANET_SETTINGS)
+                    | app_settings.c.key.startswith(SLUG_MOVED_PREFIX, autoescape=True)
+                )
+            ).all()
+            for key, value in copied:
+                dst.execute(delete(app_settings).where(app_settings.c.key == key))
+                dst.execute(insert(app_settings).values(key=key, value=value))
             if dst.dialect.name == "postgresql":
                 for table in (sources, entries):
                     dst.execute(

@@ -1,5 +1,5 @@
 """Reads for scheduling and monitoring (mixed into SqlStore): posting rates, the next due time,
-and the numbers `/healthz` reports.
+the numbers `/healthz` reports, and the commonest error kinds (what an empty site explains).
 
 The posting rate is computed, not stored as a running average: the number of a source's entries
 published in the last 30 days, counted on the (source_id, published, id) index when a poll
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from netplanet.model import Source
 
 _failing = (sources.c.enabled == true()) & (sources.c.consecutive_failures > 0)
+_polled = (sources.c.enabled == true()) & sources.c.last_fetched_at.is_not(None)
 
 
 class HealthQueries:
@@ -77,11 +78,25 @@ class HealthQueries:
             func.coalesce(func.sum(case((sources.c.enabled == true(), 1), else_=0)), 0),
             func.coalesce(func.sum(case((_failing, 1), else_=0)), 0),
             func.max(sources.c.last_fetched_at),
+            func.coalesce(func.sum(case((_polled, 1), else_=0)), 0),
         )
         try:
             with self.engine.connect() as conn:
-                total, enabled, failing, last = conn.execute(query).one()
+                total, enabled, failing, last, polled = conn.execute(query).one()
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StoreError(f"database unreachable: {reason}") from exc
-        return HealthCounts(int(total), int(enabled), int(failing), _as_utc(last))
+        return HealthCounts(int(total), int(enabled), int(failing), _as_utc(last), int(polled))
+
+    def failure_kinds(self, limit: int = 3) -> list[tuple[str, int]]:
+        """Error kinds of failing enabled sources, commonest first (one grouped count)."""
+        n = func.count().label("n")
+        query = (
+            select(sources.c.last_error_class, n)
+            .where(_failing)
+            .group_by(sources.c.last_error_class)
+            .order_by(n.desc(), sources.c.last_error_class)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(str(kind), int(count)) for kind, count in conn.execute(query)]

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError
+from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError, UsageError
 from netplanet.model import (
     Enclosure,
     SearchHit,
@@ -26,12 +26,19 @@ from netplanet.model import (
 from netplanet.sources.bounds import bound_category, bound_title
 from netplanet.sources.slug import slugify, unique_slug
 from netplanet.store.admin import AdminQueries
-from netplanet.store.base import valid_id
+from netplanet.store.base import SLUG_MOVED_PREFIX, valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries
-from netplanet.store.schema import categories, entries, entry_categories, id_param, sources
+from netplanet.store.schema import (
+    app_settings,
+    categories,
+    entries,
+    entry_categories,
+    id_param,
+    sources,
+)
 from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
 from netplanet.untrusted import http_url
 
@@ -189,6 +196,13 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
     def get_source_by_slug(self, slug: str) -> Source | None:
         return self._one_source(sources.c.slug == slug)
 
+    def get_source_by_old_slug(self, slug: str) -> Source | None:
+        with self.engine.connect() as conn:
+            moved_to = conn.execute(
+                select(app_settings.c.value).where(app_settings.c.key == SLUG_MOVED_PREFIX + slug)
+            ).scalar_one_or_none()
+        return None if moved_to is None else self.get_source_by_slug(moved_to)
+
     def list_sources(self) -> list[Source]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -204,8 +218,14 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         category: str | None = None,
         site_url: str | None = None,
         enabled: bool | None = None,
+        feed_url: str | None = None,
     ) -> Source:
         values: dict[str, Any] = {}
+        if feed_url is not None:
+            new_url = http_url(feed_url.strip())
+            if not new_url or new_url != feed_url.strip():
+                raise UsageError(f"{feed_url!r} is not an http(s) URL; give the feed's full URL")
+            feed_url = new_url
         if title is not None:
             title = values["title"] = bound_title(title)
         if category is not None:
@@ -223,27 +243,85 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                 values["disabled_reason"] = "disabled by the operator"
         if not valid_id(source_id):
             raise NotFoundError(f"no source with id {source_id}")
-        with self.engine.begin() as conn:
-            if values:
-                result = conn.execute(
-                    update(sources).where(sources.c.id == id_param(source_id)).values(**values)
-                )
-                if result.rowcount == 0:
-                    raise NotFoundError(f"no source with id {source_id}")
-            if category:
-                ensure_category(conn, category)
+        try:
+            with self.engine.begin() as conn:
+                if feed_url is not None:
+                    values.update(self._moved_values(conn, source_id, feed_url))
+                if values:
+                    result = conn.execute(
+                        update(sources).where(sources.c.id == id_param(source_id)).values(**values)
+                    )
+                    if result.rowcount == 0:
+                        raise NotFoundError(f"no source with id {source_id}")
+                if category:
+                    ensure_category(conn, category)
+        except IntegrityError as exc:  # another writer stored the URL meanwhile
+            raise DuplicateSourceError(
+                f"another source already has the feed URL {feed_url}"
+            ) from exc
         source = self.get_source(source_id)
         if source is None:
             raise NotFoundError(f"no source with id {source_id}")
         return source
 
+    @staticmethod
+    def _moved_values(conn: Any, source_id: int, feed_url: str) -> dict[str, Any]:
+        """The columns a new feed URL changes: the URL, and the poll state of the old one
+        (cache validators, failures, back-off), so the source is due at once and its next
+        poll reads the new feed whole. Id, slug, title and posts stay. Nothing when the URL
+        is the current one; DuplicateSourceError when another source has it."""
+        rows = conn.execute(
+            select(sources.c.id, sources.c.feed_url, sources.c.title).where(
+                (sources.c.id == id_param(source_id)) | (sources.c.feed_url == feed_url)
+            )
+        ).all()
+        current = next((r for r in rows if r.id == source_id), None)
+        if current is None:
+            raise NotFoundError(f"no source with id {source_id}")
+        other = next((r for r in rows if r.id != source_id), None)
+        if other is not None:
+            name = f" ({other.title})" if other.title else ""
+            raise DuplicateSourceError(
+                f"source {other.id}{name} already has the feed URL {feed_url}; "
+                "remove one of the two instead"
+            )
+        if current.feed_url == feed_url:
+            return {}
+        return {
+            "feed_url": feed_url,
+            "etag": None,
+            "last_modified": None,
+            "body_hash": None,
+            "last_fetched_at": None,
+            "last_status": None,
+            "last_error_class": "",
+            # Shown on the health page until the next poll says more (publish/health.py).
+            "last_error": f"feed URL changed from {current.feed_url}; not polled since",
+            "consecutive_failures": 0,
+            "next_poll_at": None,
+            "failing_since": None,
+            "dead_since": None,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+
     def remove_source(self, source_id: int) -> None:
         if not valid_id(source_id):
             raise NotFoundError(f"no source with id {source_id}")
         with self.engine.begin() as conn:
+            slug = conn.execute(
+                select(sources.c.slug).where(sources.c.id == id_param(source_id))
+            ).scalar_one_or_none()
             result = conn.execute(delete(sources).where(sources.c.id == id_param(source_id)))
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
+            # Its old slugs must not redirect to a later source that gets the same slug.
+            conn.execute(
+                delete(app_settings).where(
+                    app_settings.c.key.startswith(SLUG_MOVED_PREFIX, autoescape=True),
+                    app_settings.c.value == slug,
+                )
+            )
 
     # ------------------------------------------------------------------ entries
 

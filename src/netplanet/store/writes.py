@@ -30,9 +30,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from netplanet.errors import StoreError
 from netplanet.model import Entry, ExistingEntry, UpdatePlan
-from netplanet.sources.slug import slugify
-from netplanet.store.base import ApplyResult
-from netplanet.store.schema import categories, entries, entry_categories, sources
+from netplanet.sources.slug import slugify, unique_slug
+from netplanet.store.base import SLUG_MOVED_PREFIX, ApplyResult
+from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +288,7 @@ class UpdateWrites:
                     # Source rows first, in few statements: polls that changed no entry (a
                     # 304, an unchanged body) cost one executemany row each.
                     _update_sources(conn, rows)
+                    _rename_slugs(conn, (plans[i] for i in order))
                     _ensure_categories(conn, plans, slugs)
                     done = {i: self._apply_entries(conn, plans[i], slugs) for i in order}
                 return [done[i] for i in range(len(plans))]
@@ -312,6 +313,7 @@ class UpdateWrites:
         _lock_sources(conn, (plan.source_id,))
         _add_source_row(rows, plan)
         _update_sources(conn, rows)
+        _rename_slugs(conn, (plan,))
         _ensure_categories(conn, (plan,), slugs)
         return self._apply_entries(conn, plan, slugs)
 
@@ -482,6 +484,28 @@ def _update_sources(conn: Any, rows: dict[tuple[str, ...], list[dict[str, Any]]]
             )
             _SOURCE_UPDATES[columns] = statement
         conn.execute(statement, params)
+
+
+def _rename_slugs(conn: Any, plans: Iterable[UpdatePlan]) -> None:
+    """Give sources named by their host the slug of their feed's title (SourceUpdate.slug_base),
+    unique among the slugs in use, and remember the old slug so /source/<old>/ redirects."""
+    for plan in plans:
+        base = plan.source.slug_base
+        if not base:
+            continue
+        old = conn.execute(
+            select(sources.c.slug).where(sources.c.id == plan.source_id)
+        ).scalar_one_or_none()
+        if old is None:
+            continue
+        taken = set(
+            conn.execute(select(sources.c.slug).where(sources.c.slug.like(f"{base}%"))).scalars()
+        )
+        new = unique_slug(base, taken)
+        conn.execute(update(sources).where(sources.c.id == plan.source_id).values(slug=new))
+        key = SLUG_MOVED_PREFIX + old
+        conn.execute(delete(app_settings).where(app_settings.c.key == key))
+        conn.execute(insert(app_settings).values(key=key, value=new))
 
 
 def db_reason(exc: SQLAlchemyError) -> str:

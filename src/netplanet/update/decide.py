@@ -32,6 +32,7 @@ from netplanet.model import (
     UpdatePlan,
 )
 from netplanet.sources.bounds import bound_title
+from netplanet.sources.slug import slugify
 from netplanet.untrusted import http_url, plain_text
 
 
@@ -107,11 +108,17 @@ def _success_update(
     *,
     new_feed_url: str | None,
 ) -> SourceUpdate:
-    title = site_url = None
+    title = site_url = slug_base = None
     if parsed is not None:
         # The feed names the source: plain, bounded text and an http(s) link only.
         if not source.title:
             title = bound_title(plain_text(parsed.title)) or None
+            # Added without a title, the source was named by its host ("127-0-0-1-72"): its
+            # first successful poll gives it the feed's name. Later polls never move it.
+            if title and source.last_success_at is None:
+                base = slugify(title)
+                if base != source.slug and not source.slug.startswith(base + "-"):
+                    slug_base = base
         if not source.site_url:
             site_url = http_url(parsed.link, result.final_url) or None
     return _attempt(
@@ -127,6 +134,7 @@ def _success_update(
         body_hash=result.body_hash,
         title=title,
         site_url=site_url,
+        slug_base=slug_base,
     )
 
 

@@ -35,7 +35,7 @@ from netplanet.model import (
     UpdatePlan,
 )
 from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
-from netplanet.sources.discover import find_feed_links
+from netplanet.sources.discover import find_feed_links, suggest_feed
 from netplanet.store.base import ApplyResult, Store
 from netplanet.text import one_line
 from netplanet.update import decide
@@ -83,8 +83,7 @@ def html_diagnosis(body: bytes, url: str) -> str:
     links = find_feed_links(body, url)
     if links:
         return (
-            f"{url} returned HTML, not a feed; found <link rel=alternate> at {links[0]} "
-            "— update the source's feed URL to it"
+            f"{url} returned HTML, not a feed; found <link rel=alternate> {suggest_feed(links[0])}"
         )
     return f"{url} returned HTML, not a feed, and the page names no feed; check the feed URL"
 
@@ -383,10 +382,8 @@ class UpdatePipeline:
             return plan
         if found.feed_url in (source.feed_url, result.final_url):
             return plan
-        error = (
-            f"{plan.source.last_error}; the site {site} now names a feed at {found.feed_url} "
-            "— update the source's feed URL to it"
-        )
+        suggestion = suggest_feed(found.feed_url)
+        error = f"{plan.source.last_error}; the site {site} now names a feed {suggestion}"
         return dataclasses.replace(plan, source=dataclasses.replace(plan.source, last_error=error))
 
     def _new_feed_url(self, source: Source, result: FetchResult) -> str | None:

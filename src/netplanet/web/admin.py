@@ -1,11 +1,12 @@
-"""The admin area (/admin/): sign-in, sources (add, edit, enable/disable, delete, poll now) and
-the feed-health table. Categories and OPML live in web/admin_extra.py; sessions, CSRF and the
-login limiter in web/auth.py.
+"""The admin area (/admin/): sign-in, sources (add; edit the feed URL, title and category; use
+the suggested feed URL; enable/disable, delete, poll now) and the feed-health table. Categories
+and OPML live in web/admin_extra.py; sessions, CSRF and the login limiter in web/auth.py.
 
 Every page is plain HTML forms (no JavaScript), never cached, and rendered in the site's
 layout. With no admin password set, every admin URL explains how to turn the area on.
 Every URL an admin adds passes the SSRF guard before anything is stored: the pre-save check
-(`check_url_resolves_public`), then discovery through the guarded fetcher.
+(`check_url_resolves_public`), then discovery through the guarded fetcher. A changed feed URL
+passes the same pre-save check (source_edit.py).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from netplanet.errors import NetplanetError
 from netplanet.fetch.guard import check_url_resolves_public
 from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
-from netplanet.publish.health import SORT_KEYS, health_row, health_rows
+from netplanet.publish.health import SORT_KEYS, health_row, health_rows, suggested_feed_url
 from netplanet.schedule import Policy
+from netplanet.source_edit import edit_source
 from netplanet.store.base import PlanetStore
 from netplanet.update.discovery import discover_feed
 from netplanet.update.pipeline import UpdatePipeline
@@ -242,6 +244,8 @@ async def _source(request: Request, ctx: Ctx) -> Response:
         row=row,
         posts=ctx.store.count_entries(source_id=source.id),
         categories=ctx.store.list_categories(),
+        suggested=suggested_feed_url(source),
+        form_url=ctx.field("url") if problem and ctx.field("action") == "save" else "",
         notice=notice,
         problem=problem,
     )
@@ -249,9 +253,32 @@ async def _source(request: Request, ctx: Ctx) -> Response:
 
 async def _act(ctx: Ctx, action: str, source_id: int) -> tuple[str, int]:
     store = ctx.store
-    if action == "save":
-        store.edit_source(source_id, title=ctx.field("title"), category=ctx.field("category"))
+    allow_private = ctx.site.settings.allow_private_networks
+    if action in ("save", "suggested"):
+        title = category = None
+        if action == "save":
+            url = ctx.field("url") or None
+            title, category = ctx.field("title"), ctx.field("category")
+        else:  # the one-click fix: the feed discovery named in the source's last error
+            source = store.get_source(source_id)
+            url = suggested_feed_url(source) if source is not None else ""
+            if not url:
+                raise NetplanetError("there is no suggested feed URL for this source any more")
+        done = await edit_source(
+            store,
+            source_id,
+            allow_private=allow_private,
+            url=url,
+            title=title,
+            category=category,
+        )
         store.bump_generation()
+        if any(line.startswith("feed URL") for line in done.changes):
+            return (
+                f"Feed URL changed to {done.source.feed_url}; its posts stay, and it is "
+                "polled at the next round (or use Poll now).",
+                source_id,
+            )
         return "Saved.", source_id
     if action in ("enable", "disable"):
         store.edit_source(source_id, enabled=action == "enable")

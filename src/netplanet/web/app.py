@@ -330,7 +330,12 @@ UVICORN_OPTIONS: Final[dict[str, Any]] = {"proxy_headers": False, "server_header
 
 
 def healthz(request: Request) -> Response:
-    """For load balancers and monitoring: 200 with a small JSON, 503 when the DB is down."""
+    """For load balancers and monitoring: 200 with a small JSON, 503 when the DB is down.
+
+    "status" is "degraded" (still 200) when every enabled source failed at its last poll: the
+    site serves its pages, so a load balancer should keep routing to it, while monitoring that
+    reads the body learns that nothing updates (offline, DNS down, egress blocked). One small
+    aggregate query either way (store/health.py)."""
     from netplanet.errors import StoreError
 
     no_store = {"Cache-Control": "no-store"}
@@ -341,10 +346,11 @@ def healthz(request: Request) -> Response:
         return JSONResponse(down, status_code=503, headers=no_store)
     last = counts.last_poll_at.isoformat() if counts.last_poll_at else None
     body: dict[str, object] = {
-        "status": "ok",
+        "status": "degraded" if counts.degraded else "ok",
         "database": "reachable",
         "sources": counts.sources,
         "enabled": counts.enabled,
+        "polled": counts.polled,
         "failing": counts.failing,
         "last_update": last,
     }

@@ -12,12 +12,13 @@ from datetime import datetime
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from netplanet.model import StoredEntry
 from netplanet.publish.pages import Pager, month_bounds
 from netplanet.publish.posts import PostView, post_view
+from netplanet.publish.status import EmptySite, empty_site
 from netplanet.store.base import Scope
 from netplanet.web import listing
 from netplanet.web.app import Site, _site, river_feeds
@@ -68,6 +69,9 @@ def home(request: Request) -> Response:
     def build() -> Response:
         before = listing.parse_before(request.query_params.get("before"))
         result = listing.head(site.store, site.page_size, category=None, front="/", before=before)
+        extra: dict[str, object] = {}
+        if not result.entries and before is None:
+            extra["empty_site"] = _empty_site(site)
         return _list_page(
             site,
             request,
@@ -75,9 +79,23 @@ def home(request: Request) -> Response:
             heading="Latest posts" if before is None else "Recent posts",
             page_title="" if before is None else "Recent posts",
             visually_hidden_heading=before is None,
+            **extra,
         )
 
     return site.cached(request, build)
+
+
+def _empty_site(site: Site) -> EmptySite:
+    """Why the river is empty: two small aggregate queries, only while it is."""
+    counts = site.store.health_counts()
+    kinds = site.store.failure_kinds(1) if counts.failing else []
+    return empty_site(
+        sources=counts.sources,
+        enabled=counts.enabled,
+        polled=counts.polled,
+        failing=counts.failing,
+        kinds=kinds,
+    )
 
 
 def river_page(request: Request) -> Response:
@@ -146,7 +164,16 @@ def source_page(request: Request) -> Response:
     def build() -> Response:
         summary = site.store.source_summary(slug)
         if summary is None:
-            raise HTTPException(404)
+            moved = site.store.get_source_by_old_slug(slug[:200])
+            if moved is None:
+                raise HTTPException(404)
+            # Named by its host until the first poll gave it the feed's title.
+            location = f"/source/{moved.slug}/"
+            if request.url.query:
+                location += f"?{request.url.query}"
+            return RedirectResponse(
+                location, 301, headers={"Cache-Control": "public, max-age=3600"}
+            )
         source = summary.source
         before = listing.parse_before(request.query_params.get("before"))
         result = listing.keyset(
