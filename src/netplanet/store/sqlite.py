@@ -206,4 +206,5 @@ def sqlite_count(
             "SELECT id FROM (SELECT rowid AS id FROM entries_fts WHERE entries_fts MATCH :match)"
             f" WHERE 1 = 1{filters}"
         )
-    return int(conn.execute(text(f"SELECT count(*) FROM ({inner} LIMIT :cap)"), params).scalar_one())
+    sql = text(f"SELECT count(*) FROM ({inner} LIMIT :cap)")
+    return int(conn.execute(sql, params).scalar_one())
