@@ -120,6 +120,10 @@ def test_results_are_counted(planet: Planet) -> None:
     assert re.search(r'<p class="result-count"[^>]*>\s*15 results\s*</p>', html)
     one = planet.client.get("/search?q=rpki&source=firewall-blog").text
     assert re.search(r'<p class="result-count"[^>]*>\s*3 results\s*</p>', one)
+    last = planet.client.get("/search?q=reflectors&page=3").text
+    assert re.search(r'<p class="result-count"[^>]*>\s*15 results\s*</p>', last)
+    beyond = planet.client.get("/search?q=reflectors&page=9").text
+    assert "result-count" not in beyond and "No results" in beyond
 
 
 def test_count_is_capped(planet: Planet, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,11 +86,15 @@ def search(
         source_id = find_source(source).id if source is not None else None
     except NotFoundError as exc:  # a filter that matches nothing is a mistake, not 0 results
         raise UsageError(str(exc)) from None
-    hits = store.search(query, limit=limit, category=slug, source_id=source_id)
+    hits = store.search(query, limit=limit + 1, category=slug, source_id=source_id)
     if not hits:
         say(f"no posts match {query!r}")
         return
-    found = store.count_matches(query, category=slug, source_id=source_id)
+    if len(hits) > limit:  # only then is a count query needed
+        hits = hits[:limit]
+        found = store.count_matches(query, category=slug, source_id=source_id)
+    else:
+        found = len(hits)
     many = f"more than {SEARCH_COUNT_CAP:,}" if found > SEARCH_COUNT_CAP else f"{found:,}"
     if parsed.only_exclusions:
         say(f"{many} newest posts without {query!r} (showing {len(hits)})")

@@ -287,13 +287,12 @@ def search(request: Request) -> Response:
                 category=category,
                 source_id=source_id,
             )
-            found = (
-                site.store.count_matches(
+            if len(hits) > size:  # more pages: count (the last page knows its count)
+                found = site.store.count_matches(
                     q, cap=SEARCH_COUNT_CAP, category=category, source_id=source_id
                 )
-                if hits
-                else 0
-            )
+            else:
+                found = (page - 1) * size + len(hits) if hits else 0
         except Exception:  # reader input must never become a 500; log it for the operator
             log.exception("search for %r failed", q)
             hits, found = [], 0
