@@ -143,6 +143,16 @@ def test_the_search_page_has_one_search_box(planet: Planet) -> None:
         for field in ('name="category"', 'name="source"'):
             assert re.search(rf'<select [^>]*{field}[^>]*form="site-search-form"', html), url
     assert '<form id="site-search-form"' in html
+    assert "<summary>Filtered: category Security</summary>" in html
+
+
+def test_filters_are_shown_when_they_leave_nothing(planet: Planet) -> None:
+    html = planet.client.get("/search?q=reflectors&category=security&source=routing-blog").text
+    assert "No results" in html
+    assert '<details class="search-filters" open>' in html
+    assert "Filtered: category Security, Routing Blog" in html
+    found = planet.client.get("/search?q=reflectors").text
+    assert '<details class="search-filters">' in found  # folded above results
 
 
 def test_exclusions_only_list_the_newest_posts_without_them(planet: Planet) -> None:

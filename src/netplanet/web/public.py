@@ -268,6 +268,10 @@ def search(request: Request) -> Response:
             "sources_capped": len(sources) >= SEARCH_SOURCE_CHOICES,
             "selected_category": cat.slug if cat else "",
             "selected_source": src.slug if src else "",
+            # Named in the folded filters' summary, so a reader sees what narrows the results.
+            "filter_label": ", ".join(
+                [*([f"category {cat.name}"] if cat else []), *([src.display_title] if src else [])]
+            ),
             "notices": notices,
             "no_words": bool(q) and parsed.empty,
             "only_exclusions": parsed.only_exclusions,
