@@ -97,6 +97,7 @@ WORDS = [
     "acl",
 ]
 QUERIES = ["bgp", "segment routing", '"route reflector"', "evpn OR vxlan", "rpki -roa", "tele*"]
+EXCLUSION_QUERIES = ["-bgp", "-bgp -evpn -vxlan"]
 
 
 def rss(n: int, count: int) -> bytes:
@@ -254,8 +255,27 @@ def fill(store: SqlStore, count: int) -> None:
             batch = []
 
 
+def _counts(store: SqlStore, backend: str) -> None:
+    """--counts: the result count of each query (capped at 1,000, as the search page asks for
+    it) and exclusion-only queries (the newest posts without the words), median of 5."""
+    cases = [(q, "count") for q in QUERIES]
+    cases += [(q, kind) for q in EXCLUSION_QUERIES for kind in ("search", "count")]
+    for q, kind in cases:
+        ms = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            n = store.count_matches(q) if kind == "count" else len(store.search(q, limit=20))
+            ms.append((time.perf_counter() - t0) * 1000)
+        print(f"  {backend} {kind} {q!r} -> {n}: median {statistics.median(ms):.1f} ms")
+
+
 def search_latency(
-    backend: str, count: int, tmp: Path, keep: str | None = None, per_query: bool = False
+    backend: str,
+    count: int,
+    tmp: Path,
+    keep: str | None = None,
+    per_query: bool = False,
+    counts: bool = False,
 ) -> dict[str, float]:
     db = Schema(backend, tmp, keep)
     try:
@@ -282,6 +302,8 @@ def search_latency(
                 elapsed = (time.perf_counter() - t0) * 1000
                 timings.append(elapsed)
                 by_query[q].append(elapsed)
+        if counts:
+            _counts(store, backend)
         store.close()
         if per_query:
             for q, ms in by_query.items():
@@ -313,6 +335,9 @@ def main() -> None:
         help="PostgreSQL search: load into schema NAME once and keep it (reused if it exists)",
     )
     parser.add_argument("--per-query", action="store_true", help="print each query's timings")
+    parser.add_argument(
+        "--counts", action="store_true", help="also time result counts and exclusion-only queries"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -341,7 +366,9 @@ def main() -> None:
             print("|---|---:|---:|---:|")
             for backend in args.search_backends.split(","):
                 keep = args.keep_schema if backend == "postgres" else None
-                r = search_latency(backend, args.search_entries, tmp, keep, args.per_query)
+                r = search_latency(
+                    backend, args.search_entries, tmp, keep, args.per_query, args.counts
+                )
                 print(
                     f"| {backend} | {r['load_s']:.1f} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} |"
                 )

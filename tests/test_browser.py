@@ -183,6 +183,21 @@ def test_search_highlights_matches(page: tuple[Any, PageWatch]) -> None:
     watch.assert_clean()
 
 
+def test_search_results_start_high_on_a_phone(page: tuple[Any, PageWatch]) -> None:
+    p, watch = page
+    p.set_viewport_size({"width": 390, "height": 844})
+    p.goto("/search?q=evpn&category=networking")
+    assert p.locator("input[name=q]").count() == 1  # the header's box, not a second one
+    first = p.locator("article.post").first.bounding_box()
+    assert first is not None and first["y"] < 844 * 0.45, first  # it was ~560 px down
+    # The filters travel with the header's box: a new query keeps the chosen category.
+    p.fill("#site-search", "vxlan")
+    p.press("#site-search", "Enter")
+    p.wait_for_url(re.compile(r"/search\?q=vxlan&category=networking"))
+    p.set_viewport_size({"width": 1280, "height": 900})
+    watch.assert_clean()
+
+
 def test_search_with_hostile_input_is_harmless(page: tuple[Any, PageWatch]) -> None:
     p, watch = page
     p.goto("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E%20%22unterminated%20AND%20(")

@@ -29,3 +29,20 @@ def test_common_words_are_ranked_among_the_newest_matches(
         assert "ospf ospf ospf" not in {h.entry.title for h in hits}
     finally:
         store.close()
+
+
+def test_every_translated_query_is_valid_fts5() -> None:
+    import sqlite3
+
+    from netplanet.store.fts_query import parse_query, to_fts5
+    from test_fts_query import CASES
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE f USING fts5(t, tokenize='porter unicode61')")
+    conn.execute("INSERT INTO f VALUES ('bgp evpn vxlan data center')")
+    for query, fts5, _ in CASES:
+        parsed = parse_query(query)
+        for match in (fts5, to_fts5(parsed.any_excluded()), to_fts5(parsed.positive())):
+            if match:
+                conn.execute("SELECT rowid FROM f WHERE f MATCH ?", (match,)).fetchall()
+    conn.close()

@@ -37,7 +37,7 @@ def planet_fixture(web_store: SqlStore) -> Planet:
 def test_empty_query_shows_the_form(planet: Planet) -> None:
     html = planet.client.get("/search").text
     assert "<h1>Search</h1>" in html
-    assert '<label for="search-q">' in html
+    assert '<label for="site-search"' in html  # the header's box is the search box
     assert '<label for="search-category">' in html and '<label for="search-source">' in html
     assert "No results" not in html
     assert '<option value="security">Security</option>' in html
@@ -106,9 +106,67 @@ def test_odd_page_numbers_are_clamped(planet: Planet, page: str) -> None:
     assert planet.client.get(f"/search?q=bgp&page={page}").status == 200
 
 
-def test_unknown_filters_are_ignored(planet: Planet) -> None:
+def test_unknown_filters_are_named_not_silently_ignored(planet: Planet) -> None:
     html = planet.client.get("/search?q=rpki&category=nope&source=nobody").text
-    assert sorted(numbers(html)) == [100, 101, 102]
+    assert "There is no category “nope”" in html
+    assert "There is no source “nobody”" in html
+    assert sorted(numbers(html)) == [100, 101, 102]  # searched everything, and says so
+    hostile = planet.client.get("/search?q=rpki&category=" + quote("<b>x</b>")).text
+    assert "<b>x</b>" not in hostile and "&lt;b&gt;x&lt;/b&gt;" in hostile
+
+
+def test_results_are_counted(planet: Planet) -> None:
+    html = planet.client.get("/search?q=reflectors").text
+    assert re.search(r'<p class="result-count"[^>]*>\s*15 results\s*</p>', html)
+    one = planet.client.get("/search?q=rpki&source=firewall-blog").text
+    assert re.search(r'<p class="result-count"[^>]*>\s*3 results\s*</p>', one)
+    last = planet.client.get("/search?q=reflectors&page=3").text
+    assert re.search(r'<p class="result-count"[^>]*>\s*15 results\s*</p>', last)
+    beyond = planet.client.get("/search?q=reflectors&page=9").text
+    assert "result-count" not in beyond and "No results" in beyond
+
+
+def test_count_is_capped(planet: Planet, monkeypatch: pytest.MonkeyPatch) -> None:
+    from netplanet.web import public
+
+    monkeypatch.setattr(public, "SEARCH_COUNT_CAP", 10)
+    html = planet.client.get("/search?q=reflectors").text
+    assert re.search(r'<p class="result-count"[^>]*>\s*More than 10 results\s*</p>', html)
+
+
+def test_the_search_page_has_one_search_box(planet: Planet) -> None:
+    for url in ("/search", "/search?q=bgp", "/search?q=bgp&category=security"):
+        html = planet.client.get(url).text
+        assert html.count('name="q"') == 1, url
+        assert html.count('role="search"') == 1, url
+        # The filters submit with the header's box, so the query travels with them.
+        for field in ('name="category"', 'name="source"'):
+            assert re.search(rf'<select [^>]*{field}[^>]*form="site-search-form"', html), url
+    assert '<form id="site-search-form"' in html
+    assert "<summary>Filtered: category Security</summary>" in html
+
+
+def test_filters_are_shown_when_they_leave_nothing(planet: Planet) -> None:
+    html = planet.client.get("/search?q=reflectors&category=security&source=routing-blog").text
+    assert "No results" in html
+    assert '<details class="search-filters" open>' in html
+    assert "Filtered: category Security, Routing Blog" in html
+    found = planet.client.get("/search?q=reflectors").text
+    assert '<details class="search-filters">' in found  # folded above results
+
+
+def test_exclusions_only_list_the_newest_posts_without_them(planet: Planet) -> None:
+    html = planet.client.get("/search?q=" + quote("-rpki")).text
+    assert numbers(html) == [1, 2, 3, 4, 5]  # newest first, none of the RPKI posts
+    assert "<mark>" not in html
+    assert "newest first" in html
+
+
+@pytest.mark.parametrize("query", ["-", '"', "( )", "--"])
+def test_query_without_words_says_so(planet: Planet, query: str) -> None:
+    html = planet.client.get("/search?q=" + quote(query)).text
+    assert "has no words to search for" in html
+    assert "No results" not in html
 
 
 def test_search_query_is_escaped(planet: Planet) -> None:

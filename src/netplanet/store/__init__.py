@@ -48,15 +48,19 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
                 and not Path(database).expanduser().is_file()
             ):
                 raise StoreError(f"database {database} does not exist; check the path in {url}")
-            from netplanet.store.sqlite import create_sqlite_engine, sqlite_search
+            from netplanet.store.sqlite import create_sqlite_engine, sqlite_count, sqlite_search
 
             engine = create_sqlite_engine(url)
-            store = SqlStore(engine, search=sqlite_search)
+            store = SqlStore(engine, search=sqlite_search, count=sqlite_count)
         else:
-            from netplanet.store.postgres import create_postgres_engine, postgres_search
+            from netplanet.store.postgres import (
+                create_postgres_engine,
+                postgres_count,
+                postgres_search,
+            )
 
             engine = create_postgres_engine(url)
-            store = SqlStore(engine, search=postgres_search)
+            store = SqlStore(engine, search=postgres_search, count=postgres_count)
         if auto_migrate:
             migrate(engine)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:

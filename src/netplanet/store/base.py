@@ -174,8 +174,22 @@ class SearchStore(Protocol):
         category: str | None = None,
         source_id: int | None = None,
     ) -> list[SearchHit]:
-        """Ranked full-text matches over title, text and source title. Any user input is
-        accepted: syntax the engine would reject is treated as plain words."""
+        """Ranked full-text matches over title, text and source title, with the meaning of
+        `store/fts_query.py`. Any user input is accepted: syntax the engine would reject is
+        treated as plain words, a query without words finds nothing, and a query of only
+        exclusions lists the newest posts without them (newest first)."""
+        ...
+
+    def count_matches(
+        self,
+        query: str,
+        *,
+        cap: int = 1000,
+        category: str | None = None,
+        source_id: int | None = None,
+    ) -> int:
+        """How many posts `search` can find, counted up to `cap + 1` (that means "more than
+        `cap`": an exact count of a common word reads every match)."""
         ...
 
 

@@ -18,10 +18,17 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
 from netplanet.model import SearchHit
-from netplanet.store.fts_query import parse_query, to_tsquery
+from netplanet.store.fts_query import Query, parse_query, to_tsquery
 from netplanet.store.schema import UTCDateTime, entries
 from netplanet.store.sql import entry_from_row
-from netplanet.store.sqlite import MARK_CLOSE, MARK_OPEN, RANK_POOL, marks_to_html
+from netplanet.store.sqlite import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    RANK_POOL,
+    filters_sql,
+    marks_to_html,
+    plain_snippet,
+)
 
 # ts_rank_cd weights, in PostgreSQL's {D, C, B, A} order: title ≫ source title > text, the
 # proportions of SQLite's bm25(10, 1, 3).
@@ -70,7 +77,7 @@ _COLUMNS = ", ".join(f'e."{c.name}"' for c in entries.c)
 # attempt counts its pool in its own snapshot, so posts stored or deleted meanwhile cannot
 # make an accepted pool differ from "the newest RANK_POOL matches".
 _SEARCH = """
-    WITH q AS MATERIALIZED (SELECT {tsquery} AS query),
+    WITH q AS MATERIALIZED (SELECT {tsquery} AS query, {headline} AS hquery),
     pool AS MATERIALIZED (
         SELECT e.id, e.published, e.search_vector
         FROM entries AS e, q
@@ -88,7 +95,7 @@ _SEARCH = """
     )
     SELECT pooled.n AS pooled, {columns}, s.title AS source_title, s.slug AS source_slug,
            hits.rank,
-           ts_headline('english', translate(e.text, :tr_from, :tr_to), q.query, :opts) AS snip
+           ts_headline('english', translate(e.text, :tr_from, :tr_to), q.hquery, :opts) AS snip
     FROM pooled
     LEFT JOIN (hits JOIN entries AS e ON e.id = hits.id JOIN sources AS s ON s.id = e.source_id)
         ON true
@@ -119,12 +126,17 @@ def postgres_search(
     category_slug: str | None,
     source_id: int | None,
 ) -> list[SearchHit]:
-    terms = parse_query(query)
-    if not terms:
+    parsed = parse_query(query)
+    if parsed.empty:
         return []
+    if parsed.only_exclusions:
+        return _recent_without(conn, parsed, limit, offset, category_slug, source_id)
     filters = ""
     params: dict[str, Any] = {
-        "tsq": to_tsquery(terms),
+        "tsq": to_tsquery(parsed),
+        # Only what the reader asked for is highlighted: ts_headline marks every word of its
+        # query, so the words of an excluded phrase would be marked where they stand apart.
+        "hq": to_tsquery(parsed.positive()),
         "limit": limit,
         "offset": offset,
         "tr_from": "<>" + MARK_OPEN + MARK_CLOSE + _LT + _GT,
@@ -147,7 +159,7 @@ def postgres_search(
     except DBAPIError:
         # The builder quotes every word, so this is not expected; if some input still slips
         # through, search for the plain words rather than fail the reader's request.
-        params["tsq"] = " ".join(w for t in terms if not t.negated for w in t.words)
+        params["tsq"] = params["hq"] = _plain_words(parsed)
         rows = _run(conn, "plainto_tsquery('english', :tsq)", filters, params)
     # Snippets come from the text (the title is shown anyway), as in sqlite.py. ts_rank_cd
     # is "higher is better" and SearchHit.rank "lower is better" (bm25), so it is negated.
@@ -155,6 +167,71 @@ def postgres_search(
         SearchHit(entry=entry_from_row(r), snippet_html=_snippet_html(r.snip), rank=-float(r.rank))
         for r in rows
     ]
+
+
+def _plain_words(parsed: Query) -> str:
+    return " ".join(w for g in parsed.groups for t in g for w in t.words)
+
+
+def _recent_without(
+    conn: Connection,
+    parsed: Query,
+    limit: int,
+    offset: int,
+    category_slug: str | None,
+    source_id: int | None,
+) -> list[SearchHit]:
+    """The newest posts (river order) containing none of the excluded words: the published
+    index is walked newest first and each post's vector tested, so a page costs a page."""
+    filters, params = filters_sql("e.id", category_slug, source_id)
+    params |= {"excl": to_tsquery(parsed.any_excluded()), "limit": limit, "offset": offset}
+    sql = text(
+        f"""
+        SELECT {_COLUMNS}, s.title AS source_title, s.slug AS source_slug
+        FROM entries AS e JOIN sources AS s ON s.id = e.source_id
+        WHERE NOT (e.search_vector @@ to_tsquery('english', :excl)){filters}
+        ORDER BY e.published DESC, e.id DESC
+        LIMIT :limit OFFSET :offset
+        """
+    ).columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
+    rows = conn.execute(sql, params).all()
+    return [
+        SearchHit(entry=entry_from_row(r), snippet_html=plain_snippet(r.text), rank=float(n))
+        for n, r in enumerate(rows, start=offset)
+    ]
+
+
+def postgres_count(
+    conn: Connection,
+    query: str,
+    *,
+    cap: int,
+    category_slug: str | None,
+    source_id: int | None,
+) -> int:
+    """How many posts `postgres_search` can find, counted up to cap + 1 ("more than cap"):
+    an exact count of a common word would read every match (~150,000 at a million posts)."""
+    parsed = parse_query(query)
+    if parsed.empty:
+        return 0
+    filters, params = filters_sql("e.id", category_slug, source_id)
+    params["cap"] = cap + 1
+    if parsed.only_exclusions:
+        params["tsq"] = to_tsquery(parsed.any_excluded())
+        where = "NOT (e.search_vector @@ to_tsquery('english', :tsq))"
+    else:
+        params["tsq"] = to_tsquery(parsed)
+        where = "e.search_vector @@ to_tsquery('english', :tsq)"
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM entries AS e WHERE {where}{filters} LIMIT :cap) m"
+    try:
+        with conn.begin_nested():
+            return int(conn.execute(text(sql), params).scalar_one())
+    except DBAPIError:  # as in postgres_search: never fail the reader's request
+        if parsed.only_exclusions:
+            return 0
+        params["tsq"] = _plain_words(parsed)
+        plain = sql.replace("to_tsquery(", "plainto_tsquery(")
+        return int(conn.execute(text(plain), params).scalar_one())
 
 
 def _snippet_html(snippet: str) -> str:
@@ -184,6 +261,7 @@ def _run(conn: Connection, tsquery: str, filters: str, params: dict[str, Any]) -
             _SEARCH.format(
                 columns=_COLUMNS,
                 tsquery=tsquery,
+                headline=tsquery.replace(":tsq", ":hq"),
                 weights=_WEIGHTS,
                 filters=filters,
                 bound=" AND e.id > :lo" if bounded else "",

@@ -43,6 +43,9 @@ from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
 from netplanet.untrusted import http_url
 
 SearchFn = Callable[..., list[SearchHit]]
+CountFn = Callable[..., int]
+SEARCH_COUNT_CAP = 1000
+"""Searches count their matches up to this many (see `SqlStore.count_matches`)."""
 
 # Execution option for transactions that read and then write (sealing pages, claiming
 # sources): sqlite.py begins them with BEGIN IMMEDIATE; PostgreSQL ignores it.
@@ -131,11 +134,17 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
     """The Store Protocol over one SQLAlchemy engine (see store/base.py for the shared rules)."""
 
     def __init__(
-        self, engine: Engine, *, search: SearchFn, clock: Callable[[], datetime] = _utcnow
+        self,
+        engine: Engine,
+        *,
+        search: SearchFn,
+        count: CountFn,
+        clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self._search = search
+        self._count = count
         self._clock = clock
 
     def close(self) -> None:
@@ -448,6 +457,23 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                 query,
                 limit=limit,
                 offset=offset,
+                category_slug=slugify(category) if category else None,
+                source_id=source_id,
+            )
+
+    def count_matches(
+        self,
+        query: str,
+        *,
+        cap: int = SEARCH_COUNT_CAP,
+        category: str | None = None,
+        source_id: int | None = None,
+    ) -> int:
+        with self.engine.connect() as conn:
+            return self._count(
+                conn,
+                query,
+                cap=cap,
                 category_slug=slugify(category) if category else None,
                 source_id=source_id,
             )

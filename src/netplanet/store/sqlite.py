@@ -1,4 +1,9 @@
-"""The SQLite backend: engine setup (WAL, foreign keys, busy timeout) and FTS5 search."""
+"""The SQLite backend: engine setup (WAL, foreign keys, busy timeout) and FTS5 search.
+
+The query's meaning is `fts_query.py`'s; matches are ranked by bm25 among the newest RANK_POOL
+(see `sqlite_search`), a query of only exclusions lists the newest posts without them, and
+`sqlite_count` counts matches up to a cap.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 
 from netplanet.model import SearchHit
-from netplanet.store.fts_query import parse_query, to_fts5
+from netplanet.store.fts_query import Query, parse_query, to_fts5
 from netplanet.store.schema import UTCDateTime
 from netplanet.store.sql import WRITE_FIRST, entry_from_row
 
@@ -54,6 +59,30 @@ def marks_to_html(snippet: str) -> str:
     return escaped.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
 
 
+def plain_snippet(text: str, words: int = 32) -> str:
+    """The first words of a post, escaped and without marks (for listings with nothing to
+    highlight: a query of only exclusions). The same on both backends."""
+    parts = text.split()
+    snippet = " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+    return html.escape(snippet, quote=False)
+
+
+def filters_sql(
+    alias: str, category_slug: str | None, source_id: int | None
+) -> tuple[str, dict[str, Any]]:
+    """SQL conditions on `alias` (an entries row id) for the reader's category/source filters."""
+    filters, params = "", dict[str, Any]()
+    if source_id is not None:
+        filters += f" AND {alias} IN (SELECT id FROM entries WHERE source_id = :source_id)"
+        params["source_id"] = source_id
+    if category_slug is not None:
+        filters += (
+            f" AND {alias} IN (SELECT entry_id FROM entry_categories WHERE category_slug = :cat)"
+        )
+        params["cat"] = category_slug
+    return filters, params
+
+
 def sqlite_search(
     conn: Connection,
     query: str,
@@ -63,11 +92,20 @@ def sqlite_search(
     category_slug: str | None,
     source_id: int | None,
 ) -> list[SearchHit]:
-    match = to_fts5(parse_query(query))
-    if not match:
+    parsed = parse_query(query)
+    if parsed.empty:
         return []
+    if parsed.only_exclusions:
+        return _recent_without(conn, parsed, limit, offset, category_slug, source_id)
+    match = to_fts5(parsed)
     joins = filters = ""
-    params: dict[str, Any] = {"match": match, "limit": limit, "offset": offset}
+    params: dict[str, Any] = {
+        "match": match,
+        # Only what the reader asked for is highlighted, never an excluded word.
+        "highlight": to_fts5(parsed.positive()),
+        "limit": limit,
+        "offset": offset,
+    }
     if source_id is not None:
         joins = " JOIN entries AS e ON e.id = f.rowid"
         filters += " AND e.source_id = :source_id"
@@ -83,6 +121,7 @@ def sqlite_search(
     # thousand posts is ranked among its RANK_POOL most recently stored matches: FTS5 walks
     # those newest-first without scoring the rest, which keeps search time flat as the
     # archive grows, and on a news planet the recent posts are the ones readers want.
+    # The snippet's MATCH is the query without exclusions: every hit matches it too.
     params["pool"] = RANK_POOL
     sql = text(
         f"""
@@ -103,7 +142,7 @@ def sqlite_search(
         JOIN entries_fts ON entries_fts.rowid = hits.id
         JOIN entries AS e ON e.id = hits.id
         JOIN sources AS s ON s.id = e.source_id
-        WHERE entries_fts MATCH :match
+        WHERE entries_fts MATCH :highlight
         ORDER BY hits.rank, hits.id DESC
         """
     ).columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
@@ -112,3 +151,60 @@ def sqlite_search(
         SearchHit(entry=entry_from_row(r), snippet_html=marks_to_html(r.snip), rank=float(r.rank))
         for r in rows
     ]
+
+
+def _recent_without(
+    conn: Connection,
+    parsed: Query,
+    limit: int,
+    offset: int,
+    category_slug: str | None,
+    source_id: int | None,
+) -> list[SearchHit]:
+    """The newest posts (river order) containing none of the excluded words."""
+    filters, params = filters_sql("e.id", category_slug, source_id)
+    params |= {"excl": to_fts5(parsed.any_excluded()), "limit": limit, "offset": offset}
+    sql = text(
+        f"""
+        SELECT e.*, s.title AS source_title, s.slug AS source_slug
+        FROM entries AS e JOIN sources AS s ON s.id = e.source_id
+        WHERE e.id NOT IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :excl){filters}
+        ORDER BY e.published DESC, e.id DESC
+        LIMIT :limit OFFSET :offset
+        """
+    ).columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
+    rows = conn.execute(sql, params).all()
+    return [
+        SearchHit(entry=entry_from_row(r), snippet_html=plain_snippet(r.text), rank=float(n))
+        for n, r in enumerate(rows, start=offset)
+    ]
+
+
+def sqlite_count(
+    conn: Connection,
+    query: str,
+    *,
+    cap: int,
+    category_slug: str | None,
+    source_id: int | None,
+) -> int:
+    """How many posts `sqlite_search` can find, counted up to cap + 1 ("more than cap")."""
+    parsed = parse_query(query)
+    if parsed.empty:
+        return 0
+    filters, params = filters_sql("id", category_slug, source_id)
+    params["cap"] = cap + 1
+    if parsed.only_exclusions:
+        params["excl"] = to_fts5(parsed.any_excluded())
+        inner = (
+            "SELECT id FROM entries WHERE id NOT IN"
+            f" (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :excl){filters}"
+        )
+    else:
+        params["match"] = to_fts5(parsed)
+        inner = (
+            "SELECT id FROM (SELECT rowid AS id FROM entries_fts WHERE entries_fts MATCH :match)"
+            f" WHERE 1 = 1{filters}"
+        )
+    sql = text(f"SELECT count(*) FROM ({inner} LIMIT :cap)")
+    return int(conn.execute(sql, params).scalar_one())

@@ -20,6 +20,7 @@ from netplanet.publish.pages import Pager, month_bounds
 from netplanet.publish.posts import PostView, post_view
 from netplanet.publish.status import EmptySite, empty_site
 from netplanet.store.base import Scope
+from netplanet.store.fts_query import parse_query
 from netplanet.web import listing
 from netplanet.web.app import Site, _site, river_feeds
 from netplanet.web.ids import parse_id
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 SEARCH_MAX_PAGE = 50
 SEARCH_MAX_QUERY = 256
 SEARCH_SOURCE_CHOICES = 100
+SEARCH_COUNT_CAP = 1000
+"""Search pages count matches up to this many, then say "More than 1,000 results"."""
 
 
 def _views(site: Site, entries: list[StoredEntry]) -> list[PostView]:
@@ -252,6 +255,11 @@ def month_archive(request: Request) -> Response:
 # --------------------------------------------------------------------------- search
 
 
+def _shown(value: str) -> str:
+    """A reader's unknown filter value, bounded for the notice that names it."""
+    return value if len(value) <= 60 else value[:60] + "…"
+
+
 def search(request: Request) -> Response:
     site = _site(request)
     params = request.query_params
@@ -259,7 +267,13 @@ def search(request: Request) -> Response:
     def build() -> Response:
         q = " ".join(params.get("q", "").split())[:SEARCH_MAX_QUERY]
         page = min(parse_id(params.get("page")) or 1, SEARCH_MAX_PAGE)
-        cat = site.category(params.get("category", "")) if params.get("category") else None
+        notices: list[str] = []
+        wanted_category = params.get("category", "")
+        cat = site.category(wanted_category) if wanted_category else None
+        if wanted_category and cat is None:
+            notices.append(
+                f"There is no category “{_shown(wanted_category)}”, so every category was searched."
+            )
         # The filter lists a bounded number of sources (with 50,000 sources, listing them
         # all made every search a 2 MB page); any source can still be chosen by ?source=.
         sources = site.store.recent_sources(SEARCH_SOURCE_CHOICES)
@@ -269,6 +283,11 @@ def search(request: Request) -> Response:
             src = site.store.get_source_by_slug(slug[:200])
             if src is not None:
                 sources = sorted([*sources, src], key=lambda s: s.display_title.lower())
+            else:
+                notices.append(
+                    f"There is no source “{_shown(slug)}”, so every source was searched."
+                )
+        parsed = parse_query(q)
         ctx: dict[str, object] = {
             "q": q,
             "page_title": f"Search: {q}" if q else "Search",
@@ -276,23 +295,39 @@ def search(request: Request) -> Response:
             "sources_capped": len(sources) >= SEARCH_SOURCE_CHOICES,
             "selected_category": cat.slug if cat else "",
             "selected_source": src.slug if src else "",
+            # Named in the folded filters' summary, so a reader sees what narrows the results.
+            "filter_label": ", ".join(
+                [*([f"category {cat.name}"] if cat else []), *([src.display_title] if src else [])]
+            ),
+            "notices": notices,
+            "no_words": bool(q) and parsed.empty,
+            "only_exclusions": parsed.only_exclusions,
+            "count": "",
             "hits": [],
             "pager": Pager(),
         }
-        if not q:
+        if not q or parsed.empty:
             return site.html(request, "search.html", searched=False, **ctx)
         size = site.page_size
+        category, source_id = (cat.slug if cat else None), (src.id if src else None)
         try:
             hits = site.store.search(
                 q,
                 limit=size + 1,
                 offset=(page - 1) * size,
-                category=cat.slug if cat else None,
-                source_id=src.id if src else None,
+                category=category,
+                source_id=source_id,
             )
+            if len(hits) > size:  # more pages: count (the last page knows its count)
+                found = site.store.count_matches(
+                    q, cap=SEARCH_COUNT_CAP, category=category, source_id=source_id
+                )
+            else:
+                found = (page - 1) * size + len(hits) if hits else 0
         except Exception:  # reader input must never become a 500; log it for the operator
             log.exception("search for %r failed", q)
-            hits = []
+            hits, found = [], 0
+        ctx["count"] = _count_line(found, parsed.only_exclusions)
         now = site.now()
         ctx["hits"] = [post_view(h.entry, now, snippet_html=h.snippet_html) for h in hits[:size]]
         query = {"q": q}
@@ -315,6 +350,18 @@ def search(request: Request) -> Response:
         return site.html(request, "search.html", searched=True, **ctx)
 
     return site.cached(request, build)
+
+
+def _count_line(found: int, only_exclusions: bool) -> str:
+    """ "15 results", "More than 1,000 results"; counts stop at SEARCH_COUNT_CAP because an
+    exact count of a common word reads every match (see docs/benchmarks.md)."""
+    if not found:
+        return ""
+    amount = f"More than {SEARCH_COUNT_CAP:,}" if found > SEARCH_COUNT_CAP else f"{found:,}"
+    if only_exclusions:
+        noun = "post" if found == 1 else "posts"
+        return f"{amount} {noun} without these words, newest first"
+    return f"{amount} {'result' if found == 1 else 'results'}"
 
 
 # --------------------------------------------------------------------------- single pages
