@@ -85,9 +85,12 @@ class Report:
     pre: int = 0
     words: list[int] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
+    empty_by_feed: dict[str, int] = field(default_factory=dict)
+    htmls: list[tuple[str, int]] = field(default_factory=list)
+    """(excerpt HTML, its word count), with `keep_html`."""
 
 
-def measure(words: int, show: int) -> Report:
+def measure(words: int, show: int = 0, *, keep_html: bool = False) -> Report:
     report = Report()
     for path in sorted(CORPUS.iterdir()):
         if path.name == "MANIFEST.tsv":
@@ -110,12 +113,14 @@ def measure(words: int, show: int) -> Report:
             )
             report.entries += 1
             text = html_to_text(entry.excerpt_html)
-            media = getattr(parsed, "media_html", "")
-            fulls = _full_texts(parsed.content_html, parsed.summary_html, media)
+            fulls = _full_texts(parsed.content_html, parsed.summary_html, parsed.media_html)
             report.words.append(len(text.split()))
+            if keep_html:
+                report.htmls.append((entry.excerpt_html, len(text.split())))
             if not text:
                 if any(fulls):
                     report.empty += 1
+                    report.empty_by_feed[path.name] = report.empty_by_feed.get(path.name, 0) + 1
                 continue
             if ends_mid_sentence(text, fulls):
                 report.mid_sentence += 1

@@ -1,14 +1,19 @@
 """Excerpts for the river of posts, and plain text for the search index.
 
 `make_excerpt` rebuilds a small HTML fragment from scratch rather than truncating markup, so the
-result is well-formed by construction: every block becomes a <p>, lists flatten into one
-paragraph ("a; b; c"), only links (http/https) and emphasis survive inline, and images, tables,
-code blocks, figures and embeds are left out (a river is for reading, not for layout). Words are
-counted on decoded text, so a cut can never fall inside a tag, an entity or a word.
+result is well-formed by construction: it is a list of blocks (paragraphs, headings as <h4>,
+lists as <ul>/<ol>/<dl> with their items, quotes as <blockquote>, code blocks as
+<pre><code>) inside their containers, rendered by opening and closing tags in order. Only links
+(http/https), emphasis and inline code survive inside a block; images, tables, figures and
+embeds are left out (a river is for reading, not for layout). A code block is kept as escaped
+text, bounded to PRE_MAX_LINES lines and PRE_MAX_CHARS characters (a last line "…" says it was
+cut), and is never split by the excerpt cut. Words are counted on decoded text, so a cut can
+never fall inside a tag, an entity or a word.
 
-The cut prefers a sentence end in the last ~30% of the budget (up to a small overshoot); failing
-that, it cuts at the word limit and appends "…". Text that fits (with the same small overshoot)
-is kept whole.
+The cut prefers a sentence end in the last ~30% of the budget (up to a small overshoot);
+failing that, it cuts at the word limit and appends "…" (after a code block: a paragraph "…").
+Text that fits (with the same small overshoot) is kept whole. So an excerpt either holds all
+of its text, or ends at a sentence end, or shows "…".
 """
 
 from __future__ import annotations
