@@ -472,7 +472,7 @@ def test_characters_xml_refuses_do_not_lose_the_entry(bad: str) -> None:
 # ----------------------------------------------------------------------------- summary or content
 
 _POST = " ".join(
-    f"Sentence {i} about EVPN route type {i % 5 + 1} and how the PE advertises it." for i in range(30)
+    f"Sentence {i} about EVPN route type {i % 5 + 1} and how the PE sends it." for i in range(30)
 )
 
 
