@@ -71,6 +71,9 @@ TRUNCATION_OVERLAP = 0.8
 summary a copy of that start (WordPress's 55 words, Blogger's first characters)."""
 
 
+TRUNCATION_SPAN = 2000  # characters of a summary compared with the content
+
+
 def _words_of(text: str, limit: int) -> list[str]:
     return [w.casefold() for w in _WORD_CORE_RE.findall(text, 0, max(0, limit))]
 
@@ -87,10 +90,12 @@ def is_truncation(summary_text: str, content_text: str) -> bool:
         return True
     # Only as much of the content as the summary could copy is compared (characters are
     # cheap to bound; captions or a heading before the copied words fit in the margin).
-    summary = _words_of(summary_text, len(summary_text))
+    # The start of a long summary tells as well as all of it, and keeps the match cheap.
+    span = min(len(summary_text), TRUNCATION_SPAN)
+    summary = _words_of(summary_text, span)
     if not summary:
         return False
-    content = _words_of(content_text, 2 * len(summary_text) + 400)
+    content = _words_of(content_text, 2 * span + 400)
     if len(content) <= len(summary):
         return False
     matcher = difflib.SequenceMatcher(None, summary, content, autojunk=False)
