@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from netplanet.enrich import enrich_entry, html_to_text, strip_boilerplate
+from netplanet.enrich import enrich_entry, html_to_text
 from netplanet.errors import ParseError
 from netplanet.parse import parse_feed
 from netplanet.settings import Settings
@@ -43,6 +43,9 @@ _FOOTER_RE = re.compile(
 )
 
 
+_FEED_FOOTER_RE = re.compile(
+    r"\s*the\s+post\s.+\s(?:appeared\s+first|first\s+appeared)\s+on\s.+\Z", re.IGNORECASE
+)
 _MARKED_RE = re.compile(r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)\s*\]|»|→)\W*\Z")
 
 
@@ -53,8 +56,10 @@ def _tail_words(text: str, n: int = 6) -> list[str]:
 def _full_texts(content: str, summary: str, media: str) -> list[str]:
     """The post's fullest text as the feed gave it (a marker such as "[…]" left in place, so
     an excerpt ending where a truncated text ends does not count as complete)."""
-    texts = [html_to_text(content or summary), html_to_text(media)]
-    summary_text = html_to_text(strip_boilerplate(summary))
+    texts = [_FEED_FOOTER_RE.sub("", html_to_text(content or summary)), html_to_text(media)]
+    # The measure must not lean on the code it measures (strip_boilerplate): only the
+    # WordPress footer ("The post … appeared first on …") is taken off, by its own pattern.
+    summary_text = _FEED_FOOTER_RE.sub("", html_to_text(summary))
     # A hand-written summary is complete where it ends; one ending in a marker was cut short.
     if summary_text and not _MARKED_RE.search(summary_text):
         texts.append(summary_text)
