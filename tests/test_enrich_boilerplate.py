@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lxml.html
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -73,16 +74,49 @@ def test_plain_text_read_more_at_the_end_is_removed() -> None:
     assert strip_boilerplate("<p>Short summary. Read more »</p>") == "<p>Short summary.</p>"
 
 
-def test_trailing_bracketed_unicode_ellipsis_is_removed() -> None:
-    assert strip_boilerplate("<p>BGP communities are […]</p>") == "<p>BGP communities are</p>"
+# The feed cut the text mid-sentence: the marker goes, but the cut still shows.
+def test_trailing_bracketed_unicode_ellipsis_becomes_an_ellipsis() -> None:
+    assert strip_boilerplate("<p>BGP communities are […]</p>") == "<p>BGP communities are…</p>"
 
 
-def test_trailing_bracketed_dots_are_removed() -> None:
-    assert strip_boilerplate("<p>OSPF areas are [...]</p>") == "<p>OSPF areas are</p>"
+def test_trailing_bracketed_dots_become_an_ellipsis() -> None:
+    assert strip_boilerplate("<p>OSPF areas are, [...]</p>") == "<p>OSPF areas are…</p>"
+    assert strip_boilerplate("OSPF areas are [...]") == "OSPF areas are…"  # plain text
 
 
-def test_trailing_bracketed_hellip_entity_is_removed() -> None:
-    assert strip_boilerplate("<p>IS-IS levels [&hellip;]</p>") == "<p>IS-IS levels</p>"
+def test_trailing_bracketed_hellip_entity_becomes_an_ellipsis() -> None:
+    assert strip_boilerplate("<p>IS-IS levels [&hellip;]</p>") == "<p>IS-IS levels…</p>"
+
+
+def test_a_marker_after_a_sentence_end_just_goes() -> None:
+    assert strip_boilerplate("<p>IS-IS has levels. [&hellip;]</p>") == "<p>IS-IS has levels.</p>"
+
+
+@pytest.mark.parametrize(
+    "more",
+    ["Läs mer »", "Weiterlesen", "Lire la suite →", "Leer más", "Read more", "Czytaj dalej »"],
+)
+def test_read_more_links_in_other_languages_are_removed_and_the_cut_shows(more: str) -> None:
+    html = f'<p>Wir gehen zum <a href="https://x.example/p#more">{more}</a></p>'
+    assert strip_boilerplate(html) == "<p>Wir gehen zum…</p>"
+
+
+@pytest.mark.parametrize("more", ["Läs mer »", "Lire la suite →", "Leer más…", "Weiterlesen »"])
+def test_plain_text_read_more_in_other_languages_is_removed(more: str) -> None:
+    assert strip_boilerplate(f"<p>Fin. {more}</p>") == "<p>Fin.</p>"
+
+
+def test_a_read_more_link_followed_by_a_blogger_footer_still_shows_the_cut() -> None:
+    html = (
+        '<p>Text som fortsätter <a href="https://x.example/p#more">Läs mer »</a></p>'
+        '<div class="blogger-post-footer">Annons: https://ads.example/t?a=1</div>'
+    )
+    assert strip_boilerplate(html) == "<p>Text som fortsätter…</p>"
+
+
+def test_a_read_more_link_in_the_middle_marks_nothing() -> None:
+    html = '<p>One <a href="https://x.example/">read more</a> two</p>'
+    assert strip_boilerplate(html) == "<p>One  two</p>"
 
 
 def test_bare_trailing_ellipsis_is_kept() -> None:

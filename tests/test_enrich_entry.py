@@ -467,3 +467,55 @@ def test_characters_xml_refuses_do_not_lose_the_entry(bad: str) -> None:
     )
     assert entry.text.split() == ["Hello", "world.", "tail", "text", "More."]
     assert bad not in entry.content_html and "<p></p>" not in entry.content_html
+
+
+# ----------------------------------------------------------------------------- summary or content
+
+_POST = " ".join(
+    f"Sentence {i} about EVPN route type {i % 5 + 1} and how the PE sends it." for i in range(30)
+)
+
+
+def _wordpress_description(text: str, words: int = 55) -> str:
+    """What WordPress puts in <description>: the first words, then " [&#8230;]"."""
+    return " ".join(text.split()[:words]) + " [&#8230;]"
+
+
+def test_a_truncated_summary_gives_way_to_the_content() -> None:
+    # The issue's case: WordPress's 55-word description ends mid-sentence in "[…]".
+    parsed = _parsed(
+        content_html=f"<p>{_POST}</p><ul><li>type 2</li><li>type 5</li></ul>",
+        summary_html=_wordpress_description(_POST),
+    )
+    entry = enrich_entry(parsed, source_id=1, source_category="", base_url=BASE, now=NOW)
+    words = entry.excerpt_html.split()
+    assert len(words) > 100  # the content's excerpt, not the 55 words of the summary
+    assert entry.excerpt_html.startswith("<p>Sentence 0 about EVPN")
+    assert entry.excerpt_html.endswith(("it.</p>", "…</p>"))
+
+
+def test_a_summary_copied_from_the_start_of_the_content_without_a_marker_gives_way() -> None:
+    parsed = _parsed(content_html=f"<p>{_POST}</p>", summary_html=" ".join(_POST.split()[:40]))
+    entry = enrich_entry(parsed, source_id=1, source_category="", base_url=BASE, now=NOW)
+    assert len(entry.excerpt_html.split()) > 100
+
+
+def test_a_hand_written_summary_is_kept() -> None:
+    summary = "How a PE picks which route types to send, and why type 5 exists at all."
+    parsed = _parsed(content_html=f"<p>{_POST}</p>", summary_html=summary)
+    entry = enrich_entry(parsed, source_id=1, source_category="", base_url=BASE, now=NOW)
+    assert entry.excerpt_html == f"<p>{summary}</p>"
+
+
+def test_a_truncated_summary_alone_ends_with_a_visible_cut() -> None:
+    # No content to fall back on: the "[…]" goes, "…" takes its place.
+    parsed = _parsed(content_html="<p>It turns out it's [&#8230;]</p>")
+    entry = enrich_entry(parsed, source_id=1, source_category="", base_url=BASE, now=NOW)
+    assert entry.excerpt_html == "<p>It turns out it's…</p>"
+
+
+def test_the_default_excerpt_length_is_the_settings_default() -> None:
+    from netplanet.enrich.excerpt import EXCERPT_WORDS
+    from netplanet.settings import Settings
+
+    assert Settings().excerpt_words == EXCERPT_WORDS == 150

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from netplanet.enrich.excerpt import (
+    ELLIPSIS,
+    PRE_MAX_CHARS,
+    PRE_MAX_LINES,
     SPACE_CHARS,
     _Collector,
     _Enough,
@@ -57,22 +60,61 @@ def test_trailing_comma_is_dropped_before_the_ellipsis() -> None:
     assert make_excerpt(html, words=10) == f"<p>{_words(10)}…</p>"
 
 
-def test_blocks_become_paragraphs() -> None:
+def test_blocks_become_paragraphs_headings_and_quotes() -> None:
     html = "<div>A.</div><h2>B</h2><blockquote>C.</blockquote>"
-    assert make_excerpt(html) == "<p>A.</p><p>B</p><p>C.</p>"
+    assert make_excerpt(html) == "<p>A.</p><h4>B</h4><blockquote><p>C.</p></blockquote>"
 
 
-def test_list_items_flatten_into_one_paragraph() -> None:
-    html = "<p>Changes:</p><ul><li>faster BGP</li><li>fixed OSPF.</li><li>IPv6</li></ul>"
-    assert make_excerpt(html) == "<p>Changes:</p><p>faster BGP; fixed OSPF. IPv6</p>"
+def test_lists_are_kept_as_lists() -> None:
+    html = (
+        "<p>Changes:</p><ul><li>faster BGP</li><li>fixed <b>OSPF</b>.<ul><li>sub</li></ul>"
+        '</li></ul><ol start="3"><li><p>one</p><p>two</p></li></ol><dl><dt>t</dt><dd>d</dd></dl>'
+    )
+    assert make_excerpt(html) == (
+        "<p>Changes:</p><ul><li>faster BGP</li><li>fixed <b>OSPF</b>.<ul><li>sub</li></ul>"
+        "</li></ul><ol><li><p>one</p><p>two</p></li></ol><dl><dt>t</dt><dd>d</dd></dl>"
+    )
 
 
-def test_images_tables_and_code_blocks_are_left_out() -> None:
+def test_loose_text_in_a_list_becomes_an_item() -> None:
+    assert make_excerpt("<ul>loose<li>x</li></ul>") == "<ul><li>loose</li><li>x</li></ul>"
+
+
+def test_short_code_blocks_are_kept_escaped() -> None:
+    html = "<p>Config:</p><pre>router bgp 65000\n neighbor 10.0.0.1 &lt;x&gt;<br>end\n\n</pre>"
+    assert make_excerpt(html) == (
+        "<p>Config:</p><pre><code>router bgp 65000\n neighbor 10.0.0.1 &lt;x&gt;\nend</code></pre>"
+    )
+
+
+def test_long_code_blocks_are_bounded_with_a_visible_cut() -> None:
+    lines = [f"interface Ethernet{i}" for i in range(40)]
+    out = make_excerpt("<pre>" + "\n".join(lines) + "</pre><p>After.</p>", words=500)
+    code = out.split("<code>")[1].split("</code>")[0].split("\n")
+    assert code == [*lines[:PRE_MAX_LINES], "…"]
+    wide = make_excerpt("<pre>" + "x" * 5000 + "</pre>")
+    assert PRE_MAX_CHARS < len(html_to_text(wide)) <= PRE_MAX_CHARS + 2
+    assert html_to_text(wide).endswith("…")
+
+
+def test_images_and_tables_are_left_out() -> None:
     html = (
         '<p>Before <img src="https://x.example/a.png"> after.</p>'
-        "<table><tr><td>cell</td></tr></table><pre>router bgp 65000</pre><p>End.</p>"
+        "<table><tr><td>cell</td></tr></table><p>End.</p>"
     )
     assert make_excerpt(html) == "<p>Before after.</p><p>End.</p>"
+
+
+def test_a_cut_after_a_code_block_is_marked_below_it() -> None:
+    html = f"<p>{_words(15)}</p><pre>{_words(8, 100)}</pre><p>{_words(40, 200)}</p>"
+    assert make_excerpt(html, words=23).endswith("</code></pre><p>…</p>")
+
+
+def test_a_cut_in_a_list_item_is_marked_and_closes_the_list() -> None:
+    html = f"<ul><li>{_words(10)}</li><li>{_words(30, 10)}</li></ul>"
+    assert (
+        make_excerpt(html, words=20) == f"<ul><li>{_words(10)}</li><li>{_words(10, 10)}…</li></ul>"
+    )
 
 
 def test_links_and_emphasis_are_kept() -> None:
@@ -163,6 +205,8 @@ def _documents(draw: st.DrawFn) -> str:
 
 
 _PUNCT = ".,;:!?…"
+_TOP_LEVEL = frozenset({"p", "h4", "ul", "ol", "dl", "pre", "blockquote"})
+_ALLOWED = _TOP_LEVEL | {"div", "li", "dt", "dd", "code", "a", "em", "strong", "b", "i"}
 
 
 def _core(word: str) -> str:
@@ -174,20 +218,47 @@ def _core(word: str) -> str:
 def test_excerpt_is_well_formed_xml(html: str, words: int) -> None:
     out = make_excerpt(html, words=words)
     root = etree.fromstring(f"<div>{out}</div>")  # strict: raises on any unclosed tag or entity
-    assert all(child.tag == "p" for child in root)
+    assert all(child.tag in _TOP_LEVEL for child in root)
+    for el in root.iter():
+        assert el.tag in _ALLOWED, el.tag
+        assert set(el.attrib) <= ({"href", "rel"} if el.tag == "a" else set()), out
+        if el.tag == "li":
+            assert el.getparent().tag in ("ul", "ol"), out
+        if el.tag in ("ul", "ol"):
+            assert all(child.tag == "li" for child in el), out
 
 
 @settings(max_examples=150)
 @given(_documents(), st.integers(1, 80))
 def test_excerpt_is_bounded(html: str, words: int) -> None:
+    out = make_excerpt(html, words=words)
+    out_words = html_to_text(out).split()
+    if out.startswith("<pre>") and out.count("<pre>") == 1:  # a code block is never split
+        assert len(html_to_text(out)) <= PRE_MAX_CHARS + 2
+    else:
+        assert len(out_words) <= words + max(2, words // 10)
+
+
+def _ends_a_sentence(word: str) -> bool:
+    return word.rstrip("\"'”’»)]").endswith((".", "!", "?", ELLIPSIS))
+
+
+@settings(max_examples=200)
+@given(_documents(), st.integers(1, 80))
+def test_a_cut_is_always_visible(html: str, words: int) -> None:
+    # Either every word is kept, or the excerpt ends with "…" or at the end of a sentence.
     out_words = html_to_text(make_excerpt(html, words=words)).split()
-    assert len(out_words) <= words + max(2, words // 10)
+    all_words = html_to_text(html).split()
+    if len(out_words) < len(all_words):
+        assert out_words == [] or _ends_a_sentence(out_words[-1]), out_words[-5:]
 
 
 @settings(max_examples=150)
 @given(_documents(), st.integers(1, 80))
 def test_excerpt_never_cuts_inside_a_word(html: str, words: int) -> None:
     out_words = html_to_text(make_excerpt(html, words=words)).split()
+    if out_words[-1:] == ["…"]:  # the mark below a code block
+        out_words.pop()
     if not out_words:
         return
     source_words = {_core(w) for w in html_to_text(html).split()}
@@ -201,9 +272,8 @@ def test_excerpt_of_short_text_keeps_every_word(html: str) -> None:
     count = len(text.split())
     out = make_excerpt(html, words=max(count, 1))
     kept = [_core(w) for w in html_to_text(out).split()]
-    # skipped blocks (pre) and images aside, nothing is lost and nothing is added
-    pre_free = re.sub(r"<pre>.*?</pre>", " ", html, flags=re.DOTALL)
-    assert kept == [_core(w) for w in html_to_text(pre_free).split()]
+    # images aside (no words), nothing is lost and nothing is added
+    assert kept == [_core(w) for w in text.split()]
 
 
 def test_space_chars_are_exactly_what_regex_whitespace_means() -> None:
@@ -226,11 +296,11 @@ def test_plain_text_excerpt_is_the_parsed_one(tokens: list[str], words: int) -> 
     collector = _Collector(budget=words + _slack(words))
     if root is not None:
         try:
-            collector.walk(root, (), False)
+            collector.walk(root, ())
             collector.flush()
         except _Enough:
             pass
-    assert make_excerpt(text, words=words) == _excerpt_of(collector.paras, words)
+    assert make_excerpt(text, words=words) == _excerpt_of(collector.blocks, words)
 
 
 @pytest.mark.parametrize(

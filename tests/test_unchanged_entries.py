@@ -280,6 +280,7 @@ def test_raw_hash_reads_every_field_of_a_parsed_entry() -> None:
         "categories": ("c",),
         "enclosures": (Enclosure(url="http://x/e.mp3"),),
         "duration_s": 60,
+        "media_html": "<p>m</p>",
     }
     assert set(variants) == set(RAW_FIELDS)
     seen = {raw_hash(base, url=URL, source_category="", excerpt_words=50)}

@@ -189,6 +189,9 @@ class ParsedEntry:
     enclosures: tuple[Enclosure, ...] = ()
     duration_s: int | None = None
     """Podcast duration (itunes:duration), in seconds."""
+    media_html: str = ""
+    """media:description (Media RSS, as YouTube's feeds carry it), as HTML: the only text of
+    many video entries, used when the entry has no content or summary."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,8 @@ class Settings:
     total_timeout: float = _ranged(60.0, 0, 3600, above=True, unit="s")
     max_body_bytes: int = _ranged(10 * 1024 * 1024, 1024, 1024**3, unit="bytes")
     max_redirects: int = _ranged(5, 0, 20)
-    excerpt_words: int = _ranged(75, 1, 1000)
+    excerpt_words: int = _ranged(150, 1, 1000)
+    """Excerpt length in words: see netplanet.enrich.excerpt.EXCERPT_WORDS for the choice."""
     host: str = "127.0.0.1"
     port: int = _ranged(8080, 1, 65535)
     site_title: str = "netplanet"

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from netplanet.enrich.excerpt import EXCERPT_WORDS
 from netplanet.fetch.http import Fetcher
 from netplanet.schedule import Policy
 from netplanet.store.base import SEAL_AFTER, WorkerStore
@@ -70,7 +71,7 @@ async def run_worker(
     config: WorkerConfig,
     *,
     stop: asyncio.Event | None = None,
-    excerpt_words: int = 75,
+    excerpt_words: int = EXCERPT_WORDS,
     clock: Callable[[], datetime] = _utcnow,
     on_batch: Callable[[list[SourceReport]], None] | None = None,
 ) -> WorkerStats:

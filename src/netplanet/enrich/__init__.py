@@ -8,13 +8,14 @@ parsed once for both).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from netplanet.enrich.boilerplate import strip_boilerplate
 from netplanet.enrich.canonical import canonical_url
-from netplanet.enrich.excerpt import Fragment, html_to_text, make_excerpt
+from netplanet.enrich.excerpt import EXCERPT_WORDS, Fragment, html_to_text, make_excerpt
 from netplanet.enrich.fingerprint import entry_fingerprint, title_date_hash
 from netplanet.enrich.identity import entry_key
 from netplanet.enrich.sanitize import sanitize_html
@@ -62,6 +63,44 @@ def _xml_safe(html: str) -> str:
     ):
         return html
     return _NOT_XML_RE.sub(" ", html)
+
+
+_WORD_CORE_RE = re.compile(r"\w+")
+TRUNCATION_OVERLAP = 0.8
+"""Share of a summary's words found, in order, at the start of the content that makes the
+summary a copy of that start (WordPress's 55 words, Blogger's first characters)."""
+
+
+TRUNCATION_SPAN = 2000  # characters of a summary compared with the content
+
+
+def _words_of(text: str, limit: int) -> list[str]:
+    return [w.casefold() for w in _WORD_CORE_RE.findall(text, 0, max(0, limit))]
+
+
+def is_truncation(summary_text: str, content_text: str) -> bool:
+    """Whether a summary is only the content cut short: it says so ("…", "[…]" became "…"),
+    or its words are, in order, the first words of the (longer) content.
+
+    Then the content, cut by the excerpt rules, makes the better excerpt: longer, with its
+    lists and code, and cut where the excerpt says it is cut. A summary written as one is kept.
+    """
+    end = summary_text.rstrip(" \"'”’»)]")
+    if end.endswith(("…", "...")):
+        return True
+    # Only as much of the content as the summary could copy is compared (characters are
+    # cheap to bound; captions or a heading before the copied words fit in the margin).
+    # The start of a long summary tells as well as all of it, and keeps the match cheap.
+    span = min(len(summary_text), TRUNCATION_SPAN)
+    summary = _words_of(summary_text, span)
+    if not summary:
+        return False
+    content = _words_of(content_text, 2 * span + 400)
+    if len(content) <= len(summary):
+        return False
+    matcher = difflib.SequenceMatcher(None, summary, content, autojunk=False)
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    return matched >= TRUNCATION_OVERLAP * len(summary)
 
 
 def _derive_title(text: str) -> str:
@@ -113,7 +152,7 @@ def enrich_entry(
     source_category: str,
     base_url: str,
     now: datetime,
-    excerpt_words: int = 75,
+    excerpt_words: int = EXCERPT_WORDS,
 ) -> Entry:
     """Turn one parsed entry into a storable Entry. `base_url` is the source's site (or feed)."""
     now = _aware(now) or now
@@ -126,20 +165,22 @@ def enrich_entry(
     content_base = link or site
 
     summary_raw = _xml_safe(parsed.summary_html)
-    content_raw = _xml_safe(parsed.content_html) or summary_raw
+    # A media feed (YouTube) says what a video is about only in media:description.
+    content_raw = _xml_safe(parsed.content_html) or summary_raw or _xml_safe(parsed.media_html)
     content_html = sanitize_html(strip_boilerplate(content_raw), base_url=content_base)
     # Each sanitized fragment is parsed once for both its excerpt and its text (Fragment);
     # the excerpt is taken first because taking the text reshapes the tree.
     content = Fragment(content_html)
-    excerpt_html: str | None = None
+    excerpt_html = content.excerpt(excerpt_words)
+    text = content.text()
     if parsed.content_html and summary_raw:  # a separate summary exists
         summary = Fragment(sanitize_html(strip_boilerplate(summary_raw), base_url=content_base))
         summary_excerpt = summary.excerpt(excerpt_words)  # cheap: summaries are short
-        if len(summary.text().split()) >= MEANINGFUL_SUMMARY_WORDS:
-            excerpt_html = summary_excerpt
-    if excerpt_html is None:
-        excerpt_html = content.excerpt(excerpt_words)
-    text = content.text()
+        summary_text = summary.text()
+        if len(summary_text.split()) >= MEANINGFUL_SUMMARY_WORDS and not is_truncation(
+            summary_text, text
+        ):
+            excerpt_html = summary_excerpt  # written as a summary: the author's own excerpt
 
     # ParsedEntry titles are plain text, but double-escaped feeds ("AT&amp;amp;T",
     # "&lt;b&gt;") are common: decode, and drop the tags that decoding makes.

@@ -2,9 +2,12 @@
 
 `strip_boilerplate` runs on raw feed HTML, before sanitizing, and removes:
 - WordPress/Yoast footers "The post X appeared first on Y." / "…first appeared on…" (with links);
-- "Read more »", "Continue reading →", "Continue reading <title>" links;
-- trailing "[…]", "[...]", "[&hellip;]" truncation markers;
-- share blocks ("Share this:", Jetpack/AddToAny containers) and links to share endpoints;
+- "Read more »", "Continue reading →", "Continue reading <title>", "Weiterlesen" links;
+- trailing "[…]", "[...]", "[&hellip;]" truncation markers, and "Read more »" / "Läs mer »" /
+  "Lire la suite →" (a few languages) as text or links; where the text then stops
+  mid-sentence, "…" takes their place, so that the cut still shows;
+- share blocks ("Share this:", Jetpack/AddToAny containers) and links to share endpoints, and
+  Blogger's feed footer (div.blogger-post-footer: the blog's ads or notices on every post);
 - tracking pixels (1×1 or 0×0 images, feedburner/feedsportal/stats/pixel URLs) and FeedBurner
   leftovers (feedflare blocks, feeds.feedburner.com/~ff/ and ~r/ images and links);
 - paragraphs and containers left empty.
@@ -38,8 +41,15 @@ _POST_FOOTER_RE = re.compile(
     r"\A\s*the\s+post\s.+\s(?:appeared\s+first|first\s+appeared)\s+on\s.+?\.?\s*\Z",
     re.IGNORECASE | re.DOTALL,
 )
+# "Read more" in the languages of the planet's blogs (a link's whole text, or a plain-text
+# footer followed by an arrow or an ellipsis).
+_FOREIGN_MORE = (
+    r"läs\s+mer|lees\s+meer|les\s+mer|læs\s+mere|lue\s+lisää|weiterlesen|mehr\s+lesen"
+    r"|lire\s+la\s+suite|en\s+savoir\s+plus|leer\s+más|seguir\s+leyendo|leia\s+mais"
+    r"|continua\s+a\s+leggere|leggi\s+tutto|czytaj\s+dalej|читать\s+далее|подробнее"
+)
 _MORE_LINK_RE = re.compile(
-    r"\A\W*(?:(?:read\s+more|keep\s+reading|read\s+the\s+rest|more)\W*"
+    r"\A\W*(?:(?:read\s+more|keep\s+reading|read\s+the\s+rest|more|" + _FOREIGN_MORE + r")\W*"
     r"|read\s+the\s+full\s+(?:post|article|story)\W*"
     r"|(?:continue\s+reading|read\s+more\s*[:»→]).{0,200})\Z",
     re.IGNORECASE | re.DOTALL,
@@ -50,8 +60,21 @@ _SHARE_LABEL_RE = re.compile(
 )
 _TRAILING_MARKER_RE = re.compile(r"\s*\[\s*(?:…|\.\.\.)\s*\]\s*\Z")
 _TRAILING_MORE_TEXT_RE = re.compile(
-    r"\s*(?:read\s+more|continue\s+reading)\s*(?:»|→|›|>>|\.\.\.|…)\s*\Z", re.IGNORECASE
+    r"\s*(?:read\s+more|continue\s+reading|" + _FOREIGN_MORE + r")\s*(?:»|→|›|>>|\.\.\.|…)\s*\Z",
+    re.IGNORECASE,
 )
+# What the foreign "read more" phrases hold, lower-cased (ascii_lower leaves the rest as is).
+_FOREIGN_NEEDLES = (
+    "mer", "lisää", "weiter", "lesen", "suite", "savoir", "más", "leyendo", "mais", "legg",
+    "dalej", "далее", "одробнее",
+)  # fmt: skip
+_SENTINEL = "\ue000"  # a private-use character: where a "read more" link was
+_MORE_NEEDLES = ("more", "read", "continue", *_FOREIGN_NEEDLES)
+# A text ending with one of these ends a sentence (closing quotes and brackets aside), or
+# already says it was cut.
+_SENTENCE_ENDS = (".", "!", "?", "…")
+_CLOSERS = "\"'”’»)] \t\n\r\xa0"
+_CUT_PUNCT = " \t\n\r\xa0,;:([{/\\&+*=–—-"
 
 _SHARE_URL_RE = re.compile(
     r"(?:facebook\.com/(?:sharer|share\.php|dialog/share)|\b(?:twitter|x)\.com/(?:intent|share)"
@@ -63,7 +86,8 @@ _SHARE_URL_RE = re.compile(
 )
 _SHARE_CLASS_RE = re.compile(
     r"(?:\A|\s)(?:sharedaddy|sd-sharing[\w-]*|sd-social[\w-]*|addtoany[\w-]*|a2a_kit"
-    r"|share-?buttons?|social-?share[\w-]*|sharing-?buttons?|jp-relatedposts|feedflare)(?:\s|\Z)",
+    r"|share-?buttons?|social-?share[\w-]*|sharing-?buttons?|jp-relatedposts|feedflare"
+    r"|blogger-post-footer)(?:\s|\Z)",
     re.IGNORECASE,
 )
 _FEEDBURNER_RE = re.compile(
@@ -85,7 +109,7 @@ _NEEDLES: tuple[str, ...] = (  # the most frequent first: the first found settle
     "more", "<img", "read", "share", "track", "stats", "continue", "feedburner", "like this",
     "submit", "appeared", "feedflare", "intent", "sharing", "tracking", "pixel", "beacon",
     "whatsapp", "a2a", "addtoany", "relatedposts", "pin/create", "getpocket", "toot.", "t.me/",
-    "feedproxy", "feedsportal",
+    "feedproxy", "feedsportal", "blogger-post-footer", *_FOREIGN_NEEDLES,
 )  # fmt: skip
 _EMPTY_OR_MARKER_RE = re.compile(
     r"\[\s*(?:…|\.\.\.|&hellip;|&#8230;|&#x2026;)\s*\]"
@@ -143,7 +167,9 @@ _FIRST_APPEARED_ON = ("first", re.compile(r"\s+appeared\s+on\s.", re.DOTALL))
 _SHARE_THIS_ON = ("share", re.compile(r"\s+(?:this|on)"))
 _LIKE_THIS = ("like", re.compile(r"\s+this"))
 # What a class name _SHARE_CLASS_RE matches holds, lower-cased.
-_SHARE_CLASS_NEEDLES = ("shar", "social", "addtoany", "a2a_kit", "relatedposts", "feedflare")
+_SHARE_CLASS_NEEDLES = (
+    "shar", "social", "addtoany", "a2a_kit", "relatedposts", "feedflare", "blogger-post-footer",
+)  # fmt: skip
 # What each alternative of _SHARE_URL_RE holds, lower-cased: the addresses are searched only
 # when one is there.
 _SHARE_URL_NEEDLES = (
@@ -208,17 +234,29 @@ _MARKER_ENDS = ("]", "»", "→", "›", ">>", "...", "…")
 def _cut_tail(pattern: re.Pattern[str], value: str) -> str:
     """`pattern.sub("", value)` for the two trailing-marker patterns, searching only the end.
 
-    A match is blanks, at most three words (runs of non-blanks) and blanks up to the end of
-    `value`, so it starts after the fourth word from the end: searching from there finds the
-    same leftmost match, where a search from the start would try every position of the text.
+    A match is blanks, at most five words (runs of non-blanks: "continua a leggere »") and
+    blanks up to the end of `value`, so it starts after the sixth word from the end: searching
+    from there finds the same leftmost match, where a search from the start would try every
+    position of the text.
     """
-    words = value.rsplit(None, 3)
-    match = pattern.search(value, len(words[0]) if len(words) == 4 else 0)
+    words = value.rsplit(None, 5)
+    match = pattern.search(value, len(words[0]) if len(words) == 6 else 0)
     return value if match is None else value[: match.start()]
 
 
-def _strip_trailing_markers(root: Element) -> None:
-    """Remove "[…]" and a plain-text "Read more »" from the very end of the text."""
+def marked_cut(text: str) -> str:
+    """`text`, which a feed cut short, ending so that the cut shows: "…" after its last word,
+    unless it ends a sentence (or already says "…")."""
+    if text.rstrip(_CLOSERS).endswith(_SENTENCE_ENDS):
+        return text
+    trimmed = text.rstrip(_CUT_PUNCT)
+    return trimmed + "…" if trimmed else text
+
+
+def _strip_trailing_markers(root: Element, *, cut: bool = False) -> None:
+    """Remove "[…]" and a plain-text "Read more »" from the very end of the text, and leave
+    "…" in their place where the text stops mid-sentence. `cut`: a "read more" link at the
+    very end was removed already, so the text was cut short."""
     for _ in range(3):  # "… [...] Read more »" takes two passes; a third finds nothing
         slot = _last_text_slot(root)
         if slot is None:
@@ -226,11 +264,15 @@ def _strip_trailing_markers(root: Element) -> None:
         holder, attr = slot
         value: str = getattr(holder, attr)
         if not value.rstrip().endswith(_MARKER_ENDS):  # spares the regexes a long scan
-            return
+            break
         stripped = _cut_tail(_TRAILING_MORE_TEXT_RE, _cut_tail(_TRAILING_MARKER_RE, value))
         if stripped == value:
-            return
+            break
+        cut = True
         setattr(holder, attr, stripped)
+    if cut and (slot := _last_text_slot(root)) is not None:
+        holder, attr = slot
+        setattr(holder, attr, marked_cut(getattr(holder, attr)))
 
 
 def _find_boilerplate(
@@ -286,7 +328,7 @@ def _find_boilerplate(
     )
     feedburner = "feed" in folded_hrefs and _FEEDBURNER_RE.search(hrefs) is not None
     more_class = "more-link" in classes
-    more_text = any(word in folded for word in ("more", "read", "continue"))
+    more_text = any(word in folded for word in _MORE_NEEDLES)
     if share_url or feedburner or more_class or more_text:
         for a in root.iter("a"):
             href = a.get("href", "") if share_url or feedburner else ""
@@ -322,13 +364,16 @@ def _strip_plain(html: str) -> str:
     the <div> holding `html` (when not blank) and no element, which no rule but the trailing
     markers' touches, and serializing it escapes only ">"."""
     value = html if html.strip() else ""
+    cut = False
     for _ in range(3):  # as _strip_trailing_markers, on its one text slot
         if not value.strip() or not value.rstrip().endswith(_MARKER_ENDS):
             break
         stripped = _cut_tail(_TRAILING_MORE_TEXT_RE, _cut_tail(_TRAILING_MARKER_RE, value))
         if stripped == value:
             break
-        value = stripped
+        value, cut = stripped, True
+    if cut and value.strip():
+        value = marked_cut(value)
     return value.replace(">", "&gt;").strip()
 
 
@@ -341,14 +386,32 @@ def _strip_parsed(html: str, lowered: str) -> str:
     # "class" in the lowered input, no element has a class attribute.
     whole = cast(str, string_of(root))
     doomed, unwrap = _find_boilerplate(root, whole, has_class="class" in lowered)
+    # A "read more" link that ends the text (once the rest is removed) says the text before it
+    # was cut short: a sentinel in its place tells whether it did.
+    more_links = [
+        el for el in doomed
+        if el.tag == "a"
+        and ("more-link" in el.get("class", "") or _MORE_LINK_RE.match(_text(el)))
+    ]  # fmt: skip
+    for el in more_links:
+        el.tail = _SENTINEL + (el.tail or "")
     for el in doomed:
         drop_tree(el)  # keeps the tail text
     for el in unwrap:
         drop_tag(el)
     # The last visible text ends the whole text (unchanged by unwrapping): when that does not
     # end with a marker, neither does the last text.
+    more_last = False
+    if more_links:
+        slot = _last_text_slot(root)
+        more_last = slot is not None and getattr(*slot).rstrip().endswith(_SENTINEL)
+        for node in root.iter():
+            if node.text and _SENTINEL in node.text:
+                node.text = node.text.replace(_SENTINEL, "")
+            if node.tail and _SENTINEL in node.tail:
+                node.tail = node.tail.replace(_SENTINEL, "")
     if doomed or whole.rstrip().endswith(_MARKER_ENDS):
-        _strip_trailing_markers(root)
+        _strip_trailing_markers(root, cut=more_last)
 
     out = serialize(root)
     if may_have_empties(root, out):

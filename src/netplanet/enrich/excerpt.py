@@ -1,14 +1,19 @@
 """Excerpts for the river of posts, and plain text for the search index.
 
 `make_excerpt` rebuilds a small HTML fragment from scratch rather than truncating markup, so the
-result is well-formed by construction: every block becomes a <p>, lists flatten into one
-paragraph ("a; b; c"), only links (http/https) and emphasis survive inline, and images, tables,
-code blocks, figures and embeds are left out (a river is for reading, not for layout). Words are
-counted on decoded text, so a cut can never fall inside a tag, an entity or a word.
+result is well-formed by construction: it is a list of blocks (paragraphs, headings as <h4>,
+lists as <ul>/<ol>/<dl> with their items, quotes as <blockquote>, code blocks as
+<pre><code>) inside their containers, rendered by opening and closing tags in order. Only links
+(http/https), emphasis and inline code survive inside a block; images, tables, figures and
+embeds are left out (a river is for reading, not for layout). A code block is kept as escaped
+text, bounded to PRE_MAX_LINES lines and PRE_MAX_CHARS characters (a last line "…" says it was
+cut), and is never split by the excerpt cut. Words are counted on decoded text, so a cut can
+never fall inside a tag, an entity or a word.
 
-The cut prefers a sentence end in the last ~30% of the budget (up to a small overshoot); failing
-that, it cuts at the word limit and appends "…". Text that fits (with the same small overshoot)
-is kept whole.
+The cut prefers a sentence end in the last ~30% of the budget (up to a small overshoot);
+failing that, it cuts at the word limit and appends "…" (after a code block: a paragraph "…").
+Text that fits (with the same small overshoot) is kept whole. So an excerpt either holds all
+of its text, or ends at a sentence end, or shows "…".
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from html import escape
+from typing import cast
 
 from netplanet.enrich.tree import (
     Element,
@@ -23,10 +29,17 @@ from netplanet.enrich.tree import (
     drop_tree,
     is_plain_text,
     parse_clean,
+    string_of,
     without_unparsable,
 )
 
 ELLIPSIS = "…"
+EXCERPT_WORDS = 150
+"""The default excerpt length, in words (setting `excerpt_words`). With the cut's sentence
+window (70-110%) an excerpt runs ~105-165 words: an opening paragraph or two plus a short list
+or config snippet, enough to judge a post, while a screen of the river still shows several
+posts. The planets this one is modelled on show 150-250; 75 cut most posts inside their
+first paragraph."""
 LINK_REL = "nofollow noopener noreferrer"
 
 _BLOCK = frozenset(
@@ -36,7 +49,7 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _LIST = frozenset({"ul", "ol", "dl", "menu"})
 _SKIP = frozenset(
-    {"img", "picture", "table", "pre", "figure", "script", "style", "noscript", "template",
+    {"img", "picture", "table", "figure", "script", "style", "noscript", "template",
      "svg", "math", "iframe", "object", "embed", "video", "audio", "canvas", "form", "button",
      "select", "textarea", "input", "head", "title", "map", "nav", "sup"}
 )  # fmt: skip
@@ -45,6 +58,16 @@ _SKIP_BREAK = frozenset(
     {"img", "picture", "table", "pre", "figure", "svg", "math", "iframe", "object", "embed",
      "video", "audio", "canvas", "form", "nav", "textarea", "select", "button", "input"}
 )  # fmt: skip
+_ITEMS = frozenset({"li", "dt", "dd"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LIST_CLOSINGS = frozenset({"</ul>", "</ol>", "</dl>"})
+_ITEM_CLOSINGS = frozenset({"</li>", "</dt>", "</dd>"})
+MAX_DEPTH = 4
+"""Lists and quotes nest this deep in an excerpt; deeper ones read as paragraphs."""
+PRE_MAX_LINES = 12
+PRE_MAX_CHARS = 800
+"""A code block is kept to this many lines and characters (then a last line "…"): a short
+config snippet shows whole, a long listing only its start."""
 _INLINE_KEPT = frozenset({"em", "strong", "b", "i", "code"})
 # html_to_text: elements whose content is not text, and elements that separate words
 _TEXT_SKIP = frozenset(
@@ -127,86 +150,165 @@ class _Para:
 
 
 class _Enough(Exception):
-    """Raised by the collector once its paragraphs hold more words than the cut can use."""
+    """Raised by the collector once its blocks hold more words than the cut can use."""
+
+
+class _Block:
+    """One block of the excerpt: a paragraph (`tag` "p" or "h4", or "" for text that sits
+    directly in a list item) or a code block (`tag` "pre", its bounded text in `pre`), inside
+    the containers (lists, items, quotes) of `path`, outermost first."""
+
+    __slots__ = ("para", "path", "pre", "tag", "words")
+
+    def __init__(self, tag: str, path: tuple[_Mark, ...], para: _Para | None, pre: str) -> None:
+        self.tag = tag
+        self.path = path
+        self.para = para
+        self.pre = pre
+        # str.split() and _WORD_RE agree: both split on str.isspace() characters; a paragraph's
+        # words are joined by single spaces.
+        self.words = para.text.count(" ") + 1 if para is not None else max(1, len(pre.split()))
+
+
+def bounded_pre(text: str) -> str:
+    """A code block's text cut to PRE_MAX_LINES lines and PRE_MAX_CHARS characters, with a
+    last line "…" when anything was cut; "" when it holds nothing but blanks."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        del lines[0]
+    kept: list[str] = []
+    chars = 0
+    for line in lines[:PRE_MAX_LINES]:
+        room = PRE_MAX_CHARS - chars
+        if len(line) > room:
+            if room >= 20 or not kept:  # a long first line is cut rather than the block lost
+                kept.append(line[: max(room, 20)].rstrip())
+            break
+        kept.append(line)
+        chars += len(line) + 1
+    if len(kept) < len(lines) or (kept and kept[-1] != lines[len(kept) - 1]):
+        kept.append(ELLIPSIS)
+    return "\n".join(kept)
+
+
+def _pre_text(el: Element) -> str:
+    """A code block's text, its <br>s as line breaks."""
+    if el.find(".//br") is None:
+        return cast(str, string_of(el))
+    parts: list[str] = []
+
+    def visit(node: Element) -> None:
+        if node.tag == "br":
+            parts.append("\n")
+        elif node.text and isinstance(node.tag, str):  # a comment's text is not text
+            parts.append(node.text)
+        for child in node:
+            visit(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    visit(el)
+    return "".join(parts)
 
 
 class _Collector:
-    """Walks the parsed tree into paragraphs of (text, inline marks) segments.
+    """Walks the parsed tree into blocks of (text, inline marks) segments.
 
-    With a `budget`, the walk stops (raising _Enough) at the first paragraph boundary after
-    more than `budget` words: the cut never looks further, and a long post is mostly past it.
+    With a `budget`, the walk stops (raising _Enough) at the first block boundary after more
+    than `budget` words: the cut never looks further, and a long post is mostly past it.
     """
 
     def __init__(self, budget: int | None = None) -> None:
-        self.paras: list[_Para] = []
+        self.blocks: list[_Block] = []
         self.current = _Para()
-        # Identifies each inline element; id() won't do: lxml proxies are transient and their
-        # ids get reused, which would merge two adjacent <a>s.
+        self.tag = "p"
+        # The open containers (lists, list items, quotes), outermost first.
+        self.path: tuple[_Mark, ...] = ()
+        # Identifies each inline element and container; id() won't do: lxml proxies are
+        # transient and their ids get reused, which would merge two adjacent <a>s.
         self.serial = 0
         self.budget = budget
         self.words = 0
 
+    def _mark(self, opening: str, closing: str) -> _Mark:
+        self.serial += 1
+        return (self.serial, opening, closing)
+
+    def _add(self, block: _Block) -> None:
+        self.blocks.append(block)
+        if self.budget is not None:
+            self.words += block.words
+            if self.words > self.budget:
+                raise _Enough
+
     def flush(self) -> None:
         current = self.current
         current.finish()
-        if current.segments:
-            self.paras.append(current)
-            if self.budget is not None:
-                # str.split() and _WORD_RE agree: both split on str.isspace() characters.
-                self.words += current.text.count(" ") + 1  # words joined by single spaces
-                if self.words > self.budget:
-                    self.current = _Para()
-                    raise _Enough
         self.current = _Para()
+        if current.segments:
+            path, tag = self.path, self.tag
+            if path and path[-1][2] in _LIST_CLOSINGS:  # loose text in a list: an item of its own
+                path = (*path, self._mark("<li>", "</li>"))
+                tag = ""
+            self._add(_Block(tag, path, current, ""))
 
-    def list_item(self) -> None:
-        """Separate flattened list items with "; " unless the previous one ended a sentence."""
-        current = self.current
-        if current.segments:  # its first segment starts with a word: it has text
-            current.finish()
-            last, marks = current.segments[-1]
-            if last[-1] not in ".!?;:,":
-                last += ";"
-            current.segments[-1] = (last + " ", marks)
+    def pre(self, el: Element) -> None:
+        self.flush()
+        text = bounded_pre(_pre_text(el))
+        if text:
+            path = self.path
+            if path and path[-1][2] in _LIST_CLOSINGS:
+                path = (*path, self._mark("<li>", "</li>"))
+            self._add(_Block("pre", path, None, text))
 
-    def walk(self, el: Element, marks: tuple[_Mark, ...], in_list: bool) -> None:
+    def walk(self, el: Element, marks: tuple[_Mark, ...]) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        outer_in_list = in_list
         if tag in _SKIP_BREAK:
-            self.current.add(" ", marks)  # "foo<pre>…</pre>bar" must not read "foobar"
-        if tag and tag not in _SKIP:
-            if tag in _BLOCK and in_list:
-                self.current.add(" ", marks)  # "<li><p>a</p><p>b</p>" reads "a b"
-            if tag in _LIST:
-                if not in_list:
-                    self.flush()
-                in_list = True
-            elif tag in {"li", "dt", "dd"} and in_list:
-                self.list_item()
-            elif tag in _BLOCK and not in_list:
-                self.flush()
-            elif tag == "br":
-                self.current.add(" ", marks)
-            elif tag in _INLINE_KEPT:
-                self.serial += 1
-                marks = (*marks, (self.serial, f"<{tag}>", f"</{tag}>"))
-            elif tag == "a":
-                href = (el.get("href") or "").strip()
-                if _HTTP_RE.match(href):
-                    opening = f'<a href="{escape(href)}" rel="{LINK_REL}">'
-                    self.serial += 1
-                    marks = (*marks, (self.serial, opening, "</a>"))
-            if el.text:
-                self.current.add(el.text, marks)
-            for child in el:
-                self.walk(child, marks, in_list)
-                if child.tail:
-                    self.current.add(child.tail, marks)
-            if tag in _BLOCK or tag in _LIST:
-                if outer_in_list:
-                    self.current.add(" ", marks)
-                else:
-                    self.flush()
+            self.current.add(" ", marks)  # "foo<img>bar" must not read "foobar"
+        if not tag or tag in _SKIP:
+            return
+        if tag == "pre":
+            self.pre(el)
+            return
+        outer_path, outer_tag = self.path, self.tag
+        container: _Mark | None = None
+        if tag in _BLOCK or tag in _LIST:
+            self.flush()
+            depth = len(self.path)
+            in_list = bool(self.path) and self.path[-1][2] in _LIST_CLOSINGS
+            if tag in _LIST and depth < MAX_DEPTH:
+                kind = "ol" if tag == "ol" else "dl" if tag == "dl" else "ul"
+                container = self._mark(f"<{kind}>", f"</{kind}>")
+            elif tag in _ITEMS and in_list:
+                item = ("dt" if tag == "dt" else "dd") if self.path[-1][2] == "</dl>" else "li"
+                container = self._mark(f"<{item}>", f"</{item}>")
+            elif tag == "blockquote" and depth < MAX_DEPTH:
+                container = self._mark("<blockquote>", "</blockquote>")
+            if container is not None:
+                self.path = (*self.path, container)
+                # text directly in an item needs no paragraph of its own
+                self.tag = "" if container[2] in _ITEM_CLOSINGS else "p"
+            else:
+                self.tag = "h4" if tag in _HEADINGS else "p"
+        elif tag == "br":
+            self.current.add(" ", marks)
+        elif tag in _INLINE_KEPT:
+            marks = (*marks, self._mark(f"<{tag}>", f"</{tag}>"))
+        elif tag == "a":
+            href = (el.get("href") or "").strip()
+            if _HTTP_RE.match(href):
+                marks = (*marks, self._mark(f'<a href="{escape(href)}" rel="{LINK_REL}">', "</a>"))
+        if el.text:
+            self.current.add(el.text, marks)
+        for child in el:
+            self.walk(child, marks)
+            if child.tail:
+                self.current.add(child.tail, marks)
+        if tag in _BLOCK or tag in _LIST:
+            self.flush()
+            self.path, self.tag = outer_path, outer_tag
 
 
 def _is_sentence_end(word: str, next_word: str | None) -> bool:
@@ -222,51 +324,56 @@ def _slack(limit: int) -> int:
     return max(2, limit // 10)
 
 
-def _choose_cut(paras: list[_Para], limit: int) -> tuple[int, int, bool] | None:
-    """(paragraph index, character offset, add ellipsis?) or None to keep everything."""
+_Cut = tuple[int, int, bool]
+"""(block index, character offset in its paragraph or -1 for all of it, add an ellipsis?)"""
+
+
+def _choose_cut(blocks: list[_Block], limit: int) -> _Cut | None:
+    """Where to cut `blocks` to about `limit` words, or None to keep everything."""
     slack = _slack(limit)
-    # The words, and the paragraph each is in. Only the first limit + slack words and the one
-    # after them are ever looked at, so stop there. A paragraph's text is its words joined by
-    # single spaces, so str.split() finds them and offsets follow from their lengths.
-    words: list[str] = []
-    owner: list[int] = []
-    wanted = limit + slack + 1
-    for p_index, para in enumerate(paras):
-        take = wanted - len(words) + 1
-        texts = para.text.split(None, take)[:take]
-        words += texts
-        owner += [p_index] * len(texts)
-        if len(words) >= wanted:
-            break
-    if len(words) <= limit + slack:
+    if sum(block.words for block in blocks) <= limit + slack:
         return None
+    # The units a cut may follow, up to limit + slack words and one more: a paragraph's words
+    # (with the offset just past each, in its text) and a code block as a whole.
+    # (block index, offset or -1, words so far, the word or "" for a code block, next word)
+    units: list[tuple[int, int, int, str, str | None]] = []
+    count = 0
+    for b_index, block in enumerate(blocks):
+        if block.para is None:
+            count += block.words
+            units.append((b_index, -1, count, "", None))
+        else:
+            words = block.para.text.split(None, limit + slack + 1 - count + 1)
+            offset = -1
+            for w_index, word in enumerate(words[: limit + slack + 2 - count]):
+                offset += len(word) + 1
+                count += 1
+                following = words[w_index + 1] if w_index + 1 < len(words) else None
+                units.append((b_index, offset, count, word, following))
+        if count > limit + slack:
+            break
     low = math.ceil(limit * 0.7)
     # The last sentence end within the limit, else the first one in the slack past it.
-    for n in (*range(limit, low - 1, -1), *range(limit + 1, limit + slack + 1)):
-        word = words[n - 1]
-        if not word.endswith(_SENTENCE_END_LAST):  # most words: no regex
-            continue
-        p_index = owner[n - 1]
-        next_word = words[n] if owner[n] == p_index else None  # n < len(words): see `wanted`
-        if _is_sentence_end(word, next_word):
-            return p_index, _word_end(words, owner, n - 1), False
-    p_index = owner[limit - 1]
-    text = paras[p_index].text
-    text = text[: _word_end(words, owner, limit - 1)]
-    trimmed = text.rstrip(_TRAILING_PUNCT)
-    if not trimmed.strip() and p_index == 0:
-        return 0, 0, True
-    return p_index, len(trimmed), True
+    within = [u for u in units if low <= u[2] <= limit]
+    beyond = [u for u in units if limit < u[2] <= limit + slack]
+    for b_index, offset, _, word, following in (*reversed(within), *beyond):
+        if word.endswith(_SENTENCE_END_LAST) and _is_sentence_end(word, following):
+            return b_index, offset, False
+    fitting = [u for u in units if u[2] <= limit] or units[:1]
+    b_index, offset, _, word, following = fitting[-1]
+    if offset < 0:
+        return b_index, -1, True
+    if word.endswith(_SENTENCE_END_LAST) and _is_sentence_end(word, following):
+        return b_index, offset, False  # a sentence end short of the window is still one
+    para = blocks[b_index].para
+    assert para is not None
+    trimmed = para.text[:offset].rstrip(_TRAILING_PUNCT)
+    if not trimmed.strip():  # a word of punctuation only: end before its paragraph
+        return (b_index - 1, -1, True) if b_index > 0 else (-1, -1, False)  # -1: nothing
+    return b_index, len(trimmed), True
 
 
-def _word_end(words: list[str], owner: list[int], n: int) -> int:
-    """Offset, in its paragraph's text, just past words[n]."""
-    first = owner.index(owner[n])
-    return sum(map(len, words[first : n + 1])) + n - first
-
-
-def _render(para: _Para, cut: int | None, ellipsis: bool) -> str:
-    out = ["<p>"]
+def _render_para(para: _Para, cut: int | None, out: list[str]) -> None:
     stack: tuple[_Mark, ...] = ()
     pos = 0
     for text, marks in para.segments:
@@ -276,19 +383,47 @@ def _render(para: _Para, cut: int | None, ellipsis: bool) -> str:
             text = text[: cut - pos]
         pos += len(text)
         if marks is not stack:  # consecutive segments mostly share their marks' tuple
-            common = 0
-            shared = min(len(stack), len(marks))
-            while common < shared and stack[common][0] == marks[common][0]:
-                common += 1
-            out.extend([mark[2] for mark in reversed(stack[common:])])
-            out.extend([mark[1] for mark in marks[common:]])
+            _switch(stack, marks, out)
             stack = marks
         # html.escape(text, quote=False), without the call
         out.append(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     out.extend([mark[2] for mark in reversed(stack)])
-    if ellipsis:
-        out.append(ELLIPSIS)
-    out.append("</p>")
+
+
+def _switch(old: tuple[_Mark, ...], new: tuple[_Mark, ...], out: list[str]) -> None:
+    """Close the marks (or containers) of `old` not in `new` and open those of `new`."""
+    common = 0
+    shared = min(len(old), len(new))
+    while common < shared and old[common][0] == new[common][0]:
+        common += 1
+    out.extend([mark[2] for mark in reversed(old[common:])])
+    out.extend([mark[1] for mark in new[common:]])
+
+
+def _render(blocks: list[_Block], cut: _Cut | None) -> str:
+    last = len(blocks) - 1 if cut is None else cut[0]
+    out: list[str] = []
+    path: tuple[_Mark, ...] = ()
+    for b_index in range(last + 1):
+        block = blocks[b_index]
+        _switch(path, block.path, out)
+        path = block.path
+        offset = cut[1] if cut is not None and b_index == last and cut[1] >= 0 else None
+        ellipsis = cut is not None and b_index == last and cut[2]
+        if block.para is None:
+            text = block.pre.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out.append(f"<pre><code>{text}</code></pre>")
+            if ellipsis and not block.pre.endswith(ELLIPSIS):  # the cut follows a code block
+                out.append(f"<p>{ELLIPSIS}</p>")
+            continue
+        if block.tag:
+            out.append(f"<{block.tag}>")
+        _render_para(block.para, offset, out)
+        if ellipsis:
+            out.append(ELLIPSIS)
+        if block.tag:
+            out.append(f"</{block.tag}>")
+    out.extend([mark[2] for mark in reversed(path)])
     return "".join(out)
 
 
@@ -313,7 +448,7 @@ class Fragment:
             self._parsed, self._consumed = True, False
         return self._root
 
-    def excerpt(self, words: int = 75) -> str:
+    def excerpt(self, words: int = EXCERPT_WORDS) -> str:
         """A well-formed HTML excerpt of about `words` words (see the module docstring)."""
         if words < 1:
             return ""
@@ -329,11 +464,11 @@ class Fragment:
                 root = self._tree()
                 if root is None:
                     return ""
-                collector.walk(root, (), False)
+                collector.walk(root, ())
             collector.flush()
         except _Enough:
             pass
-        return _excerpt_of(collector.paras, words)
+        return _excerpt_of(collector.blocks, words)
 
     def text(self) -> str:
         """Plain text for the search index: no markup, whitespace collapsed."""
@@ -373,20 +508,11 @@ class Fragment:
         return collapsed_text(root)
 
 
-def _excerpt_of(paras: list[_Para], words: int) -> str:
-    cut = _choose_cut(paras, words)
-    if cut is None:
-        return "".join(_render(p, None, False) for p in paras)
-    p_index, offset, ellipsis = cut
-    rendered = [_render(p, None, False) for p in paras[:p_index]]
-    if offset > 0:
-        rendered.append(_render(paras[p_index], offset, ellipsis))
-    elif rendered and ellipsis:
-        rendered[-1] = rendered[-1][: -len("</p>")] + ELLIPSIS + "</p>"
-    return "".join(rendered)
+def _excerpt_of(blocks: list[_Block], words: int) -> str:
+    return _render(blocks, _choose_cut(blocks, words))
 
 
-def make_excerpt(html: str, *, words: int = 75) -> str:
+def make_excerpt(html: str, *, words: int = EXCERPT_WORDS) -> str:
     """A well-formed HTML excerpt of about `words` words (see the module docstring)."""
     return Fragment(html).excerpt(words)
 

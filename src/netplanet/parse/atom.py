@@ -25,6 +25,7 @@ from netplanet.parse.common import (
     is_absolute,
     join_base,
     markup,
+    media_description,
     new_enclosure,
     new_entry,
     parse_duration,
@@ -270,4 +271,6 @@ def _entry(
         categories=unique(names) if names else (),
         enclosures=tuple(enclosures),
         duration_s=None if el is None else parse_duration(element_text(el, lifted)),
+        # Only an entry without text of its own needs it: the child scan is skipped otherwise.
+        media_html="" if content else media_description(entry, lifted),
     )

@@ -40,6 +40,32 @@ def text_to_html(text: str) -> str:
     )
 
 
+MEDIA = "{http://search.yahoo.com/mrss/}"
+_MEDIA_DESCRIPTION = f"{MEDIA}description"
+_MEDIA_HOLDERS = (f"{MEDIA}group", f"{MEDIA}content")
+
+
+def media_description(entry: etree._Element, lifted: Sequence[str] = ()) -> str:
+    """An entry's media:description as HTML: its own, else its media:group's or media:content's
+    (the first found); type="html" is markup, anything else plain text (Media RSS's default)."""
+    found: etree._Element | None = None
+    for child in entry:
+        tag = child.tag
+        if tag == _MEDIA_DESCRIPTION:
+            found = child
+            break
+        if found is None and tag in _MEDIA_HOLDERS:
+            for inner in child:
+                if inner.tag == _MEDIA_DESCRIPTION:
+                    found = inner
+                    break
+    if found is None:
+        return ""
+    if (found.get("type") or "").strip().lower() == "html":
+        return markup(found, lifted)
+    return text_to_html(element_text(found, lifted))
+
+
 def is_absolute(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
@@ -238,9 +264,9 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> list[Callable[[Any, Any]
 
 
 (_s_guid, _s_link, _s_title, _s_content, _s_summary, _s_author, _s_published, _s_updated,
- _s_categories, _s_enclosures, _s_duration) = _slot_setters(ParsedEntry, (
+ _s_categories, _s_enclosures, _s_duration, _s_media) = _slot_setters(ParsedEntry, (
     "guid", "link", "title", "content_html", "summary_html", "author", "published", "updated",
-    "categories", "enclosures", "duration_s"))  # fmt: skip
+    "categories", "enclosures", "duration_s", "media_html"))  # fmt: skip
 _s_enc_url, _s_enc_type, _s_enc_length = _slot_setters(Enclosure, ("url", "type", "length"))
 
 
@@ -256,6 +282,7 @@ def new_entry(
     categories: tuple[str, ...],
     enclosures: tuple[Enclosure, ...],
     duration_s: int | None,
+    media_html: str = "",
 ) -> ParsedEntry:
     """ParsedEntry(...) with every field given, without the frozen dataclass's __init__."""
     entry: ParsedEntry = _new(ParsedEntry)
@@ -270,6 +297,7 @@ def new_entry(
     _s_categories(entry, categories)
     _s_enclosures(entry, enclosures)
     _s_duration(entry, duration_s)
+    _s_media(entry, media_html)
     return entry
 
 

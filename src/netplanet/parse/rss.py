@@ -23,6 +23,7 @@ from netplanet.parse.common import (
     is_absolute,
     join_base,
     markup,
+    media_description,
     new_enclosure,
     new_entry,
     parse_duration,
@@ -241,6 +242,8 @@ def _item(
         names = unique([collapse(element_text(c, lifted)) for c in categories])
     el = get("duration")
     duration = None if el is None else parse_duration(element_text(el, lifted))
+    # Only an entry without text of its own needs it: the child scan is skipped otherwise.
+    media = "" if content else media_description(item, lifted)
     return new_entry(
         guid=guid or None,
         link=absolutize(link, base) if link else None,
@@ -253,4 +256,5 @@ def _item(
         categories=names,
         enclosures=tuple(enclosures),
         duration_s=duration,
+        media_html=media,
     )

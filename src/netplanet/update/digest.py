@@ -43,7 +43,8 @@ class Digest:
     order; an entry repeated in the feed appears once per repetition)."""
 
 
-RAW_HASH_VERSION = "r3"  # r3: only http(s) links, cite filtered, plain-text titles (r2: control
+RAW_HASH_VERSION = "r4"  # r4: excerpts keep lists and code, cuts show "…", truncated summaries
+# give way to the content (r3: only http(s) links, cite filtered, plain-text titles; r2: control
 # characters become spaces; loose text split from blocks)
 """Part of every raw hash: bump it when enrich gives different output for the same input, so
 every stored entry is enriched once more instead of being skipped as unchanged."""
@@ -61,6 +62,7 @@ RAW_FIELDS = (
     "categories",
     "enclosures",
     "duration_s",
+    "media_html",
 )
 """Every field of ParsedEntry, in hashing order (tests check that none is missing)."""
 
@@ -85,7 +87,7 @@ def raw_hash(entry: ParsedEntry, *, url: str, source_category: str, excerpt_word
         entry.enclosures,
         entry.duration_s,
     )
-    for value in (repr(small), entry.content_html, entry.summary_html):
+    for value in (repr(small), entry.content_html, entry.summary_html, entry.media_html):
         data = value.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)

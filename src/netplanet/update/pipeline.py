@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from netplanet.enrich.excerpt import EXCERPT_WORDS
 from netplanet.errors import DiscoveryError, NotAFeedError, StoreError
 from netplanet.fetch.http import Fetcher
 from netplanet.model import (
@@ -140,7 +141,7 @@ class UpdatePipeline:
         store: Store,
         fetcher: Fetcher,
         *,
-        excerpt_words: int = 75,
+        excerpt_words: int = EXCERPT_WORDS,
         clock: Callable[[], datetime] = _utcnow,
         policy: Policy | None = None,
         rand: Random = random.random,
