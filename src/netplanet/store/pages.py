@@ -189,7 +189,13 @@ class PageQueries:
         # over a join would read every entry row.
         own = entries.c.source_id == sources.c.id
         count = select(func.count()).select_from(entries).where(own).scalar_subquery()
-        last = select(func.max(entries.c.published)).where(own).scalar_subquery()
+        # A post of unknown date (update/dating.py) says nothing about when the source last
+        # posted.
+        last = (
+            select(func.max(entries.c.published))
+            .where(own, entries.c.date_known)
+            .scalar_subquery()
+        )
         query = select(sources, count.label("post_count"), last.label("last_published"))
         if where is not None:
             query = query.where(where)

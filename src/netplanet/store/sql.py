@@ -117,6 +117,7 @@ def entry_from_row(row: Row[Any]) -> StoredEntry:
         duration_s=m["duration_s"],
         sponsored=bool(m["sponsored"]),
         fingerprint=m["fingerprint"],
+        date_known=bool(m["date_known"]),
     )
 
 

@@ -33,6 +33,7 @@ from netplanet.model import (
 )
 from netplanet.sources.bounds import bound_title
 from netplanet.untrusted import http_url, plain_text
+from netplanet.update.dating import date_undated
 
 
 def _is_home_page(url: str) -> bool:
@@ -206,7 +207,8 @@ def plan_entries(
     return UpdatePlan(
         source_id=source.id,
         source=_success_update(source, result, now, parsed, new_feed_url=new_feed_url),
-        new_entries=tuple(new),
+        # Posts without a date of their own are placed by the evidence (update/dating.py).
+        new_entries=date_undated(new, fetched=entries, parsed=parsed, source=source, now=now),
         changed_entries=tuple(changed),
         unchanged_entries=unchanged,
         rehashed_entries=tuple(rehashed),
