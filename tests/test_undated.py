@@ -275,3 +275,15 @@ def test_sources_directory_takes_no_last_post_date_from_undated_posts(web_store:
     )
     (summary,) = web_store.list_source_summaries()
     assert summary.post_count == 1 and summary.last_published is None
+
+
+def test_a_feed_built_just_now_is_no_evidence_on_a_first_read(store: SqlStore) -> None:
+    async def scenario(server: FeedServer, pipeline: UpdatePipeline) -> None:
+        server.static("/dated.xml", _rss(DATED))
+        stamp = (T1 - timedelta(minutes=5)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        server.static("/undated.xml", _rss(UNDATED, channel_date=stamp))
+        await _poll(store, pipeline, _add(store, server, "/dated.xml"))
+        await _poll(store, pipeline, _add(store, server, "/undated.xml"))
+
+    _run(store, _Clock(T1), scenario)
+    assert _river(store) == ["d1", "d2", "u1", "u2", "u3"]

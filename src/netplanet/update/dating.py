@@ -13,7 +13,9 @@ backlog flood the front page as "just now". Instead the best evidence places it:
    it is no newer than the feed's own date and, if the feed lists dated posts too, most
    likely older than the oldest of them: it is filed just below the oldest of those, or at
    UNKNOWN when there is neither, and its date is marked unknown (`date_known=False`), so
-   pages say "date unknown" rather than inventing an age.
+   pages say "date unknown" rather than inventing an age. A feed date within ON_REQUEST of
+   the fetch does not count here: it is as likely the time the feed was generated as the
+   time anything in it was written, and a backlog filed there would outrank dated posts.
 
 Several undated posts of one fetch keep the feed's order (first listed = newest): each is
 placed one second below the one listed before it.
@@ -30,6 +32,10 @@ from netplanet.model import Entry, ParsedFeed, Source
 UNKNOWN = datetime(1970, 1, 1, tzinfo=UTC)
 """Where a first fetch's undated posts go when the feed offers no date at all: below every
 dated post, so they never outrank one."""
+
+ON_REQUEST = timedelta(days=1)
+"""A feed date this close to a first read may only say the feed was generated on request (many
+generators stamp lastBuildDate with the current time): it is no evidence of the posts' age."""
 
 _STEP = timedelta(seconds=1)
 
@@ -64,7 +70,7 @@ def date_undated(
         steps = 0
     else:
         bounds = [e.published for e in fetched if e.date_from_feed]
-        if feed_date is not None:
+        if feed_date is not None and feed_date <= now - ON_REQUEST:
             bounds.append(feed_date)
         top = min(bounds) if bounds else UNKNOWN
         known = False
