@@ -109,6 +109,7 @@ def test_first_import_of_an_undated_feed_does_not_outrank_dated_posts(store: Sql
     entries = _by_guid(store)
     assert all(entries[g].published < T1 - timedelta(days=1) for g in ("u1", "u2", "u3"))
     assert [entries[g].date_known for g in ("d1", "u1")] == [True, False]
+    assert min(e.published for e in entries.values()) >= datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def test_undated_items_take_the_feeds_own_date(store: SqlStore) -> None:

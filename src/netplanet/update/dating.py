@@ -72,7 +72,8 @@ def date_undated(
         bounds = [e.published for e in fetched if e.date_from_feed]
         if feed_date is not None and feed_date <= now - ON_REQUEST:
             bounds.append(feed_date)
-        top = min(bounds) if bounds else UNKNOWN
+        # With no bound at all they are filed upwards from UNKNOWN, so none lands in 1969.
+        top = min(bounds) if bounds else UNKNOWN + len(undated) * _STEP
         known = False
         steps = 1  # strictly below the oldest dated post, not beside it
     placed = list(new)
