@@ -107,7 +107,7 @@ class PageQueries:
             frontier = select(pub).where(seq.is_not(None)).order_by(seq.desc()).limit(1)
             if scope.category is not None:
                 frontier = frontier.where(ec.c.category_slug == scope.category)
-            newest_sealed = frontier.scalar_subquery()
+            newest_sealed = frontier.correlate(None).scalar_subquery()  # not per row
             query = query.where(or_(newest_sealed.is_(None), pub >= newest_sealed))
         return query, pub, ident
 
