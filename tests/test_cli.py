@@ -112,6 +112,27 @@ def test_add_discovers_feed_then_update_and_search(
     assert "OSPF stub areas" in out
 
 
+def test_entries_and_search_say_date_unknown_for_an_undated_backlog(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    loopback: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NETPLANET_ALLOW_PRIVATE_NETWORKS", "1")
+    body = (
+        b'<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title>'
+        b"<link>https://old.example/</link><description>d</description><item>"
+        b"<title>OSPF stub areas</title><link>https://old.example/ospf</link>"
+        b"<description>Totally stubby areas.</description></item></channel></rss>"
+    )
+    loopback.static("/feed.xml", body)
+    assert cli(capsys, "--database", db, "sources", "add", loopback.url("/feed.xml"))[0] == 0
+    assert cli(capsys, "--database", db, "update")[0] == 0
+    for args in (["entries"], ["search", "stubby"]):
+        code, out, _ = cli(capsys, "--database", db, *args)
+        assert code == 0 and "date unknown" in out and "1970" not in out
+
+
 def test_update_exit_code_says_some_sources_failed(
     capsys: pytest.CaptureFixture[str],
     db: str,

@@ -47,3 +47,41 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_0006_marks_undated_posts_of_a_first_fetch_date_unknown(database: str) -> None:
+    from alembic import command
+
+    from netplanet.store.migrate import _config
+
+    engine = sa.create_engine(database, poolclass=sa.NullPool)
+    first, later = "2026-11-01 10:00:00", "2026-11-02 10:00:00"
+    try:
+        with engine.begin() as conn:
+            cfg = _config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0005")
+            conn.exec_driver_sql(
+                "INSERT INTO sources (id, feed_url, title, site_url, category, slug, created_at)"
+                " VALUES (1, 'https://a.example/feed', 'A', '', '', 'a', '2026-11-01 09:00:00')"
+            )
+            rows = [  # (id, first seen, dated by the feed?)
+                (1, first, True),
+                (2, first, False),  # undated, first fetch: its date was made up
+                (3, later, False),  # undated, a later poll: first seen is honest
+            ]
+            for eid, seen, dated in rows:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO entries (id, source_id, key, url, title_date_hash, title,"
+                        " published, first_seen, fingerprint, date_from_feed) VALUES (:id, 1,"
+                        " :key, 'https://a.example/', 'h', 't', :seen, :seen, 'f', :dated)"
+                    ),
+                    {"id": eid, "key": f"g:{eid}", "seen": seen, "dated": dated},
+                )
+        assert migrate(engine) is True
+        with engine.connect() as conn:
+            known = conn.exec_driver_sql("SELECT id, date_known FROM entries ORDER BY id").all()
+        assert [(i, bool(k)) for i, k in known] == [(1, True), (2, False), (3, True)]
+    finally:
+        engine.dispose()

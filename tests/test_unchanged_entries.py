@@ -194,8 +194,10 @@ def _polls(store: SqlStore, bodies: list[bytes]) -> list[SourceReport]:
 
 
 def _rows(store: SqlStore) -> list[tuple[object, ...]]:
+    """Every entry row, raw_hash last (later migrations add columns after it)."""
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM entries ORDER BY id")]
+        rows = conn.exec_driver_sql("SELECT * FROM entries ORDER BY id").mappings()
+        return [(*(v for k, v in r.items() if k != "raw_hash"), r["raw_hash"]) for r in rows]
 
 
 def test_a_new_post_enriches_only_itself(store: SqlStore, enriched: list[str]) -> None:

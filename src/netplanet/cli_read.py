@@ -37,7 +37,7 @@ def entries(
     for e in rows:
         table.add_row(  # feed data: never read as Rich markup
             str(e.id),
-            e.published.strftime("%Y-%m-%d %H:%M"),
+            e.published.strftime("%Y-%m-%d %H:%M") if e.date_known else "date unknown",
             Text(e.source_title),
             Text(e.title),
             Text(e.url),
@@ -106,7 +106,8 @@ def search(
     for hit in hits:
         e = hit.entry
         out.print(Text(f"[{e.id}] {e.title}", style="bold"))
-        out.print(Text(f"    {e.source_title} · {e.published:%Y-%m-%d} · {e.url}", style="dim"))
+        when = f"{e.published:%Y-%m-%d}" if e.date_known else "date unknown"
+        out.print(Text(f"    {e.source_title} · {when} · {e.url}", style="dim"))
         snippet = hit.snippet_html.replace("<mark>", "").replace("</mark>", "")
         out.print(Text("    " + html.unescape(snippet)))
 

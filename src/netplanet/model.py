@@ -214,6 +214,9 @@ class ParsedFeed:
     """Recovered problems (bad dates, encoding fixes, malformed XML recovered)."""
     parser: str = ""
     """Which parser produced this ("lxml", "json", "feedparser")."""
+    updated: datetime | None = None
+    """The feed's own date (RSS lastBuildDate, else pubDate or dc:date; Atom <updated>): the
+    evidence for dating entries that carry no date of their own (update/dating.py)."""
 
 
 # --------------------------------------------------------------------------- enrich
@@ -251,7 +254,11 @@ class Entry:
     fingerprint: str = ""
     """Versioned hash of the displayed fields; a change means the post was edited."""
     date_from_feed: bool = True
-    """False when `published` is the first-seen time because the feed gave no usable date."""
+    """False when the entry itself gave no usable date: `published` is then placed by the
+    decider from other evidence (update/dating.py) and kept by later edits."""
+    date_known: bool = True
+    """False when `published` is only a placement (a first fetch's undated post filed below
+    the dated ones): pages say "date unknown" and output feeds claim no publication date."""
     raw_hash: str = ""
     """Hash of the parsed fields this entry was enriched from (update/digest.py); a later poll
     finding the same hash skips enriching it again. Empty when unknown."""
@@ -274,6 +281,8 @@ class ExistingEntry:
     published: datetime
     raw_hash: str | None = None
     """Entry.raw_hash as stored (None for rows stored before migration 0005)."""
+    date_known: bool = True
+    """Entry.date_known as stored: an edit of an undated post keeps it with `published`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +363,8 @@ class StoredEntry:
     duration_s: int | None
     sponsored: bool
     fingerprint: str
+    date_known: bool = True
+    """False when `published` only places the post (see Entry.date_known)."""
 
 
 @dataclass(frozen=True, slots=True)

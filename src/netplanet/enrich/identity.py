@@ -26,12 +26,13 @@ def as_edit(entry: Entry, stored: ExistingEntry) -> Entry | None:
     the same post unchanged (equal fingerprints).
 
     The row keeps its key (it may have matched by URL or by title and date) and, when the feed
-    gives no date, its published time (the time it was first seen). Used by the decider, and
-    by the store when a post it was told is new turns out to be stored by another writer.
+    gives no date, its published time and whether that time is known (update/dating.py).
+    Used by the decider, and by the store when a post it was told is new turns out to be
+    stored by another writer.
     """
     if stored.fingerprint == entry.fingerprint:
         return None
     kept = dataclasses.replace(entry, key=stored.key)
     if not entry.date_from_feed:
-        kept = dataclasses.replace(kept, published=stored.published)
+        kept = dataclasses.replace(kept, published=stored.published, date_known=stored.date_known)
     return kept

@@ -63,7 +63,7 @@ _ENTRY = _table(
 }  # fmt: skip
 _FEED = _table(
     {"title": "title", "subtitle": "subtitle", "tagline": "subtitle", "link": "link",
-     "author": "author", "entry": "entry"}
+     "author": "author", "entry": "entry", "updated": "updated", "modified": "updated"}
 )  # fmt: skip
 _NAME = (f"{{{ATOM10}}}name", f"{{{ATOM03}}}name", "name")
 
@@ -90,6 +90,7 @@ def parse(
     entry_base = base if is_absolute(base) or not site or not is_absolute(site) else site
     feed_author = _author(one.get("author"), lifted)
     entries = [_entry(e, entry_base, feed_author, atom03, warnings, lifted) for e in entries_el]
+    updated = one.get("updated")
     return ParsedFeed(
         format="atom03" if atom03 else "atom10",
         title=_plain(one.get("title"), atom03, lifted),
@@ -98,6 +99,8 @@ def parse(
         language=collapse(root.get(XML_LANG)),
         entries=drop_duplicate_guids(entries, warnings),
         parser="lxml",
+        # The feed's own date: evidence for dating entries without one (update/dating.py).
+        updated=None if updated is None else date_field(element_text(updated, lifted), warnings),
     )
 
 

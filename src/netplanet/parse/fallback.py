@@ -75,6 +75,7 @@ def parse(repaired: bytes, url: str, warnings: list[str]) -> ParsedFeed | None:
         update_period=collapse(_s(feed, "sy_updateperiod")).lower(),
         update_frequency=to_int(_s(feed, "sy_updatefrequency")),
         parser="feedparser",
+        updated=_date(feed, "updated", warnings) or _date(feed, "published", warnings),
     )
 
 

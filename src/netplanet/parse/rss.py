@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from lxml import etree
 
@@ -72,11 +73,14 @@ _ITEM = _plain(
 _REPEATABLE = frozenset(("category", "enclosure", "atom_link"))
 _CHANNEL = _plain(
     {"title": "title", "link": "link", "description": "description", "language": "language",
-     "ttl": "ttl", "item": "item", "channel": "channel"}
+     "ttl": "ttl", "item": "item", "channel": "channel", "lastBuildDate": "last_build",
+     "pubDate": "pub_date"}
 ) | {
     f"{_DC}language": "language", f"{_SY}updatePeriod": "update_period",
-    f"{_SY}updateFrequency": "update_frequency",
+    f"{_SY}updateFrequency": "update_frequency", f"{_DC}date": "dc_date",
 }  # fmt: skip
+# The channel's own date, in order of preference (update/dating.py dates undated items by it).
+_CHANNEL_DATES = ("last_build", "pub_date", "dc_date")
 # In order of preference; a "name@host (Real Name)" RSS author is reduced to the name.
 _AUTHOR_FIELDS = ("creator", "itunes_author", "author")
 _NAMED_EMAIL = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
@@ -123,7 +127,20 @@ def parse(
         update_frequency=to_int(element_text(get("update_frequency"), lifted)),
         warnings=(),
         parser="lxml",
+        updated=_channel_date(channel, warnings, lifted),
     )
+
+
+def _channel_date(
+    channel: dict[str, etree._Element], warnings: list[str], lifted: Sequence[str]
+) -> datetime | None:
+    for field in _CHANNEL_DATES:
+        el = channel.get(field)
+        if el is not None:
+            when = date_field(element_text(el, lifted), warnings)
+            if when is not None:
+                return when
+    return None
 
 
 def _format(

@@ -231,7 +231,8 @@ def render_rss(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
         if link:
             _sub(item, "link", link)
         _sub(item, "guid", entry_id(entry, channel.authority), isPermaLink="false")
-        _sub(item, "pubDate", _rfc822(entry.published))
+        if entry.date_known:  # optional in RSS: no date is better than a made-up one
+            _sub(item, "pubDate", _rfc822(entry.published))
         _sub(item, f"{{{DC_NS}}}creator", _author(entry))
         for term in _terms(entry):
             _sub(item, "category", term)
@@ -274,8 +275,10 @@ def render_atom(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
         link = _link(entry, channel)
         _sub(el, f"{_A}id", entry_id(entry, channel.authority))
         _sub(el, f"{_A}title", _title(entry), type="text")
+        # <updated> is required: a post of unknown date gives the date it is filed under.
         _sub(el, f"{_A}updated", _rfc3339(_entry_updated(entry)))
-        _sub(el, f"{_A}published", _rfc3339(entry.published))
+        if entry.date_known:
+            _sub(el, f"{_A}published", _rfc3339(entry.published))
         if link:
             _sub(el, f"{_A}link", rel="alternate", type="text/html", href=link)
         author = _sub(el, f"{_A}author")
@@ -319,7 +322,8 @@ def _json_item(entry: StoredEntry, channel: FeedChannel) -> dict[str, Any]:
         item["url"] = link
     item["title"] = _title(entry)
     item["content_html"] = _body_html(entry, link)
-    item["date_published"] = _rfc3339(entry.published)
+    if entry.date_known:
+        item["date_published"] = _rfc3339(entry.published)
     if entry.updated and entry.updated > entry.published:
         item["date_modified"] = _rfc3339(entry.updated)
     item["authors"] = [{"name": _author(entry)}]

@@ -28,6 +28,9 @@ __all__ = [
     "stored_html",
 ]
 
+DATE_UNKNOWN = "date unknown"
+"""Shown instead of an age for a post whose feed gave no date (StoredEntry.date_known)."""
+
 _MEDIA_EXTENSIONS = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".mp4", ".m4v", ".webm")
 
 
@@ -42,8 +45,10 @@ class PostView:
     source_href: str
     author: str
     published_iso: str
+    """Empty when the post's date is unknown (then no <time> is shown)."""
     published_text: str
     relative: str
+    """ "3 hours ago", or "date unknown"."""
     categories: tuple[tuple[str, str], ...]
     """(name, href) per category chip."""
     excerpt_html: str
@@ -56,7 +61,8 @@ class PostView:
     sponsored: bool = False
     enclosure_url: str = ""
     archive_href: str = ""
-    """The month archive the post belongs to, e.g. /archive/2026/11/."""
+    """The month archive the post belongs to, e.g. /archive/2026/11/; its source's page when
+    its date is unknown."""
     archive_label: str = ""
 
 
@@ -148,17 +154,27 @@ def post_view(
 ) -> PostView:
     media = is_media(entry.enclosure)
     utc = entry.published.astimezone(UTC)
+    source_title = entry.source_title or entry.source_slug
+    source_href = f"/source/{entry.source_slug}/"
+    if entry.date_known:
+        iso, text = iso_date(entry.published), format_date(entry.published)
+        relative = relative_time(entry.published, now)
+        archive_href, archive_label = f"/archive/{utc:%Y/%m}/", f"{utc:%B %Y}"
+    else:
+        # Only a placement (update/dating.py): no age or date is shown that nobody wrote.
+        iso, text, relative = "", "", DATE_UNKNOWN
+        archive_href, archive_label = source_href, source_title
     return PostView(
         id=entry.id,
         title=entry.title or "(untitled)",
         url=safe_url(entry.url) or f"/post/{entry.id}/",
         permalink=f"/post/{entry.id}/",
-        source_title=entry.source_title or entry.source_slug,
-        source_href=f"/source/{entry.source_slug}/",
+        source_title=source_title,
+        source_href=source_href,
         author=entry.author,
-        published_iso=iso_date(entry.published),
-        published_text=format_date(entry.published),
-        relative=relative_time(entry.published, now),
+        published_iso=iso,
+        published_text=text,
+        relative=relative,
         categories=tuple((name, href_for_category(name)) for name in entry.categories if name),
         excerpt_html=stored_html(entry.excerpt_html),
         snippet_html=snippet_html,
@@ -166,8 +182,8 @@ def post_view(
         duration=format_duration(entry.duration_s) if media else "",
         sponsored=entry.sponsored,
         enclosure_url=safe_url(entry.enclosure.url) if media and entry.enclosure else "",
-        archive_href=f"/archive/{utc:%Y/%m}/",
-        archive_label=f"{utc:%B %Y}",
+        archive_href=archive_href,
+        archive_label=archive_label,
     )
 
 

@@ -101,6 +101,14 @@ class PageQueries:
             query = query.where(pub < scope.until)
         if scope.unsealed:
             query = query.where(seq.is_(None))
+            # An unsealed entry older than the newest sealed one (a new source's backlog, until
+            # sealing files it at its dated place: store/sealing.py) must not be listed above
+            # newer sealed posts.
+            frontier = select(pub).where(seq.is_not(None)).order_by(seq.desc()).limit(1)
+            if scope.category is not None:
+                frontier = frontier.where(ec.c.category_slug == scope.category)
+            newest_sealed = frontier.correlate(None).scalar_subquery()  # not per row
+            query = query.where(or_(newest_sealed.is_(None), pub >= newest_sealed))
         return query, pub, ident
 
     def keyset_entries(
@@ -189,7 +197,11 @@ class PageQueries:
         # over a join would read every entry row.
         own = entries.c.source_id == sources.c.id
         count = select(func.count()).select_from(entries).where(own).scalar_subquery()
-        last = select(func.max(entries.c.published)).where(own).scalar_subquery()
+        # A post of unknown date (update/dating.py) says nothing about when the source last
+        # posted.
+        last = (
+            select(func.max(entries.c.published)).where(own, entries.c.date_known).scalar_subquery()
+        )
         query = select(sources, count.label("post_count"), last.label("last_published"))
         if where is not None:
             query = query.where(where)

@@ -151,6 +151,9 @@ entries = Table(
     Column("seq", Integer),
     # Hash of the parsed fields the row was enriched from (migration 0005; update/digest.py).
     Column("raw_hash", Text),
+    # False when `published` only places an undated post of a first fetch (migration 0006;
+    # update/dating.py): pages say "date unknown".
+    Column("date_known", Boolean, nullable=False, server_default="1"),
     UniqueConstraint("source_id", "key"),
     Index("ix_entries_source_url", "source_id", "url"),
     Index("ix_entries_source_tdh", "source_id", "title_date_hash"),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError, UsageError
@@ -39,6 +39,7 @@ from netplanet.store.schema import (
     id_param,
     sources,
 )
+from netplanet.store.sealing import seal
 from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
 from netplanet.untrusted import http_url
 
@@ -127,6 +128,7 @@ def entry_from_row(row: Row[Any]) -> StoredEntry:
         duration_s=m["duration_s"],
         sponsored=bool(m["sponsored"]),
         fingerprint=m["fingerprint"],
+        date_known=bool(m["date_known"]),
     )
 
 
@@ -379,66 +381,21 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
 
     def seal_pages(self, cutoff: datetime) -> int:
         """Give river and category positions (`seq`) to unsealed entries published before
-        `cutoff`, oldest first, continuing after the highest position so far.
+        `cutoff`, in date order (store/sealing.py).
 
-        Positions never change once given, so page N (positions (N-1)*P+1 .. N*P) always holds
-        the same posts once it is full. Entries newer than the cutoff stay unsealed: they are
-        shown at the head of the river in date order, where a late-arriving post can still
-        take its place. Returns the number of entries sealed.
+        Positions continue after the highest one so far and never change, so page N
+        (positions (N-1)*P+1 .. N*P) always holds the same posts once it is full; only an
+        entry older than the newest sealed one (a new source's backlog) is filed at its dated
+        place, moving the positions above it. Entries newer than the cutoff stay unsealed:
+        they are shown at the head of the river in date order, where a late-arriving post can
+        still take its place. Returns the number of entries sealed.
         """
         with self.engine.connect() as conn, conn.execution_options(**{WRITE_FIRST: True}).begin():
             if conn.dialect.name == "postgresql":
                 # Two sealers reading the same max(seq) would collide on the unique seq
                 # indexes; the lock makes the second wait and then read the first's result.
                 conn.execute(select(func.pg_advisory_xact_lock(SEAL_LOCK_KEY)))
-            top = conn.execute(select(func.coalesce(func.max(entries.c.seq), 0))).scalar_one()
-            ids = (
-                conn.execute(
-                    select(entries.c.id)
-                    .where(entries.c.seq.is_(None), entries.c.published < cutoff)
-                    .order_by(entries.c.published, entries.c.id)
-                )
-                .scalars()
-                .all()
-            )
-            if ids:
-                conn.execute(
-                    update(entries)
-                    .where(entries.c.id == bindparam("eid"))
-                    .values(seq=bindparam("s")),
-                    [{"eid": i, "s": top + n} for n, i in enumerate(ids, start=1)],
-                )
-            pending = conn.execute(
-                select(entry_categories.c.category_slug, entry_categories.c.entry_id)
-                .where(entry_categories.c.seq.is_(None), entry_categories.c.published < cutoff)
-                .order_by(
-                    entry_categories.c.category_slug,
-                    entry_categories.c.published,
-                    entry_categories.c.entry_id,
-                )
-            ).all()
-            tops: dict[str, int] = {}
-            rows = []
-            for slug, entry_id in pending:
-                if slug not in tops:
-                    tops[slug] = conn.execute(
-                        select(func.coalesce(func.max(entry_categories.c.seq), 0)).where(
-                            entry_categories.c.category_slug == slug
-                        )
-                    ).scalar_one()
-                tops[slug] += 1
-                rows.append({"slug": slug, "eid": entry_id, "s": tops[slug]})
-            if rows:
-                conn.execute(
-                    update(entry_categories)
-                    .where(
-                        entry_categories.c.category_slug == bindparam("slug"),
-                        entry_categories.c.entry_id == bindparam("eid"),
-                    )
-                    .values(seq=bindparam("s")),
-                    rows,
-                )
-        return len(ids)
+            return seal(conn, cutoff)
 
     # ------------------------------------------------------------------ search
 

@@ -90,6 +90,7 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
         "duration_s": entry.duration_s,
         "sponsored": entry.sponsored,
         "date_from_feed": entry.date_from_feed,
+        "date_known": entry.date_known,
         "fingerprint": entry.fingerprint,
         "raw_hash": entry.raw_hash or None,
     }
@@ -108,6 +109,7 @@ _EXISTING_COLUMNS = (
     entries.c.first_seen,
     entries.c.published,
     entries.c.raw_hash,
+    entries.c.date_known,
 )
 # A UNION ALL of one index lookup per identity: an OR of the IN lists could make SQLite scan
 # every row of the source instead.

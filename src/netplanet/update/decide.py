@@ -34,6 +34,7 @@ from netplanet.model import (
 from netplanet.sources.bounds import bound_title
 from netplanet.sources.slug import slugify
 from netplanet.untrusted import http_url, plain_text
+from netplanet.update.dating import date_undated
 
 
 def _is_home_page(url: str) -> bool:
@@ -214,7 +215,8 @@ def plan_entries(
     return UpdatePlan(
         source_id=source.id,
         source=_success_update(source, result, now, parsed, new_feed_url=new_feed_url),
-        new_entries=tuple(new),
+        # Posts without a date of their own are placed by the evidence (update/dating.py).
+        new_entries=date_undated(new, fetched=entries, parsed=parsed, source=source, now=now),
         changed_entries=tuple(changed),
         unchanged_entries=unchanged,
         rehashed_entries=tuple(rehashed),

@@ -1,0 +1,115 @@
+"""Stable page positions (`seq`) for the river and each category (docs/pagination.md).
+
+Entries published before the sealing cutoff get positions in date order, 1 for the oldest.
+Almost always they are newer than every sealed entry and simply continue the numbering, so no
+position ever changes. An entry older than the newest sealed one (a newly added source's
+backlog of 2008 posts, a feed that was down for days) would break the date order if it were
+appended: it would sit on the newest numbered page and at the top of the front page's sealed
+part. It is filed at its dated place instead: the sealed entries above that place move up by
+the number of entries filed below them. Only that rare case renumbers, and only the positions
+above the oldest newcomer.
+
+Runs inside the caller's write transaction (SqlStore.seal_pages, which also serializes
+sealers). Positions are unique: entries that move go through negative values first, so no
+statement ever holds two rows at one position.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.sql import ColumnElement
+
+from netplanet.store.schema import entries, entry_categories
+
+Key = tuple[datetime, int]
+"""(published, id): the river's date order."""
+
+
+@dataclass(frozen=True)
+class _Numbering:
+    """One sequence of positions: the river, or one category's."""
+
+    table: Table
+    ident: Column[Any]
+    pub: Column[Any]
+    seq: Column[Any]
+    scope: tuple[ColumnElement[bool], ...] = ()
+
+
+def _after(n: _Numbering, key: Key) -> ColumnElement[bool]:
+    return and_(n.pub >= key[0], or_(n.pub > key[0], n.ident > key[1]))
+
+
+def _set(conn: Connection, n: _Numbering, values: dict[int, int]) -> None:
+    if values:
+        conn.execute(
+            update(n.table)
+            .where(*n.scope, n.ident == bindparam("eid"))
+            .values({n.seq.name: bindparam("s")}),
+            [{"eid": i, "s": s} for i, s in values.items()],
+        )
+
+
+def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> None:
+    """Give positions to `pending` (unsealed, in date order) within numbering `n`."""
+    if not pending:
+        return
+    newest = conn.execute(
+        select(n.pub, n.ident, n.seq)
+        .where(*n.scope, n.seq.is_not(None))
+        .order_by(n.seq.desc())
+        .limit(1)
+    ).first()
+    if newest is None or pending[0] > (newest[0], newest[1]):
+        top = 0 if newest is None else newest[2]
+        _set(conn, n, {i: top + k for k, (_, i) in enumerate(pending, start=1)})
+        return
+    # Sealed entries newer than the oldest newcomer make room: they and the newcomers are
+    # numbered again from the lowest position among them, merged by date.
+    start = conn.execute(
+        select(func.min(n.seq)).where(*n.scope, n.seq.is_not(None), _after(n, pending[0]))
+    ).scalar_one()
+    moving = [
+        (pub, ident)
+        for pub, ident in conn.execute(
+            select(n.pub, n.ident).where(*n.scope, n.seq >= start).order_by(n.seq)
+        )
+    ]
+    merged = heapq.merge(moving, pending)
+    position = {ident: start + k for k, (_, ident) in enumerate(merged)}
+    moved = {ident for _, ident in moving}
+    _set(conn, n, {i: -position[i] for i in moved})
+    _set(conn, n, {i: s for i, s in position.items() if i not in moved})
+    conn.execute(update(n.table).where(*n.scope, n.seq < 0).values({n.seq.name: -n.seq}))
+
+
+def seal(conn: Connection, cutoff: datetime) -> int:
+    """Position every unsealed entry published before `cutoff`, in the river and in each of
+    its categories. Returns how many entries got a river position."""
+    pending = [
+        (pub, ident)
+        for ident, pub in conn.execute(
+            select(entries.c.id, entries.c.published)
+            .where(entries.c.seq.is_(None), entries.c.published < cutoff)
+            .order_by(entries.c.published, entries.c.id)
+        )
+    ]
+    _number(conn, _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq), pending)
+    ec = entry_categories
+    by_slug: dict[str, list[Key]] = {}
+    for slug, ident, pub in conn.execute(
+        select(ec.c.category_slug, ec.c.entry_id, ec.c.published)
+        .where(ec.c.seq.is_(None), ec.c.published < cutoff)
+        .order_by(ec.c.category_slug, ec.c.published, ec.c.entry_id)
+    ):
+        by_slug.setdefault(slug, []).append((pub, ident))
+    for slug, keys in by_slug.items():
+        scope = (ec.c.category_slug == slug,)
+        _number(conn, _Numbering(ec, ec.c.entry_id, ec.c.published, ec.c.seq, scope), keys)
+    return len(pending)
