@@ -42,11 +42,16 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
                 current.settings, {"host": ("--host", host), "port": ("--port", port)}
             )
             # The database first: a missing or unreachable one is reported before the address is
-            # taken, and nothing is left listening when it fails.
-            web_app = create_app(current.store, settings)
+            # taken, not after the URL was printed.
+            store = current.store
             sock = listen_socket(settings.host, settings.port)
-            config = uvicorn.Config(web_app, log_level="warning", lifespan="off", **UVICORN_OPTIONS)
             try:
+                config = uvicorn.Config(
+                    create_app(store, settings),
+                    log_level="warning",
+                    lifespan="off",
+                    **UVICORN_OPTIONS,
+                )
                 say(f"netplanet {__version__}: {site_address(settings.host, settings.port)}")
                 uvicorn.Server(config).run(sockets=[sock])
             finally:
