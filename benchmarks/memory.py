@@ -68,6 +68,9 @@ def main() -> None:
         env.pop("NETPLANET_DATABASE_URL", None)
         env.pop("NETPLANET_CONFIG", None)
         base = [str(NETPLANET), "--database", f"sqlite:///{db}"]
+        subprocess.run(  # only init creates a database that is not there yet
+            [*base, "-q", "init", "--no-defaults"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         subprocess.run(
             [*base, "-q", "sources", "import", str(opml)],
             env=env,

@@ -103,7 +103,8 @@ def _count(url: str) -> int:
 
 
 def run_cli(url: str, opml: Path, env: dict[str, str]) -> tuple[float, int]:
-    subprocess.run([str(NETPLANET), "-q", "--database", url, "db", "migrate"], env=env, check=True)
+    init = [str(NETPLANET), "-q", "--database", url, "init", "--no-defaults"]
+    subprocess.run(init, env=env, check=True)  # only init creates a database that is not there
     started = time.perf_counter()
     proc = subprocess.run(
         [str(NETPLANET), "-q", "--database", url, "sources", "import", str(opml)],
@@ -193,7 +194,8 @@ async def _search(base: str) -> tuple[float, int]:
 
 
 def run_admin(url: str, data: bytes, env: dict[str, str], result: Result) -> None:
-    subprocess.run([str(NETPLANET), "-q", "--database", url, "db", "migrate"], env=env, check=True)
+    init = [str(NETPLANET), "-q", "--database", url, "init", "--no-defaults"]
+    subprocess.run(init, env=env, check=True)  # only init creates a database that is not there
     subprocess.run(
         [str(NETPLANET), "--database", url, "admin", "set-password", "--stdin"],
         input=PASSWORD + "\n",

@@ -63,6 +63,8 @@ def main() -> None:
             if workers is not None:
                 env["NETPLANET_PARSE_WORKERS"] = workers
             base = [str(NETPLANET), "--database", f"sqlite:///{db}"]
+            init = [*base, "-q", "init", "--no-defaults"]  # only init creates a database
+            subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)
             subprocess.run(
                 [*base, "-q", "sources", "import", str(opml)],
                 env=env,

@@ -216,6 +216,8 @@ class NetplanetClient(Client):
         return [str(NETPLANET), "--database", f"sqlite:///{self.db}"]
 
     def setup(self) -> None:
+        init = [*self._base(), "-q", "init", "--no-defaults"]  # only init creates a database
+        subprocess.run(init, env=self.env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(
             [*self._base(), "-q", "sources", "import", str(self.opml)],
             env=self.env,
@@ -311,7 +313,9 @@ def baseline_cpu(tmp: Path) -> tuple[float, float]:
     db = tmp / "empty.db"
     env = {**os.environ, "NETPLANET_ALLOW_PRIVATE_NETWORKS": "1"}
     cmd = [str(NETPLANET), "--database", f"sqlite:///{db}", "update"]
-    subprocess.run(cmd, env=env, check=True, capture_output=True)  # creates the schema
+    init = [*cmd[:-1], "init", "--no-defaults"]
+    subprocess.run(init, env=env, check=True, capture_output=True)  # creates the schema
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
     runs = [timed(cmd, env, tmp, tmp / "baseline.log") for _ in range(3)]
     return median([r[0] for r in runs]), median([r[1] for r in runs])
 

@@ -65,6 +65,24 @@ def spec(n: int = 1, **kw: Any) -> SourceSpec:
     return replace(base, **kw)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server started in another process; every
+    --port is 1-65535, so the CLI cannot be asked to pick one itself)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of an empty SQLite database at `path`, made as `netplanet init` would: every
+    other command refuses a database file that does not exist."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    return f"sqlite:///{path}"
+
+
 def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
     """Run the real `netplanet` command line in-process: (exit code, stdout, stderr)."""
     import pytest

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from builders import sqlite_url
 from feedserver import FeedServer, feed_server
 from netplanet.store import SqlStore, open_store
 
@@ -28,7 +29,9 @@ POSTGRES_URL = os.environ.get(
 
 
 def backend_urls(tmp_path: Path) -> dict[str, str]:
-    return {"sqlite": f"sqlite:///{tmp_path / 'netplanet.db'}"}
+    """An empty database of each backend that needs no server (the file exists, as after
+    `netplanet init`; like the PostgreSQL schema, it has no tables yet)."""
+    return {"sqlite": sqlite_url(tmp_path / "netplanet.db")}
 
 
 def _unavailable(reason: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import cli
+from builders import cli, sqlite_url
 from feedserver import FeedServer, rss
 from netplanet.cli import EXIT_SOME_FAILED
 
@@ -22,7 +22,7 @@ OPML = b"""<?xml version="1.0"?>
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    return sqlite_url(tmp_path / "cli.db")
 
 
 def test_bad_option_is_one_line_with_exit_2(capsys: pytest.CaptureFixture[str], db: str) -> None:
@@ -36,7 +36,8 @@ def test_unreachable_database_is_one_line_with_exit_3(
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, err = cli(capsys, "--database", f"sqlite:///{blocker}/sub/x.db", "sources", "list")
+    # The data directory's database is made on first use, here where no directory can be.
+    code, _, err = cli(capsys, "--data-dir", f"{blocker}/sub", "sources", "list")
     assert code == 3
     assert "cannot open database" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

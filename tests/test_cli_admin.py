@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import NOW, plan, spec, success
+from builders import NOW, plan, spec, sqlite_url, success
 from netplanet.store import open_store
 from netplanet.web.auth import PASSWORD_KEY, verify_password
 from test_admin import TRICKY_URLS
@@ -17,7 +17,7 @@ from test_cli import cli
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    return sqlite_url(tmp_path / "cli.db")
 
 
 @pytest.mark.parametrize("url", TRICKY_URLS)

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from multidict import CIMultiDict
 
+from builders import free_port
 from netplanet.cli_common import listen_socket
 from netplanet.cli_demo import demo_settings
 from netplanet.demo import (
@@ -295,7 +296,7 @@ def test_demo_command_serves_the_site_and_stops_on_ctrl_c() -> None:
     # Its own process group, so cleanup reaches the parse pool too, and output read by a thread
     # so a demo that stops talking fails the test at the deadline instead of blocking it.
     proc = subprocess.Popen(
-        [sys.executable, "-c", DEMO_MAIN, "demo", "--port", "0"],
+        [sys.executable, "-c", DEMO_MAIN, "demo", "--port", str(free_port())],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import pytest
 
-from builders import SHARED
+from builders import SHARED, sqlite_url
 from fuzzing import Response, mutant
 from netplanet.cli import EXIT_SOME_FAILED, main
 from netplanet.model import SourceSpec
@@ -124,7 +124,7 @@ def test_every_mutant_ends_ok_or_with_its_own_error(
     if backend == "postgres":
         db = str(request.getfixturevalue("postgres_url"))
     else:
-        db = f"sqlite:///{tmp_path / 'fuzz.db'}"
+        db = sqlite_url(tmp_path / "fuzz.db")
     count = max(1, round(PER_ROUND[kind, backend] * SCALE))
     store = open_store(db)
     try:
@@ -182,7 +182,7 @@ def test_sources_add_on_mutants_adds_or_says_why_in_one_line(
     base, responses = server
     documents = seeds("fixtures")
     monkeypatch.setenv("NETPLANET_ALLOW_PRIVATE_NETWORKS", "1")
-    db = f"sqlite:///{tmp_path / 'add.db'}"
+    db = sqlite_url(tmp_path / "add.db")
     rnd = random.Random(f"{SEED}-sources-add")
     count = max(1, round(100 * SCALE))
     for n in range(count):

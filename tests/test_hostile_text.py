@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import cli
+from builders import cli, sqlite_url
 from feedserver import FeedServer, rss
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
@@ -78,7 +78,7 @@ def test_sources_add_reads_a_feed_title_with_a_lone_surrogate(
 ) -> None:
     monkeypatch.setenv("NETPLANET_ALLOW_PRIVATE_NETWORKS", "1")
     loopback.static("/hostile.json", surrogate_json_feed(), "application/feed+json")
-    db = f"sqlite:///{tmp_path / 'add.db'}"
+    db = sqlite_url(tmp_path / "add.db")
     code, out, err = cli(capsys, "--database", db, "sources", "add", loopback.url("/hostile.json"))
     assert code == 0, err
     assert f"Hostile {REPLACEMENT} feed" in out

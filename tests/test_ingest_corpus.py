@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 import lxml.html
 import pytest
 
-from builders import SHARED
+from builders import SHARED, sqlite_url
 from netplanet.cli import EXIT_SOME_FAILED, main
 from netplanet.store import SqlStore, open_store
 
@@ -80,7 +80,7 @@ def test_corpus_imports_and_updates_into_clean_entries(
     opml.write_text(
         f"<opml version='2.0'><body><outline text='Corpus'>{outlines}</outline></body></opml>"
     )
-    db = f"sqlite:///{tmp_path / 'corpus.db'}"
+    db = sqlite_url(tmp_path / "corpus.db")
 
     assert run("--database", db, "sources", "import", str(opml)) == 0
     assert run("--database", db, "update") in (0, EXIT_SOME_FAILED)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from builders import NOW, spec
+from builders import NOW, spec, sqlite_url
 from netplanet.errors import ConfigError
 from netplanet.model import SourceSpec
 from netplanet.settings import load_settings
@@ -143,7 +143,7 @@ def test_opml_max_outlines_must_be_positive() -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    return sqlite_url(tmp_path / "cli.db")
 
 
 def _stored(db: str) -> list[Any]:

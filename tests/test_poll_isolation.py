@@ -22,7 +22,7 @@ import pytest
 
 import netplanet.store.writes
 import netplanet.update.pipeline
-from builders import cli
+from builders import cli, sqlite_url
 from feedserver import FeedServer, feed_server, rss
 from loopback import fetch_settings
 from netplanet.cli import EXIT_SOME_FAILED
@@ -200,7 +200,7 @@ def test_update_goes_on_after_an_unexpected_error_and_exits_4(
     inline_env: None,
     boom_in_digest: None,
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'u.db'}"
+    db = sqlite_url(tmp_path / "u.db")
     ids = add_via_store(db, loopback)
     code, out, err = cli(capsys, "--database", db, "update")
     assert code == EXIT_SOME_FAILED, err

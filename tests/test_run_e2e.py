@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from builders import free_port, sqlite_url
 from feedserver import FeedServer, rss
 
 PASSWORD = "e2e admin passphrase"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
@@ -44,7 +38,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -
 def env(tmp_path: Path) -> dict[str, str]:
     values = {
         **os.environ,
-        "NETPLANET_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "NETPLANET_DATABASE_URL": sqlite_url(tmp_path / "run.db"),
         "NETPLANET_ALLOW_PRIVATE_NETWORKS": "1",
         "NETPLANET_MIN_INTERVAL_S": "0.3",
         "NETPLANET_MAX_INTERVAL_S": "0.6",

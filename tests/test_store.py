@@ -221,6 +221,9 @@ def test_editing_a_post_keeps_its_category_page_position(store: SqlStore) -> Non
 
 def test_reading_from_a_missing_sqlite_file_is_an_error_not_a_new_planet(tmp_path: Path) -> None:
     missing = tmp_path / "typo" / "planet.db"
-    with pytest.raises(StoreError, match="does not exist"):
+    # The path is wrong, not the database down: a ConfigError (exit 2) that says what to do.
+    with pytest.raises(ConfigError, match=f"database file {missing} does not exist.*init"):
         open_store(f"sqlite:///{missing}", must_exist=True)
     assert not missing.parent.exists()
+    for in_memory in ("sqlite://", "sqlite:///:memory:"):
+        open_store(in_memory, must_exist=True).close()

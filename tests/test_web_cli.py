@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from netplanet import cli_web
+from netplanet import __version__, cli_web
 from netplanet.model import SourceSpec
 from netplanet.planet import Planet
 from netplanet.settings import Settings
@@ -47,6 +47,7 @@ def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[st
     monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     result = CliRunner().invoke(_app(tmp_path), ["serve", *args])
     assert result.exit_code == 0, result.output
+    seen["output"] = result.output
     return seen
 
 
@@ -59,6 +60,16 @@ def test_serve_uses_settings_host_and_port(tmp_path: Path, monkeypatch: pytest.M
 def test_serve_options_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = _run(tmp_path, monkeypatch, "--host", "0.0.0.0", "--port", "8081")
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8081)
+
+
+def test_serve_says_where_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As `run` does: the one line an operator needs to open the site.
+    assert (
+        _run(tmp_path, monkeypatch)["output"]
+        == f"netplanet {__version__}: http://127.0.0.2:9999/\n"
+    )
+    seen = _run(tmp_path, monkeypatch, "--host", "::1", "--port", "8081")
+    assert seen["output"] == f"netplanet {__version__}: http://[::1]:8081/\n"
 
 
 def test_serve_leaves_proxy_headers_to_the_app(

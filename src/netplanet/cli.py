@@ -1,8 +1,9 @@
 """The `netplanet` command line (Typer; Rich for tables and progress bars).
 
 Exit codes scripts can rely on:
-  0 success · 1 an operation failed · 2 bad argument or configuration · 3 database unreachable
-  4 `update` ran but some sources failed.
+  0 success · 1 an operation failed · 2 bad argument or configuration (a database file that
+  does not exist too) · 3 database unreachable · 4 `update` ran but some sources failed, or
+  `sources health` found failing ones · 130 interrupted.
 Every error is one line on stderr, never a traceback (use --verbose to log details).
 
 This module holds the app, the global options, `init`, `config show`, `db migrate` and the
@@ -52,6 +53,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     database: Annotated[
         str | None,
         typer.Option(
@@ -59,10 +61,12 @@ def main_options(
         ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML config file (env NETPLANET_CONFIG).")
+        Path | None,
+        typer.Option("--config", metavar="FILE", help="TOML config file (env NETPLANET_CONFIG)."),
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Data directory (env NETPLANET_DATA_DIR).")
+        Path | None,
+        typer.Option("--data-dir", metavar="DIR", help="Data directory (env NETPLANET_DATA_DIR)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False,
@@ -81,7 +85,11 @@ def main_options(
         config,
         options={"database_url": ("--database", database), "data_dir": ("--data-dir", data_dir)},
     )
-    state.planet = Planet(settings)
+    # A new database is made by `init`, or in the data directory (the default, which `run` on a
+    # fresh clone fills); a database URL given explicitly must name one that exists, so that a
+    # mistyped path is an error, not an empty planet and new directories.
+    create = ctx.invoked_subcommand == "init" or not settings.database_url
+    state.planet = Planet(settings, create=create)
     state.quiet = quiet
 
 
@@ -127,7 +135,10 @@ def db_migrate() -> None:
     from netplanet.store import open_store
     from netplanet.store.migrate import migrate
 
-    store = open_store(planet().settings.resolved_database_url, auto_migrate=False)
+    current = planet()
+    store = open_store(
+        current.settings.resolved_database_url, auto_migrate=False, must_exist=not current.create
+    )
     try:
         applied = migrate(store.engine)
     finally:
@@ -201,12 +212,12 @@ def one_line(message: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI, turning every expected error into one line and an exit code."""
-    from netplanet.cli_params import speed_up
+    from netplanet.cli_params import plain_metavars, speed_up
 
     args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
     code = 0
     try:
-        command = speed_up(typer.main.get_command(app))
+        command = plain_metavars(speed_up(typer.main.get_command(app)))
         result = command(args=args, prog_name="netplanet", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except typer.Abort:

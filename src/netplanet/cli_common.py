@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import typer
 
 if TYPE_CHECKING:
     import socket
@@ -91,6 +93,21 @@ def print_import_lines(report: ImportReport) -> None:
         warn(f"skipped: {skipped}")
     for note in report.notes:
         warn(note)
+
+
+def port_option(help: str) -> Any:
+    """The --port option of every command that listens (`run`, `serve`, `demo`): one range, the
+    `port` setting's (1-65535), so that a port one command takes no other refuses."""
+    from netplanet.settings import RANGES
+
+    port = RANGES["port"]
+    return typer.Option("--port", metavar="PORT", min=port.lo, max=port.hi, help=help)
+
+
+def site_address(host: str, port: int) -> str:
+    """The URL a server listening on host:port answers at (an IPv6 address in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
 
 
 def listen_socket(host: str, port: int) -> socket.socket:

@@ -40,18 +40,30 @@ def register(
         ] = None,
         batch: Annotated[
             int | None,
-            typer.Option("--batch", min=1, max=10000, help="Sources claimed at a time."),
+            typer.Option(
+                "--batch", metavar="N", min=1, max=10000, help="Sources claimed at a time."
+            ),
         ] = None,
         lease: Annotated[
             float | None,
             typer.Option(
-                "--lease", min=1, max=86400, help="Seconds a claim holds (default 4x timeout)."
+                "--lease",
+                metavar="SECONDS",
+                min=1,
+                max=86400,
+                help="Seconds a claim holds (default 4x timeout).",
             ),
         ] = None,
         once: Annotated[bool, typer.Option("--once", help="Exit when no source is due.")] = False,
         idle: Annotated[
             float,
-            typer.Option("--idle", min=0.05, max=3600, help="Seconds to wait when nothing is due."),
+            typer.Option(
+                "--idle",
+                metavar="SECONDS",
+                min=0.05,
+                max=3600,
+                help="Seconds to wait when nothing is due.",
+            ),
         ] = 5.0,
     ) -> None:
         """Poll due sources, sharing the work with other workers through the database."""
@@ -115,8 +127,12 @@ def register(
 
     @db_app.command("copy")
     def db_copy(
-        source_url: Annotated[str, typer.Option("--from", help="Database to copy from.")],
-        target_url: Annotated[str, typer.Option("--to", help="Database to copy into.")],
+        source_url: Annotated[
+            str, typer.Option("--from", metavar="URL", help="Database to copy from.")
+        ],
+        target_url: Annotated[
+            str, typer.Option("--to", metavar="URL", help="Database to copy into.")
+        ],
         force: Annotated[
             bool, typer.Option("--force", help="Replace the target's contents if it has any.")
         ] = False,

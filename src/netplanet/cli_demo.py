@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import listen_socket
+from netplanet.cli_common import listen_socket, port_option
 
 if TYPE_CHECKING:
     import socket
@@ -123,13 +123,17 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
 
     @app.command()
     def demo(
-        port: Annotated[
-            int, typer.Option("--port", min=0, max=65535, help="Web port (0 picks a free one).")
-        ] = 8080,
+        port: Annotated[int, port_option("Web port.")] = 8080,
         host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
         refresh: Annotated[
             float,
-            typer.Option("--refresh", min=0.1, help="Minutes between re-updates of the demo."),
+            typer.Option(
+                "--refresh",
+                metavar="MINUTES",
+                min=0.1,
+                max=24 * 60,
+                help="Minutes between re-updates of the demo.",
+            ),
         ] = DEFAULT_REFRESH_MIN,
     ) -> None:
         """Run an offline demo: sample feeds, the real pipeline, and the website."""

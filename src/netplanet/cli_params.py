@@ -1,4 +1,5 @@
-"""Option and argument values converted without pydantic, when that gives the same result.
+"""Option and argument values converted without pydantic, when that gives the same result,
+and named plainly in `--help`.
 
 Typer (≥ 0.29) converts every non-flag value through a pydantic TypeAdapter, built on first use.
 Importing pydantic and building the adapters costs ~0.1 s of CPU per run, a sixth of a
@@ -7,6 +8,9 @@ bounds, Path. For those, `speed_up(command)` installs a converter that handles t
 result is certain (None, any str for a str, ASCII digits within the bounds, an existing Path's
 checks done by Typer's own function) and hands anything else to Typer's adapter, built only
 then, so odd input and every error message are Typer's own.
+
+`plain_metavars(command)` names values in `--help` as `--port PORT` rather than Typer's
+`<int range>`.
 
 It leans on Typer internals (`_TyperParameter._runtime_param`, `typer._coercion`); when they
 are missing (another Typer version) nothing is installed and Typer converts as usual.
@@ -122,4 +126,25 @@ def speed_up(command: Command) -> Command:
     setattr(command, "get_help_option", get_help_option)  # noqa: B010 - on this instance only
     for sub in getattr(command, "commands", {}).values():
         speed_up(sub)
+    return command
+
+
+def plain_metavars(command: Command) -> Command:
+    """Name every value in `--help` plainly, as `--port PORT` and `QUERY`, not Typer's
+    `<int range>` and `query <str>`: a parameter without its own metavar gets its (long option)
+    name in capitals (the range, when there is one, is still shown after the help text). Applies to
+    `command` and its subcommands; returns `command`."""
+    for param in command.params:
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.metavar is None and param.name:
+            longs = [opt for opt in param.opts if opt.startswith("--")]
+            name = longs[0][2:] if longs else param.name  # --id, not its variable worker_id
+            param.metavar = name.upper().replace("-", "_")
+        if getattr(param, "param_type_name", "") == "argument":
+            # An argument's help line is its metavar followed by its type; the metavar alone
+            # says it (on this instance only, as speed_up does).
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
     return command

@@ -38,6 +38,7 @@ def sources_add(
     from netplanet.update.discovery import discover_feed
 
     current = planet()
+    store = current.store  # a database that is missing or unreachable, before any request
 
     async def run() -> SourceSpec:
         # Refuse bad schemes and private addresses before any request; the fetcher checks every
@@ -54,7 +55,7 @@ def sources_add(
         )
 
     spec = asyncio.run(run())
-    source = current.store.add_source(spec)
+    source = store.add_source(spec)
     say(f"added source {source.id} ({source.slug}): {source.display_title} <{source.feed_url}>")
 
 
@@ -146,7 +147,7 @@ def sources_remove(
 
 @sources_app.command("import")
 def sources_import(
-    file: Annotated[Path, typer.Argument(help="An OPML file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An OPML file.")],
 ) -> None:
     """Import sources from an OPML file (known feeds and unusable outlines are skipped).
 
@@ -185,10 +186,12 @@ def sources_import(
 @sources_app.command("export")
 def sources_export(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file, not stdout."),
     ] = None,
 ) -> None:
     """Export the sources as OPML 2.0."""
+    from netplanet.errors import UsageError
     from netplanet.model import SourceSpec
     from netplanet.sources.opml import to_opml
 
@@ -201,5 +204,9 @@ def sources_export(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as exc:  # a directory that does not exist, no permission, a full disk
+            reason = exc.strerror or type(exc).__name__
+            raise UsageError(f"cannot write {output}: {reason}; choose another --output") from None
         say(f"wrote {len(specs)} sources to {output}")

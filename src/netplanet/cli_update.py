@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import console, find_source, listen_socket, planet, quiet, say, warn
+from netplanet.cli_common import (
+    console,
+    find_source,
+    listen_socket,
+    planet,
+    port_option,
+    quiet,
+    say,
+    site_address,
+    warn,
+)
 from netplanet.settings import RANGES
 
 if TYPE_CHECKING:
@@ -40,6 +50,7 @@ def update(
         typer.Option(
             "--concurrency",
             "-j",
+            metavar="N",
             min=RANGES["fetch_concurrency"].lo,
             max=RANGES["fetch_concurrency"].hi,
             help="Parallel fetches.",
@@ -138,17 +149,13 @@ def _print_summary(reports: list[SourceReport]) -> None:
 
 def run_command(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
-    port: Annotated[
-        int | None,
-        typer.Option(
-            "--port", min=RANGES["port"].lo, max=RANGES["port"].hi, help="Port to listen on."
-        ),
-    ] = None,
+    port: Annotated[int | None, port_option("Port to listen on (default 8080).")] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Only run the updates.")] = False,
     interval: Annotated[
         int | None,
         typer.Option(
             "--interval",
+            metavar="SECONDS",
             min=RANGES["update_interval_s"].lo,
             max=RANGES["update_interval_s"].hi,
             help="Poll interval of sources with no history yet (seconds).",
@@ -200,7 +207,7 @@ def run_command(
 
     sources = len(current.store.list_sources())
     if not no_web:
-        say(f"netplanet {__version__}: http://{settings.host}:{settings.port}/")
+        say(f"netplanet {__version__}: {site_address(settings.host, settings.port)}")
     say(
         f"{sources} sources in {current.store.url}; polling each every "
         f"{settings.min_interval_s:g}-{settings.max_interval_s:g} s as it posts (Ctrl-C to stop)"

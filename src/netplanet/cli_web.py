@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import listen_socket
-from netplanet.settings import RANGES
+from netplanet.cli_common import listen_socket, port_option, say, site_address
 
 if TYPE_CHECKING:
     from netplanet.planet import Planet
@@ -26,19 +25,12 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
         host: Annotated[
             str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
         ] = None,
-        port: Annotated[
-            int | None,
-            typer.Option(
-                "--port",
-                help="Port to listen on (default 8080).",
-                min=RANGES["port"].lo,
-                max=RANGES["port"].hi,
-            ),
-        ] = None,
+        port: Annotated[int | None, port_option("Port to listen on (default 8080).")] = None,
     ) -> None:
         """Serve the website (no updates; `netplanet run` also polls the sources)."""
         import uvicorn
 
+        from netplanet import __version__
         from netplanet.planet import Planet
         from netplanet.settings import load_settings, with_options
         from netplanet.web.app import UVICORN_OPTIONS, create_app
@@ -49,14 +41,18 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
             settings = with_options(
                 current.settings, {"host": ("--host", host), "port": ("--port", port)}
             )
+            # The database first: a missing or unreachable one is reported before the address is
+            # taken, not after the URL was printed.
+            store = current.store
             sock = listen_socket(settings.host, settings.port)
-            config = uvicorn.Config(
-                create_app(current.store, settings),
-                log_level="warning",
-                lifespan="off",
-                **UVICORN_OPTIONS,
-            )
             try:
+                config = uvicorn.Config(
+                    create_app(store, settings),
+                    log_level="warning",
+                    lifespan="off",
+                    **UVICORN_OPTIONS,
+                )
+                say(f"netplanet {__version__}: {site_address(settings.host, settings.port)}")
                 uvicorn.Server(config).run(sockets=[sock])
             finally:
                 sock.close()

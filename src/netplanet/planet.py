@@ -60,8 +60,11 @@ class _PoolOnDemand(Executor):
 class Planet:
     """One configured planet: lazily opens its store; hands out fetchers and pipelines."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+        """`create=False`: a SQLite file that does not exist is an error naming it, not a new,
+        empty planet made (with its directories) wherever a mistyped path points."""
         self.settings = settings
+        self.create = create
         self._store: SqlStore | None = None
         self._executor: Executor | None = None
         self._executor_made = False
@@ -71,7 +74,9 @@ class Planet:
         if self._store is None:
             from netplanet.store import open_store
 
-            self._store = open_store(self.settings.resolved_database_url)
+            self._store = open_store(
+                self.settings.resolved_database_url, must_exist=not self.create
+            )
         return self._store
 
     def fetcher(self, *, concurrency: int | None = None) -> Fetcher:

@@ -23,12 +23,12 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
     """Open the database at `url` (sqlite:///… or postgresql[+psycopg]://…), migrating it first.
 
     `postgresql://` and `postgres://` URLs use psycopg 3. With `must_exist`, a SQLite file that
-    does not exist is an error instead of a new, empty planet (for reading from it).
+    does not exist is a ConfigError (exit 2) instead of a new, empty planet, and nothing is
+    created on disk: only `init` and the default data directory make new databases.
 
     A URL that is malformed or names a driver netplanet does not ship with is a ConfigError
     (exit 2: fix the URL), a database that cannot be reached a StoreError (exit 3: retry).
     """
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
     from netplanet.settings import database_backend
@@ -41,13 +41,8 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
         raise ConfigError(f"database URL {_shown(url)}: {exc}") from None
     try:
         if backend == "sqlite":
-            database = make_url(url).database
-            if (
-                must_exist
-                and database not in (None, "", ":memory:")
-                and not Path(database).expanduser().is_file()
-            ):
-                raise StoreError(f"database {database} does not exist; check the path in {url}")
+            if must_exist:
+                _check_sqlite_file(url)
             from netplanet.store.sqlite import create_sqlite_engine, sqlite_count, sqlite_search
 
             engine = create_sqlite_engine(url)
@@ -74,6 +69,22 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
     except OSError as exc:
         raise StoreError(f"cannot open database {_shown(url)}: {exc}") from exc
     return store
+
+
+def _check_sqlite_file(url: str) -> None:
+    """A ConfigError naming the file when the SQLite database `url` names does not exist."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if database in (None, "", ":memory:") or parsed.query.get("uri"):
+        return  # in memory, or a file: URI whose meaning SQLite decides (mode=memory, ...)
+    path = Path(database).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"database file {path} does not exist; check the path, or create it with "
+            f"`netplanet init --database {_shown(url)}`"
+        )
 
 
 def _shown(url: str) -> str:
