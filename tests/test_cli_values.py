@@ -205,6 +205,7 @@ EXTRA_ARGS: dict[tuple[str, ...], list[str]] = {
     ("search",): ["bgp"],
     ("serve",): [],  # a port is added per run
     ("sources", "add"): ["http://127.0.0.1:9/feed"],
+    ("sources", "edit"): ["1", "--title", "x"],
     ("sources", "export"): [],
     ("sources", "health"): [],
     ("sources", "import"): [],  # the OPML file is added per run
