@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError
@@ -291,8 +291,9 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
     # ------------------------------------------------------------------ stable pages
 
     def seal_pages(self, cutoff: datetime) -> int:
-        """Give river and category positions (`seq`) to unsealed entries published before
-        `cutoff`, oldest first, continuing after the highest position so far.
+        """Give river, source and category positions (`seq`, `source_seq`, `entry_categories.seq`)
+        to unsealed entries published before `cutoff`, oldest first, continuing after the
+        highest position so far in each list.
 
         Positions never change once given, so page N (positions (N-1)*P+1 .. N*P) always holds
         the same posts once it is full. Entries newer than the cutoff stay unsealed: they are
@@ -321,6 +322,7 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                     .values(seq=bindparam("s")),
                     [{"eid": i, "s": top + n} for n, i in enumerate(ids, start=1)],
                 )
+            self._seal_sources(conn, cutoff)
             pending = conn.execute(
                 select(entry_categories.c.category_slug, entry_categories.c.entry_id)
                 .where(entry_categories.c.seq.is_(None), entry_categories.c.published < cutoff)
@@ -352,6 +354,33 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                     rows,
                 )
         return len(ids)
+
+    @staticmethod
+    def _seal_sources(conn: Connection, cutoff: datetime) -> None:
+        """Per-source positions, in the same order as the river's (published, id)."""
+        pending = conn.execute(
+            select(entries.c.source_id, entries.c.id)
+            .where(entries.c.source_seq.is_(None), entries.c.published < cutoff)
+            .order_by(entries.c.source_id, entries.c.published, entries.c.id)
+        ).all()
+        tops: dict[int, int] = {}
+        rows = []
+        for source_id, entry_id in pending:
+            if source_id not in tops:
+                tops[source_id] = conn.execute(
+                    select(func.coalesce(func.max(entries.c.source_seq), 0)).where(
+                        entries.c.source_id == source_id
+                    )
+                ).scalar_one()
+            tops[source_id] += 1
+            rows.append({"eid": entry_id, "s": tops[source_id]})
+        if rows:
+            conn.execute(
+                update(entries)
+                .where(entries.c.id == bindparam("eid"))
+                .values(source_seq=bindparam("s")),
+                rows,
+            )
 
     # ------------------------------------------------------------------ search
 
