@@ -3,33 +3,45 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
+
+import pytest
 
 from builders import NOW, make_entry, spec
 from netplanet.publish.pages import Cursor
-from netplanet.store import SqlStore
+from netplanet.store import SqlStore, open_store
 from test_web_client import (  # noqa: F401 - fixtures
     Planet,
     make_planet,
     numbers,
     pager_links,
     river_fixture,
-    web_store_fixture,
     with_key,
 )
 
 
-def test_home_shows_unsealed_then_the_partial_page_and_links_to_the_newest_full_page(
+@pytest.fixture(name="web_store")
+def web_store_fixture(database: str) -> Iterator[SqlStore]:
+    """Paging is all store queries: these pages run on both backends."""
+    s = open_store(database)
+    yield s
+    s.close()
+
+
+def test_home_shows_unsealed_then_the_partial_page_and_links_to_the_next_full_page(
     river: Planet,
 ) -> None:
     page = river.client.get("/")
     assert page.status == 200
-    # posts 1, 2 are unsealed; post 3 (position 21) is all of the partial page 5
-    assert numbers(page.text) == [1, 2, 3]
-    assert pager_links(page.text) == {"older": "/page/4"}
-    older = river.client.get("/page/4")
-    assert numbers(older.text) == [4, 5, 6, 7, 8]  # nothing the front page showed
-    assert pager_links(older.text) == {"newer": "/", "older": "/page/3"}
+    # posts 1, 2 are unsealed; post 3 (position 21) is all of the partial page 5; that is less
+    # than a page, so the newest full page 4 (posts 4-8) is shown too
+    assert numbers(page.text) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert pager_links(page.text) == {"older": "/page/3"}
+    older = river.client.get("/page/3")
+    assert numbers(older.text) == [9, 10, 11, 12, 13]  # nothing the front page showed
+    assert pager_links(older.text) == {"newer": "/page/4", "older": "/page/2"}
+    assert pager_links(river.client.get("/page/4").text) == {"newer": "/", "older": "/page/3"}
 
 
 def test_first_numbered_page_is_the_oldest(river: Planet) -> None:
@@ -75,7 +87,6 @@ def test_page_zero_and_beyond_the_last_are_404(river: Planet) -> None:
 
 def test_numbered_pages_do_not_change_when_newer_posts_arrive(river: Planet) -> None:
     before = {n: numbers(river.client.get(f"/page/{n}").text) for n in (1, 2)}
-    partial = numbers(river.client.get("/").text)[-1:]  # post 3, the partial page 5
     src = river.store.get_source_by_slug("example-blog-1")
     assert src is not None
     newer = [
@@ -89,7 +100,7 @@ def test_numbered_pages_do_not_change_when_newer_posts_arrive(river: Planet) -> 
         n: before[n] for n in (1, 2)
     }
     # the old partial page filled up from its end; what it showed before is still there, in place
-    assert numbers(river.client.get("/page/5").text)[-1:] == partial
+    assert numbers(river.client.get("/page/5").text)[-1:] == [3]
     assert river.client.get("/page/7").status == 200
 
 
@@ -156,15 +167,30 @@ def test_exactly_a_page_of_unsealed_links_older_to_the_newest_numbered_page(
     assert numbers(planet.client.get("/page/1").text) == [8, 9, 10, 11, 12]
 
 
-def test_exactly_full_pages_front_page_shows_only_unsealed_posts(web_store: SqlStore) -> None:
+def test_exactly_full_pages_front_page_shows_unsealed_posts_and_the_newest_full_page(
+    web_store: SqlStore,
+) -> None:
     src = web_store.add_source(spec(1))
     planet = make_planet(web_store)
     planet.add(src.id, *(make_entry(src.id, n) for n in range(1, 13)))
     web_store.seal_pages(NOW - timedelta(hours=2, minutes=30))  # 3..12 sealed: two full pages
     home = planet.client.get("/")
-    assert numbers(home.text) == [1, 2]
-    assert pager_links(home.text) == {"older": "/page/2"}
-    assert numbers(planet.client.get("/page/2").text) == [3, 4, 5, 6, 7]
+    # two unsealed posts are less than a page: the newest full page (2) joins them
+    assert numbers(home.text) == [1, 2, 3, 4, 5, 6, 7]
+    assert pager_links(home.text) == {"older": "/page/1"}
+    assert numbers(planet.client.get("/page/1").text) == [8, 9, 10, 11, 12]
+
+
+def test_everything_sealed_in_full_pages_front_page_is_not_empty(web_store: SqlStore) -> None:
+    src = web_store.add_source(spec(1))
+    planet = make_planet(web_store)
+    planet.add(src.id, *(make_entry(src.id, n) for n in range(1, 11)))
+    web_store.seal_pages(NOW)  # two full pages, nothing unsealed, no partial page
+    home = planet.client.get("/")
+    assert numbers(home.text) == [1, 2, 3, 4, 5]
+    assert pager_links(home.text) == {"older": "/page/1"}
+    assert pager_links(planet.client.get("/page/1").text) == {"newer": "/page/2"}
+    assert pager_links(planet.client.get("/page/2").text) == {"newer": "/", "older": "/page/1"}
 
 
 def test_nothing_sealed_pages_with_cursors_to_the_end(web_store: SqlStore) -> None:
@@ -192,19 +218,20 @@ def test_category_pages_use_per_category_positions(web_store: SqlStore) -> None:
     sec = web_store.add_source(spec(2, category="Security"))
     planet = make_planet(web_store)
     planet.add(net.id, *(make_entry(net.id, n) for n in range(1, 12)))
-    planet.add(sec.id, *(make_entry(sec.id, n, categories=("Security",)) for n in range(100, 108)))
+    planet.add(sec.id, *(make_entry(sec.id, n, categories=("Security",)) for n in range(100, 113)))
     web_store.seal_pages(NOW)
     front = planet.client.get("/category/security/")
     assert "Category archives for “Security”" in front.text
-    assert numbers(front.text) == [100, 101, 102]  # the partial page 2
+    # the partial page 3 (100-102) and, as that is less than a page, page 2 (103-107)
+    assert numbers(front.text) == list(range(100, 108))
     assert pager_links(front.text) == {"older": "/category/security/page/1"}
     first = planet.client.get("/category/security/page/1")
-    assert numbers(first.text) == [103, 104, 105, 106, 107]
-    assert pager_links(first.text) == {"newer": "/category/security/"}
-    assert "<title>Security, page 1: 28 Oct 2026 — Test Planet</title>" in first.text
-    partial = planet.client.get("/category/security/page/2")
+    assert numbers(first.text) == [108, 109, 110, 111, 112]
+    assert pager_links(first.text) == {"newer": "/category/security/page/2"}
+    assert "<title>Security, page 1: 27 Oct 2026 to 28 Oct 2026 — Test Planet</title>" in first.text
+    partial = planet.client.get("/category/security/page/3")
     assert (partial.status, partial.headers["location"]) == (302, "/category/security/")
-    assert planet.client.get("/category/security/page/3").status == 404
+    assert planet.client.get("/category/security/page/4").status == 404
     assert planet.client.get("/category/security/page/0").status == 404
     assert planet.client.get("/category/nope/").status == 404
     assert planet.client.get("/category/nope/page/1").status == 404
@@ -220,9 +247,10 @@ def test_source_pages_have_numbered_pages_of_their_own(web_store: SqlStore) -> N
     planet.add(two.id, *(make_entry(two.id, n) for n in range(2, 24, 2)))
     web_store.seal_pages(NOW - timedelta(hours=2, minutes=30))  # all but posts 1, 2
     front = planet.client.get("/source/example-blog-1/")
-    # post 1 unsealed; source positions 1..11 = posts 23..3: page 3 (post 3) is partial
-    assert numbers(front.text) == [1, 3]
-    assert pager_links(front.text) == {"older": "/source/example-blog-1/page/2"}
+    # post 1 unsealed; source positions 1..11 = posts 23..3: page 3 (post 3) is partial, and
+    # page 2 joins them on the front page
+    assert numbers(front.text) == [1, 3, 5, 7, 9, 11, 13]
+    assert pager_links(front.text) == {"older": "/source/example-blog-1/page/1"}
     second = planet.client.get("/source/example-blog-1/page/2")
     assert numbers(second.text) == [5, 7, 9, 11, 13]
     assert pager_links(second.text) == {

@@ -71,8 +71,9 @@ def head(
     before: EntryKey | None,
 ) -> Listing:
     """The front page of the river, a category or a source: the unsealed posts, then the posts
-    of the newest numbered page while it is partial. "Older posts" opens the newest *full*
-    numbered page, so nothing shown here is shown again there (docs/pagination.md).
+    of the newest numbered page while it is partial (and the newest full page too when that
+    is less than a page in all). "Older posts" opens the next full numbered page, so nothing
+    shown here is shown again there (docs/pagination.md).
 
     More than a page of unsealed posts are paged with `?before=` cursors; the partial page's
     posts come after the last of them. `front` is the list's front-page URL ("/",
@@ -88,7 +89,8 @@ def head(
         shown = unsealed[:page_size]
         older = f"{front}?before={_cursor(shown[-1])}"
     else:
-        full = store.max_seq(category=category, source_id=source_id) // page_size
+        top = store.max_seq(category=category, source_id=source_id)
+        full = top // page_size
         if before is not None and not unsealed:
             whole = Scope(category=category, source_id=source_id)
             position = store.position_below(whole, before)
@@ -98,12 +100,21 @@ def head(
                 # The page holding the next post: for good, as positions never change.
                 target = f"{base}/page/{page_of(position, page_size)}"
                 return Listing([], Pager(), redirect=target, redirect_status=301)
-        partial = store.sealed_entries(
-            category=category, source_id=source_id, low=full * page_size, limit=page_size
+        # The head ends with the partial page; when that leaves less than a page to show
+        # (everything sealed, the partial page short or empty), the newest full page joins
+        # it, so a front page is never thin nor empty while older posts exist.
+        older_page = full
+        if full and len(unsealed) + top - full * page_size < page_size:
+            older_page = full - 1
+        sealed = store.sealed_entries(
+            category=category,
+            source_id=source_id,
+            low=older_page * page_size,
+            limit=2 * page_size,
         )
-        shown = unsealed + [s.entry for s in partial]
-        if full:
-            older = f"{base}/page/{full}"
+        shown = unsealed + [s.entry for s in sealed]
+        if older_page:
+            older = f"{base}/page/{older_page}"
     newer: str | None = None
     if before is not None:
         newer = _newer_link(store, scope, unsealed[0], page_size, front) if unsealed else front
