@@ -431,7 +431,8 @@ async def time_cases(
 
 def page_cases(store: SqlStore, biggest: str) -> list[Case]:
     river_last = math.ceil(store.max_seq() / PAGE_SIZE)
-    cat_last = math.ceil(store.max_seq(category=biggest) / PAGE_SIZE)
+    # The newest full page: a partial one redirects to the front page (docs/pagination.md).
+    cat_last = max(1, store.max_seq(category=biggest) // PAGE_SIZE)
     deep = max(1, cat_last - 1000)
     return [
         Case("home", "/"),

@@ -85,3 +85,37 @@ def test_0006_marks_undated_posts_of_a_first_fetch_date_unknown(database: str) -
         assert [(i, bool(k)) for i, k in known] == [(1, True), (2, False), (3, True)]
     finally:
         engine.dispose()
+
+
+def test_0007_gives_sealed_entries_source_positions_in_river_order(database: str) -> None:
+    from datetime import timedelta
+
+    from alembic import command
+
+    from builders import NOW, make_entry, plan, spec
+    from netplanet.store.migrate import _config
+
+    store = open_store(database)
+    try:
+        one, two = store.add_source(spec(1)), store.add_source(spec(2))
+        for src, numbers in ((one, range(1, 12, 2)), (two, range(2, 12, 2))):
+            store.apply_update(plan(src.id, tuple(make_entry(src.id, n) for n in numbers)))
+        store.seal_pages(NOW - timedelta(hours=2, minutes=30))  # all but posts 1 and 2
+        expected = {(s.id, r.seq): r.entry.id for s in (one, two) for r in
+                    store.sealed_entries(source_id=s.id, limit=50)}  # fmt: skip
+        assert len(expected) == 9
+        cfg = _config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006")
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0007")
+        again = {(s.id, r.seq): r.entry.id for s in (one, two) for r in
+                 store.sealed_entries(source_id=s.id, limit=50)}  # fmt: skip
+        assert again == expected
+        assert store.max_seq(source_id=one.id) == 5  # posts 11, 9, 7, 5, 3
+        store.seal_pages(NOW)  # new positions continue after the migrated ones
+        assert store.max_seq(source_id=one.id) == 6
+    finally:
+        store.close()

@@ -101,10 +101,10 @@ class Planet:
         self.store.apply_update(plan(source_id, tuple(entries)))
 
 
-def make_planet(store: SqlStore, clock: Clock | None = None) -> Planet:
+def make_planet(store: SqlStore, clock: Clock | None = None, *, page_size: int = PAGE) -> Planet:
     clock = clock or Clock()
     app = create_app(
-        store, Settings(site_title=SITE_TITLE), clock=clock, page_size=PAGE, nav_ttl=0.0
+        store, Settings(site_title=SITE_TITLE), clock=clock, page_size=page_size, nav_ttl=0.0
     )
     return Planet(store=store, clock=clock, client=Client(app), app=app)
 

@@ -77,3 +77,18 @@ def test_month_bounds() -> None:
     )
     assert month_bounds(2026, 0) is None
     assert month_bounds(2026, 13) is None
+
+
+def test_date_span_reads_as_days_in_utc() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from netplanet.publish.pages import DateSpan
+
+    assert DateSpan.of([]) is None
+    day = datetime(2024, 3, 3, 23, 30, tzinfo=UTC)
+    assert DateSpan.of([day, day.replace(hour=1)]).text == "3 Mar 2024"  # type: ignore[union-attr]
+    span = DateSpan.of([datetime(2024, 4, 18, 9, tzinfo=UTC), day])
+    assert span is not None and span.text == "3 Mar 2024 to 18 Apr 2024"
+    # the same instant written in another zone is still 3 March in UTC
+    east = day.astimezone(timezone(timedelta(hours=5)))
+    assert DateSpan(east, east).text == "3 Mar 2024"

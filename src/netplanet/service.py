@@ -29,13 +29,12 @@ import uvicorn
 
 from netplanet.model import Source
 from netplanet.settings import Settings
-from netplanet.store.base import SEAL_AFTER, PlanetStore
+from netplanet.store.base import PlanetStore
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 from netplanet.web.app import UVICORN_OPTIONS, create_app
 
 log = logging.getLogger(__name__)
 
-SEAL_EVERY_S = 300.0
 MAX_SLEEP_S = 30.0
 GRACE_S = 5.0
 
@@ -75,12 +74,11 @@ class Scheduler:
         self.polled = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        last_seal = float("-inf")
         while not stop.is_set():
             try:
-                if time.monotonic() - last_seal >= SEAL_EVERY_S:
-                    last_seal = time.monotonic()
-                    self.store.seal_pages(self.clock() - SEAL_AFTER)
+                # Polls seal as they finish; this covers the idle stretches, when entries
+                # age past the cut-off without any poll (throttled by the pipeline).
+                self.pipeline.seal()
                 self._start_due()
                 delay = self._sleep_s()
             except Exception:  # a database hiccup must not stop the planet; retry soon

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -78,14 +77,17 @@ async def run_worker(
     """Poll due sources until `stop` is set (or, with `once`, until none is due)."""
     stop = stop or asyncio.Event()
     pipeline = UpdatePipeline(
-        store, fetcher, excerpt_words=excerpt_words, clock=clock, policy=config.policy
+        store,
+        fetcher,
+        excerpt_words=excerpt_words,
+        clock=clock,
+        policy=config.policy,
+        seal_after=config.seal_after,
+        seal_every_s=config.seal_every_s,
     )
     stats = WorkerStats()
-    last_seal = float("-inf")
     while not stop.is_set():
-        if time.monotonic() - last_seal >= config.seal_every_s:
-            _seal(store, clock() - config.seal_after)
-            last_seal = time.monotonic()
+        pipeline.seal()  # also while idle: entries age past the cut-off without any poll
         batch = store.claim_due_sources(
             config.worker_id, clock(), config.batch, config.lease_s, per_host=config.per_host
         )
@@ -116,7 +118,7 @@ async def run_worker(
         if on_batch is not None:
             on_batch(reports)
     if config.once:
-        _seal(store, clock() - config.seal_after)
+        pipeline.seal(force=True)
     return stats
 
 
@@ -125,13 +127,6 @@ def _release(store: WorkerStore, worker_id: str, source_ids: list[int]) -> None:
         store.release_leases(worker_id, source_ids)
     except Exception:  # the database is gone: the leases expire on their own
         log.exception("giving back the leases of %d sources failed", len(source_ids))
-
-
-def _seal(store: WorkerStore, cutoff: datetime) -> None:
-    try:
-        store.seal_pages(cutoff)
-    except Exception:  # sealing is retried next time; it must not stop the polling
-        log.exception("sealing archive pages failed")
 
 
 def install_signal_handlers(stop: asyncio.Event, task: asyncio.Task[object]) -> None:

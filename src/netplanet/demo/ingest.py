@@ -27,7 +27,7 @@ class DemoSummary:
 
     reports: tuple[SourceReport, ...]
     sealed: int
-    """Entries given stable archive positions by this run's seal_pages."""
+    """Entries given stable archive positions by this update."""
 
     @property
     def new(self) -> int:
@@ -65,8 +65,12 @@ async def update_demo(
     pipeline: UpdatePipeline, store: Store, base_url: str, *, now: datetime | None = None
 ) -> DemoSummary:
     """Poll every demo source once, then seal the archive pages up to `now`."""
+    before = pipeline.sealed
     reports = await pipeline.update_many(demo_sources(store, base_url))
-    sealed = store.seal_pages(now or datetime.now(UTC))
+    # The round sealed what is past the usual cut-off; the demo's posts are all final, so
+    # seal the rest too: its numbered pages exist from the start.
+    pipeline.seal(force=True, cutoff=now or datetime.now(UTC))
+    sealed = pipeline.sealed - before
     return DemoSummary(tuple(sorted(reports, key=lambda r: r.title)), sealed)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "Cursor",
+    "DateSpan",
     "Pager",
     "month_bounds",
     "page_bounds",
@@ -62,6 +63,41 @@ class Pager:
     older: str | None = None
     label: str = ""
     """e.g. "Page 3 of 12"; empty on keyset pages, which have no number."""
+
+
+@dataclass(frozen=True, slots=True)
+class DateSpan:
+    """The first and last publication dates of a numbered page's posts."""
+
+    first: datetime
+    last: datetime
+
+    @classmethod
+    def of(cls, dates: list[datetime]) -> DateSpan | None:
+        return cls(min(dates), max(dates)) if dates else None
+
+    @property
+    def first_day(self) -> str:
+        return _day(self.first)
+
+    @property
+    def last_day(self) -> str:
+        return _day(self.last)
+
+    @property
+    def text(self) -> str:
+        """ "3 Mar 2024 to 18 Apr 2024", or one date when every post is from the same day."""
+        first, last = self.first_day, self.last_day
+        return first if first == last else f"{first} to {last}"
+
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _day(when: datetime) -> str:
+    # Not strftime's %b: that follows the process locale.
+    when = when.astimezone(UTC)
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
 
 
 def page_of(seq: int, page_size: int) -> int:

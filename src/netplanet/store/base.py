@@ -254,12 +254,13 @@ class Scope:
     until: datetime | None = None
     """Exclusive upper bound on `published`."""
     unsealed: bool = False
-    """Only entries without a stable position yet (river seq, or category seq with `category`)."""
+    """Only entries without a stable position yet (river seq; category seq with `category`;
+    source seq with `source_id`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class SealedEntry:
-    """An entry with its stable position (river seq, or per-category seq)."""
+    """An entry with its stable position (river seq, or per-category or per-source seq)."""
 
     seq: int
     entry: StoredEntry
@@ -318,14 +319,26 @@ class PageQueryStore(Protocol):
         ...
 
     def sealed_entries(
-        self, *, category: str | None = None, low: int = 0, high: int | None = None, limit: int
+        self,
+        *,
+        category: str | None = None,
+        source_id: int | None = None,
+        low: int = 0,
+        high: int | None = None,
+        limit: int,
     ) -> list[SealedEntry]:
         """Sealed entries with low < seq <= high (no upper bound when None), highest seq first.
-        With `category` (a slug) the per-category positions are used."""
+        With `category` (a slug) the per-category positions are used, with `source_id` the
+        per-source ones."""
         ...
 
-    def max_seq(self, *, category: str | None = None) -> int:
+    def max_seq(self, *, category: str | None = None, source_id: int | None = None) -> int:
         """The highest stable position given so far (0 when nothing is sealed)."""
+        ...
+
+    def position_below(self, scope: Scope, before: EntryKey) -> int | None:
+        """The stable position (in `scope`'s numbering) of the newest entry of `scope` older
+        than `before`; None when there is none or it is not sealed yet."""
         ...
 
     def month_neighbours(

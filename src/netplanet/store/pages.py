@@ -79,8 +79,9 @@ class PageQueries:
 
     # ------------------------------------------------------------------ keyset lists
 
-    def _scoped(self, scope: Scope, *extra: Any) -> tuple[Select[Any], Any, Any]:
-        """The select for `scope` and the (published, id) columns its keyset runs on.
+    def _scoped(self, scope: Scope, *extra: Any) -> tuple[Select[Any], Any, Any, Any]:
+        """The select for `scope`, the (published, id) columns its keyset runs on and the
+        column of its stable positions (river, category or source).
 
         A category list walks entry_categories' own (slug, published, entry_id) index; the
         others walk entries' (published, id) or (source_id, published, id) index.
@@ -91,6 +92,8 @@ class PageQueries:
                 ec.c.category_slug == scope.category
             )
             pub, ident, seq = ec.c.published, ec.c.entry_id, ec.c.seq
+        elif scope.source_id is not None:
+            pub, ident, seq = entries.c.published, entries.c.id, entries.c.source_seq
         else:
             pub, ident, seq = entries.c.published, entries.c.id, entries.c.seq
         if scope.source_id is not None:
@@ -107,15 +110,17 @@ class PageQueries:
             frontier = select(pub).where(seq.is_not(None)).order_by(seq.desc()).limit(1)
             if scope.category is not None:
                 frontier = frontier.where(ec.c.category_slug == scope.category)
+            elif scope.source_id is not None:
+                frontier = frontier.where(entries.c.source_id == scope.source_id)
             newest_sealed = frontier.correlate(None).scalar_subquery()  # not per row
             query = query.where(or_(newest_sealed.is_(None), pub >= newest_sealed))
-        return query, pub, ident
+        return query, pub, ident, seq
 
     def keyset_entries(
         self, scope: Scope, *, before: EntryKey | None = None, limit: int
     ) -> list[StoredEntry]:
         """Entries of `scope` older than `before`, newest first (content_html left empty)."""
-        query, pub, ident = self._scoped(scope)
+        query, pub, ident, _ = self._scoped(scope)
         if before is not None:
             query = query.where(_older_than(pub, ident, before))
         query = query.order_by(pub.desc(), ident.desc()).limit(limit)
@@ -123,7 +128,7 @@ class PageQueries:
             return _to_entries(conn.execute(query).all())
 
     def keys_after(self, scope: Scope, *, after: EntryKey, limit: int) -> list[EntryKey]:
-        query, pub, ident = self._scoped(scope)
+        query, pub, ident, _ = self._scoped(scope)
         query = (
             query.with_only_columns(pub, ident)
             .where(_newer_than(pub, ident, after))
@@ -135,8 +140,28 @@ class PageQueries:
 
     # ------------------------------------------------------------------ stable positions
 
+    def position_below(self, scope: Scope, before: EntryKey) -> int | None:
+        """The stable position of the newest entry of `scope` older than `before` (None when
+        there is no such entry or it is not sealed yet)."""
+        query, pub, ident, seq = self._scoped(scope)
+        query = (
+            query.with_only_columns(seq)
+            .where(_older_than(pub, ident, before))
+            .order_by(pub.desc(), ident.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else int(found)
+
     def sealed_entries(
-        self, *, category: str | None = None, low: int = 0, high: int | None = None, limit: int
+        self,
+        *,
+        category: str | None = None,
+        source_id: int | None = None,
+        low: int = 0,
+        high: int | None = None,
+        limit: int,
     ) -> list[SealedEntry]:
         """Sealed entries with positions in (low, high], highest first (content_html empty)."""
         if category is not None:
@@ -146,6 +171,9 @@ class PageQueries:
                 .join(ec, ec.c.entry_id == entries.c.id)
                 .where(ec.c.category_slug == category)
             )
+        elif source_id is not None:
+            seq = entries.c.source_seq
+            query = _entry_select(seq.label("page_seq")).where(entries.c.source_id == source_id)
         else:
             seq = entries.c.seq
             query = _entry_select(seq.label("page_seq"))
@@ -160,9 +188,11 @@ class PageQueries:
             for r, e in zip(rows, _to_entries(rows), strict=True)
         ]
 
-    def max_seq(self, *, category: str | None = None) -> int:
+    def max_seq(self, *, category: str | None = None, source_id: int | None = None) -> int:
         if category is not None:
             query = select(func.max(ec.c.seq)).where(ec.c.category_slug == category)
+        elif source_id is not None:
+            query = select(func.max(entries.c.source_seq)).where(entries.c.source_id == source_id)
         else:
             query = select(func.max(entries.c.seq))
         with self.engine.connect() as conn:

@@ -149,6 +149,9 @@ entries = Table(
     # Position in the river's stable page numbering, assigned once the entry is old enough that
     # late arrivals are unlikely (see SqlStore.seal_pages); NULL while the entry is recent.
     Column("seq", Integer),
+    # Position among its source's entries (the source's numbered pages), given with `seq`
+    # (migration 0006).
+    Column("source_seq", Integer),
     # Hash of the parsed fields the row was enriched from (migration 0005; update/digest.py).
     Column("raw_hash", Text),
     # False when `published` only places an undated post of a first fetch (migration 0006;
@@ -160,6 +163,7 @@ entries = Table(
     Index("ix_entries_published_id", "published", "id"),
     Index("ix_entries_source_published_id", "source_id", "published", "id"),
     Index("ix_entries_seq", "seq", unique=True),
+    Index("ix_entries_source_seq", "source_id", "source_seq", unique=True),
     Index("ix_entries_source_raw_hash", "source_id", "raw_hash"),
 )
 

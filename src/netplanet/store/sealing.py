@@ -1,4 +1,5 @@
-"""Stable page positions (`seq`) for the river and each category (docs/pagination.md).
+"""Stable page positions for the river (`seq`), each source (`source_seq`) and each category
+(`entry_categories.seq`): docs/pagination.md.
 
 Entries published before the sealing cutoff get positions in date order, 1 for the oldest.
 Almost always they are newer than every sealed entry and simply continue the numbering, so no
@@ -90,8 +91,8 @@ def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> None:
 
 
 def seal(conn: Connection, cutoff: datetime) -> int:
-    """Position every unsealed entry published before `cutoff`, in the river and in each of
-    its categories. Returns how many entries got a river position."""
+    """Position every unsealed entry published before `cutoff`, in the river, its source and
+    each of its categories. Returns how many entries got a river position."""
     pending = [
         (pub, ident)
         for ident, pub in conn.execute(
@@ -101,6 +102,19 @@ def seal(conn: Connection, cutoff: datetime) -> int:
         )
     ]
     _number(conn, _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq), pending)
+    by_source: dict[int, list[Key]] = {}
+    for source_id, ident, pub in conn.execute(
+        select(entries.c.source_id, entries.c.id, entries.c.published)
+        .where(entries.c.source_seq.is_(None), entries.c.published < cutoff)
+        .order_by(entries.c.source_id, entries.c.published, entries.c.id)
+    ):
+        by_source.setdefault(source_id, []).append((pub, ident))
+    for source_id, keys in by_source.items():
+        scope = (entries.c.source_id == source_id,)
+        source_positions = _Numbering(
+            entries, entries.c.id, entries.c.published, entries.c.source_seq, scope
+        )
+        _number(conn, source_positions, keys)
     ec = entry_categories
     by_slug: dict[str, list[Key]] = {}
     for slug, ident, pub in conn.execute(

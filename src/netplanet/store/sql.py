@@ -380,8 +380,9 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
     # ------------------------------------------------------------------ stable pages
 
     def seal_pages(self, cutoff: datetime) -> int:
-        """Give river and category positions (`seq`) to unsealed entries published before
-        `cutoff`, in date order (store/sealing.py).
+        """Give river, source and category positions (`seq`, `source_seq`,
+        `entry_categories.seq`) to unsealed entries published before `cutoff`, in date order
+        (store/sealing.py).
 
         Positions continue after the highest one so far and never change, so page N
         (positions (N-1)*P+1 .. N*P) always holds the same posts once it is full; only an

@@ -142,7 +142,9 @@ _STORED_BY_KEY = select(*_EXISTING_COLUMNS).where(
 )
 # An edit rewrites every column but the row's identity, first-seen time and page position.
 _EDITABLE = tuple(
-    c.name for c in entries.c if c.name not in {"id", "source_id", "key", "first_seen", "seq"}
+    c.name
+    for c in entries.c
+    if c.name not in {"id", "source_id", "key", "first_seen", "seq", "source_seq"}
 )
 _EDIT_ENTRY = (
     update(entries)

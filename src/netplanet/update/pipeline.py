@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from netplanet.model import (
 )
 from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
 from netplanet.sources.discover import find_feed_links, suggest_feed
-from netplanet.store.base import ApplyResult, Store
+from netplanet.store.base import SEAL_AFTER, ApplyResult, Store
 from netplanet.text import one_line
 from netplanet.update import decide
 from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
@@ -50,6 +51,9 @@ INLINE_MAX_BYTES = 512 * 1024
 
 MAX_DETAIL = 300
 """Characters of an unexpected exception's message kept in the source's last error."""
+
+SEAL_EVERY_S = 300.0
+"""How often a long-running process seals archive pages at most (UpdatePipeline.seal)."""
 
 KNOWN_HASHES = 1000
 """How many of a source's newest stored entries a changed body is compared with by raw hash
@@ -148,6 +152,8 @@ class UpdatePipeline:
         executor: Executor | None = None,
         batch_plans: int = MAX_PLANS,
         batch_delay_s: float = MAX_DELAY_S,
+        seal_after: timedelta = SEAL_AFTER,
+        seal_every_s: float = SEAL_EVERY_S,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -159,6 +165,12 @@ class UpdatePipeline:
         self.rand = rand
         self.writer = WriteBehind(store, max_plans=batch_plans, max_delay_s=batch_delay_s)
         """Stores the plans of concurrent polls together (group commit)."""
+        self.seal_after = seal_after
+        """Entries published longer ago than this get stable archive positions (see seal)."""
+        self.seal_every_s = seal_every_s
+        self._sealed_at = float("-inf")
+        self.sealed = 0
+        """Entries this pipeline has sealed so far."""
 
     async def update_source(self, source: Source) -> SourceReport:
         """Poll one source and store the result; returns once the plan is committed (grouped
@@ -418,4 +430,29 @@ class UpdatePipeline:
                     log.exception("reporting the poll of source %d failed", source.id)
             return report
 
-        return list(await asyncio.gather(*(one(s) for s in sources)))
+        reports = list(await asyncio.gather(*(one(s) for s in sources)))
+        self.seal()
+        return reports
+
+    def seal(self, *, force: bool = False, cutoff: datetime | None = None) -> int:
+        """Give stable archive positions to the entries published before `cutoff` (by default
+        now - `seal_after`; store.seal_pages); returns how many were sealed.
+
+        Every round of polls ends here (`update`, `run`, `worker`, the demo), so whatever writes
+        entries leaves the numbered pages sealed: a planet updated from cron and served by
+        `netplanet serve` has archive pages too. Between rounds it runs at most every
+        `seal_every_s` unless forced (the long-running loops also call it while idle, as
+        entries age past the cut-off without any poll). A failure is logged, never raised:
+        sealing is retried next time and must not cost the polls.
+        """
+        if not force and time.monotonic() - self._sealed_at < self.seal_every_s:
+            return 0
+        self._sealed_at = time.monotonic()
+        try:
+            sealed = self.store.seal_pages(cutoff or self.clock() - self.seal_after)
+        except Exception:
+            log.exception("sealing archive pages failed; retrying after the next round")
+            self._sealed_at = float("-inf")
+            return 0
+        self.sealed += sealed
+        return sealed

@@ -1,10 +1,11 @@
 """Which posts a list page shows and where its newer/older links go (docs/pagination.md).
 
 Three kinds of list, all keyset reads on the store (never OFFSET):
-- the head of the river or of a category (`/`, `/category/<slug>/`, optionally `?before=`):
-  unsealed posts newest first, then the newest sealed ones, up to a page;
-- numbered pages (`/page/N`, `/category/<slug>/page/N`): a range of stable positions;
-- date-ordered lists without positions (source pages, month archives) with `?before=` cursors.
+- the head of the river, a category or a source (`/`, `/category/<slug>/`, `/source/<slug>/`,
+  optionally `?before=`): unsealed posts newest first, then the newest, partial numbered page;
+- numbered pages (`/page/N`, `/category/<slug>/page/N`, `/source/<slug>/page/N`): a range of
+  stable positions;
+- date-ordered lists without positions (month archives) with `?before=` cursors.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 
 from netplanet.model import StoredEntry
-from netplanet.publish.pages import Cursor, Pager, page_bounds, page_count, page_of
+from netplanet.publish.pages import Cursor, DateSpan, Pager, page_bounds, page_of
 from netplanet.store.base import EntryKey, Scope, SiteStore
 
 
@@ -22,6 +23,13 @@ from netplanet.store.base import EntryKey, Scope, SiteStore
 class Listing:
     entries: list[StoredEntry]
     pager: Pager
+    redirect: str | None = None
+    """Where to send the reader instead (a partial numbered page, a stale cursor)."""
+    redirect_status: int = 302
+    page: int | None = None
+    """The number of a numbered page."""
+    span: DateSpan | None = None
+    """The dates a numbered page's posts were published between."""
 
 
 def _key(entry: StoredEntry) -> EntryKey:
@@ -57,28 +65,56 @@ def head(
     store: SiteStore,
     page_size: int,
     *,
-    category: str | None,
+    category: str | None = None,
+    source_id: int | None = None,
     front: str,
     before: EntryKey | None,
 ) -> Listing:
-    """The front page of the river or a category: unsealed posts then the newest sealed ones.
+    """The front page of the river, a category or a source: the unsealed posts, then the posts
+    of the newest numbered page while it is partial (and the newest full page too when that
+    is less than a page in all). "Older posts" opens the next full numbered page, so nothing
+    shown here is shown again there (docs/pagination.md).
 
-    `front` is the list's front-page URL ("/" or "/category/<slug>/"); numbered pages live
-    under it ("/page/N", "/category/<slug>/page/N").
+    More than a page of unsealed posts are paged with `?before=` cursors; the partial page's
+    posts come after the last of them. `front` is the list's front-page URL ("/",
+    "/category/<slug>/", "/source/<slug>/"); its numbered pages live under it ("…/page/N").
+    A cursor that no unsealed post lies below (it was followed after those posts were sealed)
+    is sent on to the numbered page holding the next post; nothing below it at all is a 404.
     """
-    scope = Scope(category=category, unsealed=True)
+    scope = Scope(category=category, source_id=source_id, unsealed=True)
     unsealed = store.keyset_entries(scope, before=before, limit=page_size + 1)
+    base = front.rstrip("/")
     older: str | None = None
     if len(unsealed) > page_size:
         shown = unsealed[:page_size]
         older = f"{front}?before={_cursor(shown[-1])}"
     else:
-        room = page_size - len(unsealed)
-        # One extra sealed post says which numbered page the "older" link must open.
-        sealed = store.sealed_entries(category=category, limit=room + 1)
-        shown = unsealed + [s.entry for s in sealed[:room]]
-        if len(sealed) > room:
-            older = f"{front.rstrip('/')}/page/{page_of(sealed[room].seq, page_size)}"
+        top = store.max_seq(category=category, source_id=source_id)
+        full = top // page_size
+        if before is not None and not unsealed:
+            whole = Scope(category=category, source_id=source_id)
+            position = store.position_below(whole, before)
+            if position is None:
+                raise HTTPException(404)
+            if page_of(position, page_size) <= full:
+                # The page holding the next post: for good, as positions never change.
+                target = f"{base}/page/{page_of(position, page_size)}"
+                return Listing([], Pager(), redirect=target, redirect_status=301)
+        # The head ends with the partial page; when that leaves less than a page to show
+        # (everything sealed, the partial page short or empty), the newest full page joins
+        # it, so a front page is never thin nor empty while older posts exist.
+        older_page = full
+        if full and len(unsealed) + top - full * page_size < page_size:
+            older_page = full - 1
+        sealed = store.sealed_entries(
+            category=category,
+            source_id=source_id,
+            low=older_page * page_size,
+            limit=2 * page_size,
+        )
+        shown = unsealed + [s.entry for s in sealed]
+        if older_page:
+            older = f"{base}/page/{older_page}"
     newer: str | None = None
     if before is not None:
         newer = _newer_link(store, scope, unsealed[0], page_size, front) if unsealed else front
@@ -86,22 +122,37 @@ def head(
 
 
 def numbered(
-    store: SiteStore, page_size: int, page: int, *, category: str | None, front: str
+    store: SiteStore,
+    page_size: int,
+    page: int,
+    *,
+    category: str | None = None,
+    source_id: int | None = None,
+    front: str,
 ) -> Listing:
-    """Numbered page `page`: stable positions ((page-1)*P, page*P], newest first."""
-    top = store.max_seq(category=category)
-    last = page_count(top, page_size)
-    if not 1 <= page <= last:
+    """Numbered page `page`: stable positions ((page-1)*P, page*P], newest first.
+
+    Only full pages are served: the newest page, while partial, redirects to the front page,
+    which shows its posts (page numbers past it are 404s)."""
+    top = store.max_seq(category=category, source_id=source_id)
+    full = top // page_size
+    if page == full + 1 and top % page_size:
+        return Listing([], Pager(), redirect=front)
+    if not 1 <= page <= full:
         raise HTTPException(404)
     low, high = page_bounds(page, page_size)
-    rows = store.sealed_entries(category=category, low=low, high=high, limit=page_size)
+    rows = store.sealed_entries(
+        category=category, source_id=source_id, low=low, high=high, limit=page_size
+    )
     base = front.rstrip("/")
     pager = Pager(
-        newer=f"{base}/page/{page + 1}" if page < last else front,
+        newer=f"{base}/page/{page + 1}" if page < full else front,
         older=f"{base}/page/{page - 1}" if page > 1 else None,
-        label=f"Page {page} of {last}",
+        label=f"Page {page} of {full}",
     )
-    return Listing([r.entry for r in rows], pager)
+    shown = [r.entry for r in rows]
+    span = DateSpan.of([e.published for e in shown])
+    return Listing(shown, pager, page=page, span=span)
 
 
 def keyset(
@@ -112,7 +163,7 @@ def keyset(
     front: str,
     before: EntryKey | None,
 ) -> Listing:
-    """A date-ordered list read with `?before=` cursors (source pages, month archives).
+    """A date-ordered list read with `?before=` cursors (month archives).
 
     A cursor page with nothing on it is a 404 (a made-up or long-stale cursor); the front page
     of an empty list is not (the caller decides what an empty list means).

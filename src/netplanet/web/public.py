@@ -48,6 +48,13 @@ def _list_page(
     page_title: str = "",
     **ctx: object,
 ) -> Response:
+    if result.redirect is not None:
+        return RedirectResponse(result.redirect, status_code=result.redirect_status)
+    if result.page is not None:
+        # Numbered pages say which stretch of time they hold, in the title too: "Page 4"
+        # alone means nothing in a tab, a bookmark or a search result.
+        what = f"{page_title}, page {result.page}" if page_title else f"Page {result.page}"
+        page_title = f"{what}: {result.span.text}" if result.span else what
     return site.html(
         request,
         "list.html",
@@ -55,6 +62,7 @@ def _list_page(
         page_title=page_title,
         posts=_views(site, result.entries),
         pager=result.pager,
+        span=result.span,
         **ctx,
     )
 
@@ -106,10 +114,8 @@ def river_page(request: Request) -> Response:
     page: int = request.path_params["page"]
 
     def build() -> Response:
-        result = listing.numbered(site.store, site.page_size, page, category=None, front="/")
-        return _list_page(
-            site, request, result, heading=f"All posts, page {page}", page_title=f"Page {page}"
-        )
+        result = listing.numbered(site.store, site.page_size, page, front="/")
+        return _list_page(site, request, result, heading=f"All posts, page {page}")
 
     return site.cached(request, build)
 
@@ -141,7 +147,7 @@ def _category_page(request: Request, page: int | None) -> Response:
             request,
             result,
             heading=f"Category archives for “{cat.name}”{suffix}",
-            page_title=f"{cat.name}{suffix}",
+            page_title=cat.name,
             current_category=cat.slug,
             feeds=river_feeds(f"/category/{cat.slug}", cat.name),
         )
@@ -160,7 +166,7 @@ def category_page(request: Request) -> Response:
 # --------------------------------------------------------------------------- sources
 
 
-def source_page(request: Request) -> Response:
+def _source_page(request: Request, page: int | None) -> Response:
     site = _site(request)
     slug: str = request.path_params["slug"]
 
@@ -178,25 +184,35 @@ def source_page(request: Request) -> Response:
                 location, 301, headers={"Cache-Control": "public, max-age=3600"}
             )
         source = summary.source
-        before = listing.parse_before(request.query_params.get("before"))
-        result = listing.keyset(
-            site.store,
-            site.page_size,
-            Scope(source_id=source.id),
-            front=f"/source/{source.slug}/",
-            before=before,
-        )
+        front = f"/source/{source.slug}/"
+        if page is None:
+            before = listing.parse_before(request.query_params.get("before"))
+            result = listing.head(
+                site.store, site.page_size, source_id=source.id, front=front, before=before
+            )
+        else:
+            result = listing.numbered(
+                site.store, site.page_size, page, source_id=source.id, front=front
+            )
         return _list_page(
             site,
             request,
             result,
-            heading=source.display_title,
+            heading=f"{source.display_title}, page {page}" if page else source.display_title,
             page_title=source.display_title,
             source=summary,
             feeds=river_feeds(f"/source/{source.slug}", source.display_title),
         )
 
     return site.cached(request, build)
+
+
+def source_front(request: Request) -> Response:
+    return _source_page(request, None)
+
+
+def source_numbered(request: Request) -> Response:
+    return _source_page(request, request.path_params["page"])
 
 
 def sources_directory(request: Request) -> Response:
@@ -393,7 +409,8 @@ def routes() -> list[Route]:
         Route("/page/{page:id}", river_page, name="page"),
         Route("/category/{slug}/", category_front, name="category"),
         Route("/category/{slug}/page/{page:id}", category_page, name="category_page"),
-        Route("/source/{slug}/", source_page, name="source"),
+        Route("/source/{slug}/", source_front, name="source"),
+        Route("/source/{slug}/page/{page:id}", source_numbered, name="source_page"),
         Route("/sources/", sources_directory, name="sources"),
         Route("/archive/{year:num}/{month:num}/", month_archive, name="archive"),
         Route("/search", search, name="search"),
