@@ -98,4 +98,6 @@ def test_front_page_does_not_show_a_backlog_waiting_to_be_sealed(web_store: SqlS
         ),
     )
     for front in ("/", "/category/routing/"):
-        assert numbers(planet.client.get(front).text) == [1, 2, 3, 4, 5]
+        # The unsealed posts 1-3, then the newest, partial numbered page (posts 7-4): no
+        # backlog post until sealing files it at its place (docs/pagination.md).
+        assert numbers(planet.client.get(front).text) == [1, 2, 3, 4, 5, 6, 7]

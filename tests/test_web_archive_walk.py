@@ -1,17 +1,19 @@
 """Property: from any front page, following "Older posts" shows every post exactly once.
 
 Random planets (two sources in two categories, posts stored and sealed in two rounds, so late
-arrivals get positions out of date order, and any page size) are walked from the front page of
-the river, of a category and of each source down to page 1 (docs/pagination.md).
+arrivals older than sealed posts are filed among them, and any page size) are walked from the
+front page of the river, of a category and of each source down to page 1 (docs/pagination.md).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +29,15 @@ posts_strategy = st.lists(
     unique_by=lambda p: p[0],
     max_size=45,
 )
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated database file: each example starts from a copy (migrating one per
+    example would cost most of the test's time)."""
+    path = tmp_path_factory.mktemp("walk") / "template.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
 
 
 def _walk(planet: Planet, front: str, page_size: int) -> list[int]:
@@ -52,12 +63,13 @@ def _walk(planet: Planet, front: str, page_size: int) -> list[int]:
     posts=posts_strategy,
     page_size=st.integers(1, 7),
     first_cutoff=st.integers(0, 90),
-    second_cutoff=st.one_of(st.none(), st.integers(0, 90)),
+    second_cutoff=st.integers(0, 90),
 )
 def test_older_posts_from_the_front_page_shows_every_post_once(
-    posts: list[Post], page_size: int, first_cutoff: int, second_cutoff: int | None
+    migrated: Path, posts: list[Post], page_size: int, first_cutoff: int, second_cutoff: int
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(migrated, Path(tmp) / "walk.db")
         store = open_store(f"sqlite:///{Path(tmp) / 'walk.db'}")
         try:
             one = store.add_source(spec(1))
@@ -75,9 +87,11 @@ def test_older_posts_from_the_front_page_shows_every_post_once(
                     ]
                     if batch:
                         planet.add(ids[src], *batch)
-                cutoff = first_cutoff if round_ == 1 else second_cutoff
-                if cutoff is not None:
-                    store.seal_pages(NOW - timedelta(hours=cutoff, minutes=30))
+                # Every writer seals at the end of its round (UpdatePipeline.seal), with a cutoff
+                # that never moves back: a round-2 post older than the newest sealed one is
+                # filed at its place then, not left out of the front pages' head.
+                cutoff = first_cutoff if round_ == 1 else min(first_cutoff, second_cutoff)
+                store.seal_pages(NOW - timedelta(hours=cutoff, minutes=30))
 
             def expect(which: set[int]) -> list[int]:
                 return sorted(n for n, s, _ in posts if s in which)
