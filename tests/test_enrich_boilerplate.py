@@ -51,6 +51,12 @@ def test_read_more_link_is_removed() -> None:
     assert strip_boilerplate(html) == "<p>We upgraded the core. </p>"
 
 
+@pytest.mark.parametrize("more", ["Read full topic", "Read the full article", "Read full post »"])
+def test_read_full_links_are_removed(more: str) -> None:
+    html = f'<p>First paragraph.</p><p><a href="https://x.example/t/1">{more}</a></p>'
+    assert strip_boilerplate(html) == "<p>First paragraph.</p>"
+
+
 def test_continue_reading_arrow_link_is_removed() -> None:
     html = '<p>First paragraph.</p><p><a href="https://x.example/p">Continue reading →</a></p>'
     assert strip_boilerplate(html) == "<p>First paragraph.</p>"

@@ -50,7 +50,7 @@ _FOREIGN_MORE = (
 )
 _MORE_LINK_RE = re.compile(
     r"\A\W*(?:(?:read\s+more|keep\s+reading|read\s+the\s+rest|more|" + _FOREIGN_MORE + r")\W*"
-    r"|read\s+the\s+full\s+(?:post|article|story)\W*"
+    r"|read\s+(?:the\s+)?full\s+(?:post|article|story|topic)\W*"
     r"|(?:continue\s+reading|read\s+more\s*[:»→]).{0,200})\Z",
     re.IGNORECASE | re.DOTALL,
 )
