@@ -144,8 +144,12 @@ def test_operator_title_keeps_its_slug(store: SqlStore) -> None:
     assert source is not None and (source.title, source.slug) == ("My Name", "my-name")
 
 
-def test_slug_changes_only_on_the_first_successful_fetch(store: SqlStore) -> None:
+def test_an_untitled_feed_names_its_source_by_its_website(store: SqlStore) -> None:
+    # The feed's own <link> (https://loopback.example/) says more than the feed URL's host.
     source_id = poll_title(store, SourceSpec(feed_url="x"), title="")
     source = store.get_source(source_id)
-    assert source is not None and source.slug == "127-0-0-1"
+    assert source is not None and source.slug == "loopback-example"
     assert source.last_success_at is not None
+    with make_client(store, Clock()) as c:
+        moved = c.get("/source/127-0-0-1/", follow_redirects=False)
+        assert moved.headers["location"] == "/source/loopback-example/"

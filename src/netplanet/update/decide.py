@@ -101,6 +101,11 @@ def plan_gone(source: Source, result: FetchResult, now: datetime) -> UpdatePlan:
     return UpdatePlan(source_id=source.id, source=update)
 
 
+def _host_slug(url: str | None) -> str:
+    host = urlsplit(url).hostname if url else None
+    return slugify(host.removeprefix("www."), fallback="") if host else ""
+
+
 def _success_update(
     source: Source,
     result: FetchResult,
@@ -112,16 +117,17 @@ def _success_update(
     title = site_url = slug_base = None
     if parsed is not None:
         # The feed names the source: plain, bounded text and an http(s) link only.
-        if not source.title:
-            title = bound_title(plain_text(parsed.title)) or None
-            # Added without a title, the source was named by its host ("127-0-0-1-72"): its
-            # first successful poll gives it the feed's name. Later polls never move it.
-            if title and source.last_success_at is None:
-                base = slugify(title)
-                if base != source.slug and not source.slug.startswith(base + "-"):
-                    slug_base = base
         if not source.site_url:
             site_url = http_url(parsed.link, result.final_url) or None
+        if not source.title:
+            title = bound_title(plain_text(parsed.title)) or None
+            # Added without a title, the source was named by its feed's host ("127-0-0-1-72"):
+            # its first successful poll gives it the feed's name, or for a feed without one
+            # its website's host. Later polls never move it.
+            if source.last_success_at is None:
+                base = slugify(title) if title else _host_slug(site_url)
+                if base and base != source.slug and not source.slug.startswith(base + "-"):
+                    slug_base = base
     return _attempt(
         result,
         now,
