@@ -48,7 +48,7 @@ def test_exclusion_only_query_lists_recent_posts_without_the_word(
     assert code == 0, err
     assert "VXLAN" not in out
     assert out.index("EVPN route type 5") < out.index("Firewall rules")  # newest first
-    assert "2 newest posts without" in out
+    assert "2 newest posts without 'vxlan'" in out
 
 
 def test_results_are_counted(capsys: pytest.CaptureFixture[str], planet_db: str) -> None:

@@ -97,7 +97,8 @@ def search(
         found = len(hits)
     many = f"more than {SEARCH_COUNT_CAP:,}" if found > SEARCH_COUNT_CAP else f"{found:,}"
     if parsed.only_exclusions:
-        say(f"{many} newest posts without {query!r} (showing {len(hits)})")
+        words = ", ".join(repr(" ".join(t.words)) for t in parsed.excluded)
+        say(f"{many} newest posts without {words} (showing {len(hits)})")
     else:
         say(f"{many} posts match {query!r} (showing {len(hits)})")
     from rich.text import Text
