@@ -222,10 +222,16 @@ def test_the_scheme_is_the_right_most_forwarded_proto(values: list[str], scheme:
     assert _apply("127.0.0.1", headers)[1] == scheme
 
 
-def test_an_https_request_stays_https_when_the_proxy_says_nothing() -> None:
+@pytest.mark.parametrize(
+    ("values", "scheme"), [([], "https"), (["http"], "http"), (["x"], "https")]
+)
+def test_over_https_the_proxy_decides_too(values: list[str], scheme: str) -> None:
+    """A connection that arrived over TLS (the proxy re-encrypts) keeps https unless the proxy
+    says the client came over plain http."""
     proxies = Proxies(Settings(trust_proxy_headers=True))
-    scope = {**_scope("127.0.0.1", []), "scheme": "https"}
-    assert proxies.apply(scope)["scheme"] == "https"
+    headers = [("X-Forwarded-Proto", v) for v in values]
+    scope = {**_scope("127.0.0.1", headers), "scheme": "https"}
+    assert proxies.apply(scope)["scheme"] == scheme
 
 
 def test_nothing_is_rewritten_without_trust_or_without_a_peer() -> None:
