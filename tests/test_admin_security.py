@@ -358,6 +358,23 @@ def test_sign_out_deletes_the_cookie_with_its_own_attributes(store: SqlStore, cl
                 assert ("Secure" in attributes) is https, deleted
 
 
+def test_the_session_cookie_lasts_the_session_and_stays_in_the_admin_area(
+    store: SqlStore, clock: Clock
+) -> None:
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    with make_client(store, clock, admin_session_s=1234) as c:
+        form = c.get("/admin/login")
+        signed = c.post(
+            "/admin/login",
+            data={"csrf": csrf_of(form.text), "password": PASSWORD},
+            follow_redirects=False,
+        )
+    for reply, name in ((form, "np_login"), (signed, "np_admin")):
+        cookie = next(v for _, v in reply.headers.multi_items() if v.startswith(f"{name}="))
+        attributes = [a.strip() for a in cookie.split(";")]
+        assert "Max-Age=1234" in attributes and "Path=/admin" in attributes, cookie
+
+
 def test_old_failures_are_dropped_after_two_windows(store: SqlStore) -> None:
     settings = Settings(login_window_s=600)
     auth = auth_module.Auth(store, settings)
