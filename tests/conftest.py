@@ -9,6 +9,7 @@ from NETPLANET_TEST_POSTGRES_URL; without one they skip with the reason, except 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import uuid
@@ -88,16 +89,25 @@ def postgres_admin() -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
-    """The URL of an empty schema of its own, dropped after the test."""
+@contextlib.contextmanager
+def postgres_schema(postgres_admin: sa.Engine) -> Iterator[str]:
+    """The URL of an empty schema of its own, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with postgres_admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with postgres_admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with postgres_admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
+    """The URL of an empty schema of its own, dropped after the test."""
+    with postgres_schema(postgres_admin) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

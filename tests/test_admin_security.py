@@ -275,3 +275,151 @@ def test_head_on_login_never_signs_in(client: AdminClient, evaluations: list[str
 def test_login_page_and_wrong_password_still_work(client: AdminClient) -> None:
     assert login(client, "nope nope").status_code == 401
     assert login(client).status_code == 303
+
+
+# --------------------------------------------------------------------------- signing and keys
+
+
+def _tampered(cookie: str, **changes: Any) -> str:
+    """The cookie with its payload changed and its old signature kept."""
+    import base64
+    import json
+
+    payload, _, signature = cookie.partition(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data.update(changes)
+    raw = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{raw}.{signature}"
+
+
+def test_a_cookie_whose_payload_changed_is_refused(client: AdminClient) -> None:
+    """The signature covers the payload: a later expiry or another CSRF token is not accepted
+    under the old signature."""
+    signed_in(client)
+    cookie = client.cookies.get("np_admin")
+    assert cookie
+    for changes in ({"exp": 4102444800.0}, {"csrf": "chosen by the attacker"}):
+        client.cookies.set("np_admin", _tampered(cookie, **changes), path="/admin")
+        assert client.get("/admin/", follow_redirects=False).status_code == 303, changes
+    client.cookies.set("np_admin", cookie, path="/admin")
+    assert client.get("/admin/", follow_redirects=False).status_code == 200
+
+
+def test_a_configured_secret_key_signs_the_sessions(store: SqlStore, clock: Clock) -> None:
+    """With `secret_key` set, nothing is generated or stored, and only servers that share that
+    key accept each other's cookies."""
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    with make_client(store, clock, secret_key="a shared secret of some length") as first:
+        signed_in(first)
+        cookie = first.cookies.get("np_admin")
+    assert cookie and store.get_setting(auth_module.SECRET_KEY) is None
+    for secret, status in (("a shared secret of some length", 200), ("another secret", 303)):
+        with make_client(store, clock, secret_key=secret) as other:
+            other.cookies.set("np_admin", cookie, path="/admin")
+            assert other.get("/admin/", follow_redirects=False).status_code == status, secret
+    with make_client(store, clock) as generated:  # no secret_key: the stored, generated one
+        generated.cookies.set("np_admin", cookie, path="/admin")
+        assert generated.get("/admin/", follow_redirects=False).status_code == 303
+    assert store.get_setting(auth_module.SECRET_KEY)
+
+
+def test_a_changed_password_alone_ends_the_session(client: AdminClient, store: SqlStore) -> None:
+    """The cookie's password tag, not only the generation: a hash written without a new
+    generation (another tool, a restored backup) still ends the sessions."""
+    signed_in(client)
+    generation = store.get_setting(auth_module.GENERATION_KEY)
+    store.set_setting(PASSWORD_KEY, hash_password("another long password", n=2**10))
+    assert store.get_setting(auth_module.GENERATION_KEY) == generation
+    assert client.get("/admin/", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_deletes_the_cookie_with_its_own_attributes(store: SqlStore, clock: Clock) -> None:
+    """A browser only deletes a cookie set with the same path; over HTTPS it stays Secure."""
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    for https in (False, True):
+        with make_client(store, clock) as c:
+            if https:
+                c._client.base_url = httpx.URL("https://testserver")
+            token = csrf_of(c.get("/admin/login").text)
+            signed = c.post(
+                "/admin/login", data={"csrf": token, "password": PASSWORD}, follow_redirects=False
+            )
+            for reply, name in ((signed, "np_login"), (None, "np_admin")):
+                if reply is None:
+                    csrf = csrf_of(c.get("/admin/").text)
+                    reply = c.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False)
+                deleted = next(
+                    v for k, v in reply.headers.multi_items() if v.startswith(f"{name}=")
+                )
+                attributes = [a.strip() for a in deleted.split(";")]
+                assert attributes[0] in (f"{name}=", f'{name}=""'), deleted
+                assert "Max-Age=0" in attributes and "Path=/admin" in attributes, deleted
+                assert "HttpOnly" in attributes and "SameSite=strict" in attributes, deleted
+                assert ("Secure" in attributes) is https, deleted
+
+
+def test_the_session_cookie_lasts_the_session_and_stays_in_the_admin_area(
+    store: SqlStore, clock: Clock
+) -> None:
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    with make_client(store, clock, admin_session_s=1234) as c:
+        form = c.get("/admin/login")
+        signed = c.post(
+            "/admin/login",
+            data={"csrf": csrf_of(form.text), "password": PASSWORD},
+            follow_redirects=False,
+        )
+    for reply, name in ((form, "np_login"), (signed, "np_admin")):
+        cookie = next(v for _, v in reply.headers.multi_items() if v.startswith(f"{name}="))
+        attributes = [a.strip() for a in cookie.split(";")]
+        assert "Max-Age=1234" in attributes and "Path=/admin" in attributes, cookie
+
+
+def test_old_failures_are_dropped_after_two_windows(store: SqlStore) -> None:
+    settings = Settings(login_window_s=600)
+    auth = auth_module.Auth(store, settings)
+    window = timedelta(seconds=600)
+    for age in (2.5, 1.5, 0.5):
+        at = NOW - age * window
+        assert store.claim_login_attempt("198.51.100.9", at, at, per_client=99, total=99)
+    auth.failed(NOW)
+    assert store.count_login_failures("198.51.100.9", NOW - 10 * window) == 2
+    assert store.count_login_failures("198.51.100.9", NOW - 2 * window) == 2
+
+
+# --------------------------------------------------------------------------- password hashes
+
+
+def test_password_hashes_at_the_default_cost_verify() -> None:
+    """The default scrypt cost needs more than hashlib's default memory limit."""
+    stored = hash_password(PASSWORD)
+    assert stored.startswith(f"scrypt${auth_module.SCRYPT_N}$8$1$")
+    assert auth_module.verify_password(PASSWORD, stored)
+    assert not auth_module.verify_password(PASSWORD + "x", stored)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "bcrypt$1024$8$1$c2FsdA$aGFzaA",
+        "",
+        "scrypt$1024$8$1$c2FsdA",
+        "scrypt$x$8$1$c2FsdA$aGFzaA",
+        "scrypt$1023$8$1$c2FsdA$aGFzaA",
+    ],
+)
+def test_other_or_malformed_hashes_never_verify(stored: str) -> None:
+    assert not auth_module.verify_password(PASSWORD, stored)
+
+
+def test_a_hash_in_another_scheme_with_the_same_digest_does_not_verify() -> None:
+    stored = hash_password(PASSWORD, n=2**10)
+    assert not auth_module.verify_password(PASSWORD, "other" + stored.removeprefix("scrypt"))
+
+
+@pytest.mark.parametrize("size", range(0, 40))
+def test_base64_round_trips_every_length(size: int) -> None:
+    data = bytes(range(256))[:size] or b""
+    text = auth_module._b64(data)
+    assert "=" not in text
+    assert auth_module._unb64(text) == data

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from builders import NOW, make_entry, plan, spec
 from netplanet.store import SqlStore
-from test_web_client import PAGE, make_planet, numbers, web_store_fixture  # noqa: F401 - fixture
+from test_web_client import (  # noqa: F401 - fixture
+    BOTH_BACKENDS,
+    PAGE,
+    make_planet,
+    numbers,
+    web_store_fixture,
+)
 
 
 def _positions(store: SqlStore) -> tuple[list[int], dict[str, list[int]]]:
@@ -60,6 +66,7 @@ def test_posts_newer_than_the_sealed_ones_are_still_appended(store: SqlStore) ->
     assert {k: after[k] for k in before} == before
 
 
+@BOTH_BACKENDS
 def test_front_page_does_not_show_a_sealed_backlog(web_store: SqlStore) -> None:
     old = web_store.add_source(spec(1))
     planet = make_planet(web_store)

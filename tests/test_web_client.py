@@ -110,10 +110,22 @@ def make_planet(store: SqlStore, clock: Clock | None = None, *, page_size: int =
 
 
 @pytest.fixture(name="web_store")
-def web_store_fixture(tmp_path: Path) -> Iterator[SqlStore]:
-    s = open_store(f"sqlite:///{tmp_path / 'web.db'}")
+def web_store_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """SQLite, or the backend a test asks for with `BOTH_BACKENDS`."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgres":
+        s = open_store(str(request.getfixturevalue("postgres_url")))
+    else:
+        s = open_store(f"sqlite:///{tmp_path / 'web.db'}")
     yield s
     s.close()
+
+
+BOTH_BACKENDS = pytest.mark.parametrize(
+    "web_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+"""For web tests whose pages are store queries (search, paging, archives, validators): the
+planet is built on SQLite and on PostgreSQL. Most web tests stay on SQLite (the suite's time)."""
 
 
 @pytest.fixture(name="river")

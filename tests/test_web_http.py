@@ -9,6 +9,7 @@ import pytest
 from builders import NOW, make_entry
 from netplanet.store.base import Scope
 from test_web_client import (  # noqa: F401 - fixtures
+    BOTH_BACKENDS,
     Planet,
     river_fixture,
     web_store_fixture,
@@ -50,6 +51,7 @@ def test_if_none_match_gets_304(river: Planet, url: str) -> None:
     assert river.client.get(url, {"If-None-Match": f'"other", {etag}'}).status == 304
 
 
+@BOTH_BACKENDS
 def test_if_modified_since_gets_304_until_something_changes(river: Planet) -> None:
     first = river.client.get("/")
     modified = first.headers["last-modified"]
@@ -65,6 +67,7 @@ def test_etags_differ_per_url(river: Planet) -> None:
     assert len(tags) == len(PAGES)
 
 
+@BOTH_BACKENDS
 def test_new_post_changes_the_etag_and_the_page(river: Planet) -> None:
     first = river.client.get("/")
     etag = first.headers["etag"]
@@ -77,12 +80,14 @@ def test_new_post_changes_the_etag_and_the_page(river: Planet) -> None:
     assert "Fresh news" in reply.text
 
 
+@BOTH_BACKENDS
 def test_sealing_changes_the_etag(river: Planet) -> None:
     etag = river.client.get("/").headers["etag"]
     river.store.seal_pages(NOW)
     assert river.client.get("/", {"If-None-Match": etag}).status == 200
 
 
+@BOTH_BACKENDS
 def test_renamed_source_changes_the_etag(river: Planet) -> None:
     etag = river.client.get("/sources/").headers["etag"]
     src = river.store.get_source_by_slug("example-blog-1")
@@ -103,6 +108,7 @@ def test_time_passing_changes_the_etag_because_of_relative_dates(river: Planet) 
     assert "3 hours ago" in reply.text
 
 
+@BOTH_BACKENDS
 def test_conditional_request_runs_no_page_query(
     river: Planet, monkeypatch: pytest.MonkeyPatch
 ) -> None:

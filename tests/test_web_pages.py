@@ -11,6 +11,7 @@ from builders import NOW, make_entry, spec
 from netplanet.model import Enclosure
 from netplanet.store import SqlStore
 from test_web_client import (  # noqa: F401 - fixtures
+    BOTH_BACKENDS,
     SITE_TITLE,
     Client,
     Planet,
@@ -70,6 +71,7 @@ def test_alternate_feed_links_in_head(river: Planet) -> None:
     )
 
 
+@BOTH_BACKENDS
 def test_podcast_episode_shows_badge_and_duration(web_store: SqlStore) -> None:
     src = web_store.add_source(spec(1, title="Packet Pushers"))
     planet = make_planet(web_store)
@@ -95,6 +97,7 @@ def test_sponsored_post_is_labelled(web_store: SqlStore) -> None:
     assert html.count('<span class="badge badge-sponsored">Sponsored</span>') == 1
 
 
+@BOTH_BACKENDS
 def test_hostile_titles_and_source_names_are_escaped(web_store: SqlStore) -> None:
     src = web_store.add_source(spec(1, title=HOSTILE, category=HOSTILE))
     planet = make_planet(web_store)
@@ -119,6 +122,7 @@ def test_category_page_heading_and_unknown_category(river: Planet) -> None:
     assert river.client.get("/category/routing/feed.xml").status == 404
 
 
+@BOTH_BACKENDS
 def test_source_page_shows_links_and_post_count(river: Planet) -> None:
     html = river.client.get("/source/example-blog-1/").text
     assert "<h1>Example Blog 1</h1>" in html
@@ -129,6 +133,7 @@ def test_source_page_shows_links_and_post_count(river: Planet) -> None:
     assert river.client.get("/source/nobody/feed.xml").status == 404
 
 
+@BOTH_BACKENDS
 def test_sources_directory_lists_counts_and_last_post(web_store: SqlStore) -> None:
     a = web_store.add_source(spec(1, title="Alpha"))
     web_store.add_source(spec(2, title="Beta"))
@@ -142,6 +147,7 @@ def test_sources_directory_lists_counts_and_last_post(web_store: SqlStore) -> No
     assert html.index("Alpha") < html.index("Beta")
 
 
+@BOTH_BACKENDS
 def test_sources_directory_says_which_feeds_are_not_updating(web_store: SqlStore) -> None:
     from builders import plan, success
 
@@ -163,6 +169,7 @@ def test_sources_directory_says_which_feeds_are_not_updating(web_store: SqlStore
     assert html.count("Not updating") == 2
 
 
+@BOTH_BACKENDS
 def test_month_archive_pages_and_neighbouring_months(web_store: SqlStore) -> None:
     src = web_store.add_source(spec(1))
     planet = make_planet(web_store)
@@ -188,6 +195,7 @@ def test_month_archive_pages_and_neighbouring_months(web_store: SqlStore) -> Non
         assert planet.client.get(empty).status == 404, empty
 
 
+@BOTH_BACKENDS
 def test_post_permalink(river: Planet) -> None:
     html = river.client.get("/post/1/").text
     assert '<h1 class="post-title"><a href="https://blog.example.net/posts/1/"' in html

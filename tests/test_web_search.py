@@ -1,14 +1,20 @@
-"""The search page: results with highlights, filters, paging, no results, hostile input."""
+"""The search page: results with highlights, filters, paging, no results, hostile input.
+
+Search is the store's own full-text search (FTS5 on SQLite, tsvector on PostgreSQL), so the
+page runs on both; the tests only read, so they share one planet per backend."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 
 from builders import make_entry, spec
-from netplanet.store import SqlStore
+from conftest import postgres_schema
+from netplanet.store import SqlStore, open_store
 from test_web_client import (  # noqa: F401 - fixtures
     Planet,
     make_planet,
@@ -18,20 +24,36 @@ from test_web_client import (  # noqa: F401 - fixtures
 )
 
 
-@pytest.fixture(name="planet")
-def planet_fixture(web_store: SqlStore) -> Planet:
-    net = web_store.add_source(spec(1, title="Routing Blog"))
-    sec = web_store.add_source(spec(2, title="Firewall Blog", category="Security"))
-    planet = make_planet(web_store)
-    planet.add(net.id, *(make_entry(net.id, n) for n in range(1, 13)))
-    planet.add(
-        sec.id,
-        *(
-            make_entry(sec.id, n, categories=("Security",), title=f"Post number {n} about BGP RPKI")
-            for n in range(100, 103)
-        ),
-    )
-    return planet
+@pytest.fixture(
+    name="planet",
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def planet_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Planet]:
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            admin = request.getfixturevalue("postgres_admin")
+            url = stack.enter_context(postgres_schema(admin))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'web.db'}"
+        store = open_store(url)
+        stack.callback(store.close)
+        net = store.add_source(spec(1, title="Routing Blog"))
+        sec = store.add_source(spec(2, title="Firewall Blog", category="Security"))
+        planet = make_planet(store)
+        planet.add(net.id, *(make_entry(net.id, n) for n in range(1, 13)))
+        planet.add(
+            sec.id,
+            *(
+                make_entry(
+                    sec.id, n, categories=("Security",), title=f"Post number {n} about BGP RPKI"
+                )
+                for n in range(100, 103)
+            ),
+        )
+        yield planet
 
 
 def test_empty_query_shows_the_form(planet: Planet) -> None:
@@ -130,7 +152,8 @@ def test_count_is_capped(planet: Planet, monkeypatch: pytest.MonkeyPatch) -> Non
     from netplanet.web import public
 
     monkeypatch.setattr(public, "SEARCH_COUNT_CAP", 10)
-    html = planet.client.get("/search?q=reflectors").text
+    fresh = make_planet(planet.store)  # not the shared app's cached page
+    html = fresh.client.get("/search?q=reflectors").text
     assert re.search(r'<p class="result-count"[^>]*>\s*More than 10 results\s*</p>', html)
 
 
