@@ -158,6 +158,18 @@ def build_app(state: ServerState) -> web.Application:
             return await feed(request)
         return web.Response(status=301, headers={"Location": f"/many/{n - 1}"})
 
+    @routes.get("/self")
+    async def self_loop(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": "/self"})
+
+    @routes.get("/slowhop/{n}")
+    async def slowhop(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.15)
+        n = int(request.match_info["n"])
+        if n == 0:
+            return await feed(request)
+        return web.Response(status=302, headers={"Location": f"/slowhop/{n - 1}"})
+
     @routes.get("/loop/{name}")
     async def loop(request: web.Request) -> web.Response:
         other = "b" if request.match_info["name"] == "a" else "a"
