@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from loopback import FakeResolver
 from netplanet.errors import BlockedAddressError, DnsError
@@ -391,3 +393,145 @@ def test_presave_reports_unknown_host_as_dns_error() -> None:
 
 def test_presave_with_private_networks_allowed_accepts_lan_host() -> None:
     presave("http://nas.lan/feed", {"nas.lan": "192.168.1.10"}, allow_private=True)
+
+
+# ---------------------------------------------------------------- what the resolver is asked
+
+
+class RecordingResolver(AbstractResolver):
+    """Answers every name with fixed addresses and records each call and close()."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+        self.calls: list[tuple[str, int, socket.AddressFamily]] = []
+        self.closed = False
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.calls.append((host, port, family))
+        return [
+            ResolveResult(hostname=host, host=a, port=port, family=family, proto=0, flags=0)
+            for a in self.addresses
+        ]
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def test_resolver_asks_the_inner_resolver_the_same_question_and_does_not_close_it() -> None:
+    inner = RecordingResolver("93.184.216.34")
+
+    async def main() -> list[ResolveResult]:
+        guarded = GuardedResolver(inner)
+        try:
+            return await guarded.resolve("a.example", 8443, socket.AF_INET6)
+        finally:
+            await guarded.close()
+
+    results = asyncio.run(main())
+    assert inner.calls == [("a.example", 8443, socket.AF_INET6)]
+    assert [(r["host"], r["port"]) for r in results] == [("93.184.216.34", 8443)]
+    assert inner.closed is False  # the caller's resolver is the caller's to close
+
+
+def test_resolver_with_no_addresses_is_a_dns_error() -> None:
+    async def main() -> None:
+        await GuardedResolver(RecordingResolver()).resolve("empty.example", 80)
+
+    with pytest.raises(DnsError) as info:
+        asyncio.run(main())
+    assert str(info.value) == "DNS lookup failed for host empty.example: no addresses"
+
+
+def test_resolver_names_the_first_forbidden_address() -> None:
+    async def main() -> None:
+        await GuardedResolver(RecordingResolver("10.0.0.1", "127.0.0.1")).resolve("x.example")
+
+    with pytest.raises(BlockedAddressError, match=r"^refused to connect to 10\.0\.0\.1 \(private"):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"), [("fe80::1%eth0", False), ("2606:4700:4700::1111%eth0", True)]
+)
+def test_resolver_judges_scoped_addresses_without_their_zone(address: str, allowed: bool) -> None:
+    async def main() -> list[ResolveResult]:
+        return await GuardedResolver(RecordingResolver(address)).resolve("z.example")
+
+    if allowed:
+        assert [r["host"] for r in asyncio.run(main())] == [address]
+    else:
+        with pytest.raises(BlockedAddressError, match="link-local"):
+            asyncio.run(main())
+
+
+def test_resolver_applies_the_given_policy() -> None:
+    async def main() -> list[ResolveResult]:
+        guarded = GuardedResolver(RecordingResolver("10.0.0.1"), policy=lambda ip: None)
+        return await guarded.resolve("lan.example")
+
+    assert [r["host"] for r in asyncio.run(main())] == ["10.0.0.1"]
+
+
+def test_resolver_without_an_inner_one_uses_the_system_resolver() -> None:
+    async def main() -> None:
+        guarded = GuardedResolver()
+        try:
+            await guarded.resolve("localhost", 80, socket.AF_INET)
+        finally:
+            await guarded.close()
+
+    with pytest.raises(BlockedAddressError, match=r"127\.0\.0\.1 \(loopback\) for host localhost"):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("url", "question"),
+    [
+        ("https://blog.example:8443/feed", ("blog.example", 8443, socket.AF_UNSPEC)),
+        ("https://blog.example/feed", ("blog.example", 443, socket.AF_UNSPEC)),
+        ("http://blog.example/feed", ("blog.example", 80, socket.AF_UNSPEC)),
+    ],
+)
+def test_presave_asks_for_every_address_family_on_the_url_port(
+    url: str, question: tuple[str, int, socket.AddressFamily]
+) -> None:
+    inner = RecordingResolver("93.184.216.34")
+    asyncio.run(check_url_resolves_public(url, False, resolver=inner))
+    assert inner.calls == [question]
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_private"),
+    [
+        ("http://93.184.216.34/feed", False),
+        ("http://[2606:4700::1111]/", False),
+        ("http://nas.lan/feed", True),
+    ],
+)
+def test_presave_looks_nothing_up_for_a_literal_address_or_when_private_is_allowed(
+    url: str, allow_private: bool
+) -> None:
+    inner = RecordingResolver("10.0.0.1")
+    asyncio.run(check_url_resolves_public(url, allow_private, resolver=inner))
+    assert inner.calls == []
+
+
+def test_presave_dns_error_is_one_line_with_the_reason() -> None:
+    with pytest.raises(DnsError) as info:
+        presave("https://nx.example/feed", {})
+    assert str(info.value) == "DNS lookup failed for host nx.example: Name or service not known"
+
+
+def test_presave_refuses_with_the_resolver_reason() -> None:
+    with pytest.raises(BlockedAddressError) as info:
+        asyncio.run(
+            check_url_resolves_public(
+                "https://blog.example/", False, resolver=RecordingResolver("127.0.0.1")
+            )
+        )
+    assert str(info.value) == (
+        "refused to connect to 127.0.0.1 (loopback) for host blog.example; "
+        "set allow_private_networks to allow it"
+    )
