@@ -238,3 +238,19 @@ def test_gzip_bodies_are_inflated_with_isal_where_it_is_a_dependency() -> None:
     from netplanet.fetch import http
 
     assert http.FAST_INFLATE, "isal is installed with netplanet here; aiohttp should use it"
+
+
+def test_response_without_content_type_has_an_empty_one() -> None:
+    result = fetch_one("/status/200")
+    assert result.outcome is FetchOutcome.OK
+    assert result.content_type == ""
+    assert "content-type" not in result.headers
+    assert result.body == b""
+    assert result.request == FetchRequest(url=result.final_url)
+
+
+def test_304_without_validators_keeps_both_that_were_sent() -> None:
+    result = fetch_one("/status/304", etag='"e"', last_modified=LAST_MODIFIED, body_hash="h")
+    assert result.outcome is FetchOutcome.NOT_MODIFIED
+    assert (result.etag, result.last_modified, result.body_hash) == ('"e"', LAST_MODIFIED, "h")
+    assert result.request.etag == '"e"'
