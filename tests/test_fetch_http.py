@@ -94,10 +94,13 @@ def test_conditional_headers_are_sent() -> None:
 
 
 def test_same_body_hash_is_unchanged_without_body() -> None:
-    result = fetch_one("/feed", body_hash=hashlib.sha256(FEED).hexdigest())
+    digest = hashlib.sha256(FEED).hexdigest()
+    result = fetch_one("/feed", body_hash=digest)
     assert result.outcome is FetchOutcome.UNCHANGED
     assert result.body is None
     assert result.status == 200
+    assert result.body_hash == digest
+    assert result.bytes_received == len(FEED)
 
 
 def test_different_body_hash_is_ok() -> None:
@@ -119,6 +122,13 @@ def test_410_is_gone() -> None:
     result = fetch_one("/status/410")
     assert result.outcome is FetchOutcome.GONE
     assert result.status == 410
+    assert result.error == f"HTTP 410 Gone at {result.final_url}"
+
+
+def test_status_without_a_reason_phrase_says_just_the_code() -> None:
+    result = fetch_one("/status/599")
+    assert result.error_class == "http"
+    assert result.error == f"HTTP 599 at {result.final_url}"
 
 
 @pytest.mark.parametrize("code", [429, 503])
