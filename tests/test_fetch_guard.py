@@ -15,9 +15,11 @@ from netplanet.fetch import (
     GuardedResolver,
     check_url,
     check_url_resolves_public,
+    guard,
     is_forbidden_address,
     parse_ip_host,
 )
+from netplanet.fetch.guard import guard_url
 
 REFUSED = [
     # loopback and every spelling of it
@@ -114,6 +116,8 @@ REFUSED = [
     "http://08.1.1.1/",
     "http://[::1/",
     "http://example.com:0/",
+    "http://10./",  # a trailing dot after a number is still an IPv4 address (0.0.0.10)
+    "http://1.2.3.4.0/",
 ]
 
 ALLOWED = [
@@ -131,6 +135,15 @@ ALLOWED = [
     "http://xn--bcher-kva.example/",
     "http://bücher.example/",
     "HTTP://example.com/",
+    # spaces after the host are the path's, query's or fragment's business
+    "http://example.com/a b",
+    "http://example.com/a b/c",
+    "http://example.com//a b/",
+    "http://example.com?a b",
+    "http://example.com?a b?c",
+    "http://example.com#a b",
+    "http://example.com#a b#c",
+    "http://@example.com/",  # an empty userinfo is dropped
 ]
 
 
@@ -195,6 +208,11 @@ def test_obfuscated_spelling_message_names_the_real_address() -> None:
         ("0x7f.0.0.1", "127.0.0.1"),
         ("0X7F.0.0.1", "127.0.0.1"),
         ("0x7f000001", "127.0.0.1"),
+        ("0x7F000001", "127.0.0.1"),
+        ("0X7f000001", "127.0.0.1"),
+        ("10.", "0.0.0.10"),
+        ("255.255.1.1", "255.255.1.1"),
+        ("fe80::1%a%b", "fe80::1"),
         ("017700000001", "127.0.0.1"),
         ("127.1", "127.0.0.1"),
         ("10.1", "10.0.0.1"),
@@ -211,13 +229,15 @@ def test_parse_ip_host_understands_every_spelling(host: str, address: str) -> No
     assert parse_ip_host(host) == ipaddress.ip_address(address)
 
 
-@pytest.mark.parametrize("host", ["example.com", "1.example.com", "0x.example", "a.b.c.d.e", ""])
+@pytest.mark.parametrize(
+    "host", ["example.com", "1.example.com", "0x.example", "a.b.c.d.e", "", "a.0xX", "a.0xg1"]
+)
 def test_parse_ip_host_leaves_names_alone(host: str) -> None:
     assert parse_ip_host(host) is None
 
 
 @pytest.mark.parametrize(
-    "host", ["1.2.3.4.5", "256.0.0.1", "1.2.3.256", "4294967296", "09", "1..1"]
+    "host", ["1.2.3.4.5", "1.2.3.4.0", "256.0.0.1", "1.2.3.256", "4294967296", "09", "1..1", "[::1"]
 )
 def test_parse_ip_host_refuses_invalid_numeric_hosts(host: str) -> None:
     with pytest.raises(BlockedAddressError):
@@ -535,3 +555,104 @@ def test_presave_refuses_with_the_resolver_reason() -> None:
         "refused to connect to 127.0.0.1 (loopback) for host blog.example; "
         "set allow_private_networks to allow it"
     )
+
+
+# ---------------------------------------------------------------- what each refusal says
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            " http://example.com/",
+            "refused URL ' http://example.com/': it contains control characters or surrounding "
+            "whitespace",
+        ),
+        (
+            "http://exa mple.com/",
+            "refused URL 'http://exa mple.com/': backslash or space in the host part",
+        ),
+        (
+            "http://example.com\\.evil.com/",
+            "refused URL 'http://example.com\\\\.evil.com/': backslash or space in the host part",
+        ),
+        (
+            "http://a:99999/",
+            "refused URL 'http://a:99999/': not a valid URL (Port out of range 0-65535)",
+        ),
+        (
+            "example.com/feed",
+            "refused URL example.com/feed: no scheme; only http and https are fetched",
+        ),
+        (
+            "ftp://example.com/",
+            "refused URL ftp://example.com/: scheme 'ftp'; only http and https are fetched",
+        ),
+        (
+            "http://user@example.com/",
+            "refused URL http://user@example.com/: URLs with credentials (user@host) are not "
+            "allowed",
+        ),
+        ("http:///feed", "refused URL http:///feed: it has no host"),
+        ("http://example.com:0/", "refused URL http://example.com:0/: port 0"),
+        (
+            "http://08.1.1.1/",
+            "refused URL http://08.1.1.1/: host '08.1.1.1' is not a valid IPv4 address",
+        ),
+        (
+            "http://0x08080808/",
+            "refused URL http://0x08080808/: host '0x08080808' is an obfuscated spelling of "
+            "8.8.8.8",
+        ),
+        (
+            "http://localhost/",
+            "refused to connect to host localhost (local name); set allow_private_networks to "
+            "allow it",
+        ),
+    ],
+)
+def test_each_refusal_is_one_line_saying_why(url: str, message: str) -> None:
+    with pytest.raises(BlockedAddressError) as info:
+        check_url(url)
+    assert str(info.value) == message
+
+
+def test_parse_ip_host_names_the_bad_host() -> None:
+    with pytest.raises(BlockedAddressError, match=r"^host '1::x::1' is not a valid IPv6 address$"):
+        parse_ip_host("1::x::1")
+    with pytest.raises(BlockedAddressError, match=r"^host '1\.2\.3\.999' is not a valid IPv4"):
+        parse_ip_host("1.2.3.999")
+
+
+def test_guard_url_refuses_private_addresses_unless_told_otherwise() -> None:
+    with pytest.raises(BlockedAddressError, match="loopback"):
+        guard_url("http://127.0.0.1/")
+    assert guard_url("http://127.0.0.1/", allow_private=True).raw_host == "127.0.0.1"
+
+
+def test_check_url_applies_the_given_policy() -> None:
+    check_url("http://10.0.0.1/", policy=lambda ip: None)
+    with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.1 \(no\)"):
+        check_url("http://10.0.0.1/", policy=lambda ip: "no")
+
+
+def test_resolver_default_port_is_zero() -> None:
+    inner = RecordingResolver("93.184.216.34")
+    asyncio.run(GuardedResolver(inner).resolve("a.example"))
+    assert inner.calls == [("a.example", 0, socket.AF_INET)]
+
+
+def test_resolver_closes_the_system_resolver_it_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[RecordingResolver] = []
+
+    def system_resolver() -> RecordingResolver:
+        made.append(RecordingResolver())
+        return made[-1]
+
+    monkeypatch.setattr(guard, "DefaultResolver", system_resolver)
+    asyncio.run(GuardedResolver().close())
+    assert [r.closed for r in made] == [True]
+
+
+def test_presave_with_private_networks_allowed_accepts_a_private_literal() -> None:
+    presave("http://10.0.0.1/feed", {}, allow_private=True)
