@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -503,3 +504,111 @@ def test_gone_is_never_polled_again() -> None:
     update = scheduled(gone, None, plan=decide.plan_gone(HEALTH, gone, NOW))
     assert (update.poll_interval_s, update.next_poll_at, update.dead_since) == (None, None, None)
     assert update.enabled is False
+
+
+# ------------------------------------------------------------ plan_entries: identity bookkeeping
+
+
+def test_plan_is_for_its_source() -> None:
+    assert decide.plan_entries(SOURCE, OK, FEED, [], [], NOW).source_id == 7
+
+
+def test_an_entry_keeps_its_stored_post_by_key_alone() -> None:
+    # New link and new title/date: only the key says it is the same post.
+    same_key = make_entry(7, 1, url="https://a.example/elsewhere", title_date_hash="other")
+    plan = decide.plan_entries(SOURCE, OK, FEED, [same_key], [stored(1)], NOW)
+    assert plan.new_entries == ()
+    assert plan.unchanged_entries == 1
+
+
+def test_every_unchanged_entry_is_counted() -> None:
+    entries = [make_entry(7, 1), make_entry(7, 2), make_entry(7, 3)]
+    plan = decide.plan_entries(SOURCE, OK, FEED, entries, [stored(1), stored(2)], NOW)
+    assert plan.unchanged_entries == 2
+    assert plan.new_entries == (entries[2],)  # the loop goes on after unchanged ones
+
+
+def test_a_duplicated_guid_does_not_stop_the_entries_after_it() -> None:
+    first, again, third = make_entry(7, 1), make_entry(7, 1, fingerprint="v1:x"), make_entry(7, 3)
+    plan = decide.plan_entries(SOURCE, OK, FEED, [first, again, third], [], NOW)
+    assert plan.new_entries == (first, third)
+
+
+def test_two_entries_resolving_to_one_stored_post_count_once() -> None:
+    by_key = make_entry(7, 1, url="https://a.example/x", title_date_hash="hx")
+    by_url = make_entry(7, 8, key="g:y", url=stored(1).url, title_date_hash="hy")
+    new = make_entry(7, 3)
+    plan = decide.plan_entries(SOURCE, OK, FEED, [by_key, by_url, new], [stored(1)], NOW)
+    assert (plan.unchanged_entries, plan.changed_entries) == (1, ())
+    assert plan.new_entries == (new,)
+
+
+@pytest.mark.parametrize("shared", ["url", "title_date_hash"])
+def test_known_entries_count_as_this_fetchs_urls_and_hashes(shared: str) -> None:
+    # Entry 1 is known (same raw hash as stored); another entry of the fetch shares its URL
+    # (or title+date hash): the field is shared in this fetch, so it identifies nothing.
+    other = make_entry(7, 5, key="g:five", **{shared: getattr(stored(1), shared)})
+    plan = decide.plan_entries(SOURCE, OK, FEED, [other], [stored(1)], NOW, known=[stored(1)])
+    assert plan.new_entries == (other,)
+    assert plan.unchanged_entries == 1
+
+
+def test_unchanged_entry_with_a_new_raw_hash_is_rehashed() -> None:
+    entries = [
+        make_entry(7, 1, raw_hash="r1-new"),  # stored with another raw hash: rehash
+        make_entry(7, 2, raw_hash="r2"),  # same raw hash: nothing to do
+        make_entry(7, 3, raw_hash=""),  # none computed: nothing to do
+    ]
+    existing = [stored(1, raw_hash="r1-old"), stored(2, raw_hash="r2"), stored(3, raw_hash="r3")]
+    plan = decide.plan_entries(SOURCE, OK, FEED, entries, existing, NOW)
+    assert plan.unchanged_entries == 3
+    assert plan.rehashed_entries == ((101, "r1-new"),)
+
+
+def test_an_unparsable_url_is_not_taken_for_the_home_page() -> None:
+    url = "https://a.ex]ample/1"
+    moved = make_entry(7, 1, key="g:other", url=url, title_date_hash="other")
+    plan = decide.plan_entries(SOURCE, OK, FEED, [moved], [stored(1, url=url)], NOW)
+    assert plan.new_entries == ()
+
+
+def test_new_undated_post_on_a_first_read_goes_below_the_oldest_dated_one() -> None:
+    dated = make_entry(7, 1)  # stored already: still evidence of the feed's age
+    undated = make_entry(7, 2, date_from_feed=False)
+    plan = decide.plan_entries(SOURCE, OK, FEED, [dated, undated], [stored(1)], NOW)
+    ((placed,),) = (plan.new_entries,)
+    assert placed.published == dated.published - timedelta(seconds=1)
+    assert placed.date_known is False
+
+
+def test_new_undated_post_on_a_later_read_is_dated_by_the_feed_or_the_fetch() -> None:
+    source = dataclasses.replace(SOURCE, last_success_at=NOW - timedelta(hours=6))
+    undated = make_entry(7, 2, date_from_feed=False)
+    plan = decide.plan_entries(source, OK, FEED, [undated], [], NOW)
+    assert plan.new_entries[0].published == NOW
+    built = dataclasses.replace(FEED, updated=NOW - timedelta(hours=1))
+    plan = decide.plan_entries(source, OK, built, [undated], [], NOW)
+    assert plan.new_entries[0].published == NOW - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("etag", "stored_etag"), [('"e2"', '"e2"'), ("", None)])
+def test_not_modified_stores_only_validators_it_was_sent(
+    etag: str, stored_etag: str | None
+) -> None:
+    not_modified = dataclasses.replace(
+        OK,
+        outcome=FetchOutcome.NOT_MODIFIED,
+        status=304,
+        body=None,
+        etag=etag,
+        last_modified="Mon, 02 Nov 2026 10:00:00 GMT",
+    )
+    update = decide.plan_not_modified(SOURCE, not_modified, NOW).source
+    assert update.etag == stored_etag
+    assert update.last_modified == "Mon, 02 Nov 2026 10:00:00 GMT"
+
+
+def test_expires_header_is_read_against_now() -> None:
+    expires = format_datetime(NOW + timedelta(seconds=50000), usegmt=True)
+    result = dataclasses.replace(OK, headers={"expires": expires})
+    assert scheduled(result).poll_interval_s == 50000.0
