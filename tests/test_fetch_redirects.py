@@ -264,6 +264,10 @@ def test_max_redirects_setting_is_the_limit(limit: int, hops: int) -> None:
     assert result.status == 301
     assert result.error.startswith(f"too many redirects (more than {limit}): ")
     assert result.error.count(" -> ") == hops
+    # The whole chain, from the URL asked for to the hop past the limit.
+    base = result.final_url.rsplit("/many/", 1)[0]
+    chain = " -> ".join(f"{base}/many/{n}" for n in range(hops, -1, -1))
+    assert result.error == f"too many redirects (more than {limit}): {chain}"
 
 
 def test_redirect_statuses_other_than_the_five_are_not_followed() -> None:
