@@ -11,6 +11,7 @@ import functools
 import gzip
 import ipaddress
 import socket
+import ssl
 import struct
 import zlib
 from collections.abc import AsyncIterator, Mapping
@@ -157,6 +158,18 @@ def build_app(state: ServerState) -> web.Application:
             return await feed(request)
         return web.Response(status=301, headers={"Location": f"/many/{n - 1}"})
 
+    @routes.get("/self")
+    async def self_loop(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": "/self"})
+
+    @routes.get("/slowhop/{n}")
+    async def slowhop(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.15)
+        n = int(request.match_info["n"])
+        if n == 0:
+            return await feed(request)
+        return web.Response(status=302, headers={"Location": f"/slowhop/{n - 1}"})
+
     @routes.get("/loop/{name}")
     async def loop(request: web.Request) -> web.Response:
         other = "b" if request.match_info["name"] == "a" else "a"
@@ -228,19 +241,23 @@ def build_app(state: ServerState) -> web.Application:
 
 
 @asynccontextmanager
-async def serve(host: str = "127.0.0.1") -> AsyncIterator[tuple[str, ServerState]]:
-    """Run the loopback app; yields (base URL without trailing slash, state)."""
+async def serve(
+    host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[str, ServerState]]:
+    """Run the loopback app (over HTTPS with a `tls` server context); yields (base URL without
+    trailing slash, state)."""
     state = ServerState()
     runner = web.AppRunner(build_app(state), handler_cancellation=True, shutdown_timeout=0.2)
     await runner.setup()
-    site = web.TCPSite(runner, host, 0)
+    site = web.TCPSite(runner, host, 0, ssl_context=tls)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.base_events.Server)
     port = server.sockets[0].getsockname()[1]
     try:
         shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{port}", state
+        scheme = "https" if tls else "http"
+        yield f"{scheme}://{shown}:{port}", state
     finally:
         state.release.set()
         await runner.cleanup()

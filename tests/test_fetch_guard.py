@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from loopback import FakeResolver
 from netplanet.errors import BlockedAddressError, DnsError
@@ -13,9 +15,11 @@ from netplanet.fetch import (
     GuardedResolver,
     check_url,
     check_url_resolves_public,
+    guard,
     is_forbidden_address,
     parse_ip_host,
 )
+from netplanet.fetch.guard import guard_url
 
 REFUSED = [
     # loopback and every spelling of it
@@ -112,6 +116,8 @@ REFUSED = [
     "http://08.1.1.1/",
     "http://[::1/",
     "http://example.com:0/",
+    "http://10./",  # a trailing dot after a number is still an IPv4 address (0.0.0.10)
+    "http://1.2.3.4.0/",
 ]
 
 ALLOWED = [
@@ -129,6 +135,15 @@ ALLOWED = [
     "http://xn--bcher-kva.example/",
     "http://bücher.example/",
     "HTTP://example.com/",
+    # spaces after the host are the path's, query's or fragment's business
+    "http://example.com/a b",
+    "http://example.com/a b/c",
+    "http://example.com//a b/",
+    "http://example.com?a b",
+    "http://example.com?a b?c",
+    "http://example.com#a b",
+    "http://example.com#a b#c",
+    "http://@example.com/",  # an empty userinfo is dropped
 ]
 
 
@@ -193,6 +208,11 @@ def test_obfuscated_spelling_message_names_the_real_address() -> None:
         ("0x7f.0.0.1", "127.0.0.1"),
         ("0X7F.0.0.1", "127.0.0.1"),
         ("0x7f000001", "127.0.0.1"),
+        ("0x7F000001", "127.0.0.1"),
+        ("0X7f000001", "127.0.0.1"),
+        ("10.", "0.0.0.10"),
+        ("255.255.1.1", "255.255.1.1"),
+        ("fe80::1%a%b", "fe80::1"),
         ("017700000001", "127.0.0.1"),
         ("127.1", "127.0.0.1"),
         ("10.1", "10.0.0.1"),
@@ -209,13 +229,15 @@ def test_parse_ip_host_understands_every_spelling(host: str, address: str) -> No
     assert parse_ip_host(host) == ipaddress.ip_address(address)
 
 
-@pytest.mark.parametrize("host", ["example.com", "1.example.com", "0x.example", "a.b.c.d.e", ""])
+@pytest.mark.parametrize(
+    "host", ["example.com", "1.example.com", "0x.example", "a.b.c.d.e", "", "a.0xX", "a.0xg1"]
+)
 def test_parse_ip_host_leaves_names_alone(host: str) -> None:
     assert parse_ip_host(host) is None
 
 
 @pytest.mark.parametrize(
-    "host", ["1.2.3.4.5", "256.0.0.1", "1.2.3.256", "4294967296", "09", "1..1"]
+    "host", ["1.2.3.4.5", "1.2.3.4.0", "256.0.0.1", "1.2.3.256", "4294967296", "09", "1..1", "[::1"]
 )
 def test_parse_ip_host_refuses_invalid_numeric_hosts(host: str) -> None:
     with pytest.raises(BlockedAddressError):
@@ -391,3 +413,246 @@ def test_presave_reports_unknown_host_as_dns_error() -> None:
 
 def test_presave_with_private_networks_allowed_accepts_lan_host() -> None:
     presave("http://nas.lan/feed", {"nas.lan": "192.168.1.10"}, allow_private=True)
+
+
+# ---------------------------------------------------------------- what the resolver is asked
+
+
+class RecordingResolver(AbstractResolver):
+    """Answers every name with fixed addresses and records each call and close()."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+        self.calls: list[tuple[str, int, socket.AddressFamily]] = []
+        self.closed = False
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.calls.append((host, port, family))
+        return [
+            ResolveResult(hostname=host, host=a, port=port, family=family, proto=0, flags=0)
+            for a in self.addresses
+        ]
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def test_resolver_asks_the_inner_resolver_the_same_question_and_does_not_close_it() -> None:
+    inner = RecordingResolver("93.184.216.34")
+
+    async def main() -> list[ResolveResult]:
+        guarded = GuardedResolver(inner)
+        try:
+            return await guarded.resolve("a.example", 8443, socket.AF_INET6)
+        finally:
+            await guarded.close()
+
+    results = asyncio.run(main())
+    assert inner.calls == [("a.example", 8443, socket.AF_INET6)]
+    assert [(r["host"], r["port"]) for r in results] == [("93.184.216.34", 8443)]
+    assert inner.closed is False  # the caller's resolver is the caller's to close
+
+
+def test_resolver_with_no_addresses_is_a_dns_error() -> None:
+    async def main() -> None:
+        await GuardedResolver(RecordingResolver()).resolve("empty.example", 80)
+
+    with pytest.raises(DnsError) as info:
+        asyncio.run(main())
+    assert str(info.value) == "DNS lookup failed for host empty.example: no addresses"
+
+
+def test_resolver_names_the_first_forbidden_address() -> None:
+    async def main() -> None:
+        await GuardedResolver(RecordingResolver("10.0.0.1", "127.0.0.1")).resolve("x.example")
+
+    with pytest.raises(BlockedAddressError, match=r"^refused to connect to 10\.0\.0\.1 \(private"):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"), [("fe80::1%eth0", False), ("2606:4700:4700::1111%eth0", True)]
+)
+def test_resolver_judges_scoped_addresses_without_their_zone(address: str, allowed: bool) -> None:
+    async def main() -> list[ResolveResult]:
+        return await GuardedResolver(RecordingResolver(address)).resolve("z.example")
+
+    if allowed:
+        assert [r["host"] for r in asyncio.run(main())] == [address]
+    else:
+        with pytest.raises(BlockedAddressError, match="link-local"):
+            asyncio.run(main())
+
+
+def test_resolver_applies_the_given_policy() -> None:
+    async def main() -> list[ResolveResult]:
+        guarded = GuardedResolver(RecordingResolver("10.0.0.1"), policy=lambda ip: None)
+        return await guarded.resolve("lan.example")
+
+    assert [r["host"] for r in asyncio.run(main())] == ["10.0.0.1"]
+
+
+def test_resolver_without_an_inner_one_uses_the_system_resolver() -> None:
+    async def main() -> None:
+        guarded = GuardedResolver()
+        try:
+            await guarded.resolve("localhost", 80, socket.AF_INET)
+        finally:
+            await guarded.close()
+
+    with pytest.raises(BlockedAddressError, match=r"127\.0\.0\.1 \(loopback\) for host localhost"):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("url", "question"),
+    [
+        ("https://blog.example:8443/feed", ("blog.example", 8443, socket.AF_UNSPEC)),
+        ("https://blog.example/feed", ("blog.example", 443, socket.AF_UNSPEC)),
+        ("http://blog.example/feed", ("blog.example", 80, socket.AF_UNSPEC)),
+    ],
+)
+def test_presave_asks_for_every_address_family_on_the_url_port(
+    url: str, question: tuple[str, int, socket.AddressFamily]
+) -> None:
+    inner = RecordingResolver("93.184.216.34")
+    asyncio.run(check_url_resolves_public(url, False, resolver=inner))
+    assert inner.calls == [question]
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_private"),
+    [
+        ("http://93.184.216.34/feed", False),
+        ("http://[2606:4700::1111]/", False),
+        ("http://nas.lan/feed", True),
+    ],
+)
+def test_presave_looks_nothing_up_for_a_literal_address_or_when_private_is_allowed(
+    url: str, allow_private: bool
+) -> None:
+    inner = RecordingResolver("10.0.0.1")
+    asyncio.run(check_url_resolves_public(url, allow_private, resolver=inner))
+    assert inner.calls == []
+
+
+def test_presave_dns_error_is_one_line_with_the_reason() -> None:
+    with pytest.raises(DnsError) as info:
+        presave("https://nx.example/feed", {})
+    assert str(info.value) == "DNS lookup failed for host nx.example: Name or service not known"
+
+
+def test_presave_refuses_with_the_resolver_reason() -> None:
+    with pytest.raises(BlockedAddressError) as info:
+        asyncio.run(
+            check_url_resolves_public(
+                "https://blog.example/", False, resolver=RecordingResolver("127.0.0.1")
+            )
+        )
+    assert str(info.value) == (
+        "refused to connect to 127.0.0.1 (loopback) for host blog.example; "
+        "set allow_private_networks to allow it"
+    )
+
+
+# ---------------------------------------------------------------- what each refusal says
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            " http://example.com/",
+            "refused URL ' http://example.com/': it contains control characters or surrounding "
+            "whitespace",
+        ),
+        (
+            "http://exa mple.com/",
+            "refused URL 'http://exa mple.com/': backslash or space in the host part",
+        ),
+        (
+            "http://example.com\\.evil.com/",
+            "refused URL 'http://example.com\\\\.evil.com/': backslash or space in the host part",
+        ),
+        (
+            "http://a:99999/",
+            "refused URL 'http://a:99999/': not a valid URL (Port out of range 0-65535)",
+        ),
+        (
+            "example.com/feed",
+            "refused URL example.com/feed: no scheme; only http and https are fetched",
+        ),
+        (
+            "ftp://example.com/",
+            "refused URL ftp://example.com/: scheme 'ftp'; only http and https are fetched",
+        ),
+        (
+            "http://user@example.com/",
+            "refused URL http://user@example.com/: URLs with credentials (user@host) are not "
+            "allowed",
+        ),
+        ("http:///feed", "refused URL http:///feed: it has no host"),
+        ("http://example.com:0/", "refused URL http://example.com:0/: port 0"),
+        (
+            "http://08.1.1.1/",
+            "refused URL http://08.1.1.1/: host '08.1.1.1' is not a valid IPv4 address",
+        ),
+        (
+            "http://0x08080808/",
+            "refused URL http://0x08080808/: host '0x08080808' is an obfuscated spelling of "
+            "8.8.8.8",
+        ),
+        (
+            "http://localhost/",
+            "refused to connect to host localhost (local name); set allow_private_networks to "
+            "allow it",
+        ),
+    ],
+)
+def test_each_refusal_is_one_line_saying_why(url: str, message: str) -> None:
+    with pytest.raises(BlockedAddressError) as info:
+        check_url(url)
+    assert str(info.value) == message
+
+
+def test_parse_ip_host_names_the_bad_host() -> None:
+    with pytest.raises(BlockedAddressError, match=r"^host '1::x::1' is not a valid IPv6 address$"):
+        parse_ip_host("1::x::1")
+    with pytest.raises(BlockedAddressError, match=r"^host '1\.2\.3\.999' is not a valid IPv4"):
+        parse_ip_host("1.2.3.999")
+
+
+def test_guard_url_refuses_private_addresses_unless_told_otherwise() -> None:
+    with pytest.raises(BlockedAddressError, match="loopback"):
+        guard_url("http://127.0.0.1/")
+    assert guard_url("http://127.0.0.1/", allow_private=True).raw_host == "127.0.0.1"
+
+
+def test_check_url_applies_the_given_policy() -> None:
+    check_url("http://10.0.0.1/", policy=lambda ip: None)
+    with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.1 \(no\)"):
+        check_url("http://10.0.0.1/", policy=lambda ip: "no")
+
+
+def test_resolver_default_port_is_zero() -> None:
+    inner = RecordingResolver("93.184.216.34")
+    asyncio.run(GuardedResolver(inner).resolve("a.example"))
+    assert inner.calls == [("a.example", 0, socket.AF_INET)]
+
+
+def test_resolver_closes_the_system_resolver_it_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[RecordingResolver] = []
+
+    def system_resolver() -> RecordingResolver:
+        made.append(RecordingResolver())
+        return made[-1]
+
+    monkeypatch.setattr(guard, "DefaultResolver", system_resolver)
+    asyncio.run(GuardedResolver().close())
+    assert [r.closed for r in made] == [True]
+
+
+def test_presave_with_private_networks_allowed_accepts_a_private_literal() -> None:
+    presave("http://10.0.0.1/feed", {}, allow_private=True)

@@ -94,10 +94,13 @@ def test_conditional_headers_are_sent() -> None:
 
 
 def test_same_body_hash_is_unchanged_without_body() -> None:
-    result = fetch_one("/feed", body_hash=hashlib.sha256(FEED).hexdigest())
+    digest = hashlib.sha256(FEED).hexdigest()
+    result = fetch_one("/feed", body_hash=digest)
     assert result.outcome is FetchOutcome.UNCHANGED
     assert result.body is None
     assert result.status == 200
+    assert result.body_hash == digest
+    assert result.bytes_received == len(FEED)
 
 
 def test_different_body_hash_is_ok() -> None:
@@ -119,6 +122,13 @@ def test_410_is_gone() -> None:
     result = fetch_one("/status/410")
     assert result.outcome is FetchOutcome.GONE
     assert result.status == 410
+    assert result.error == f"HTTP 410 Gone at {result.final_url}"
+
+
+def test_status_without_a_reason_phrase_says_just_the_code() -> None:
+    result = fetch_one("/status/599")
+    assert result.error_class == "http"
+    assert result.error == f"HTTP 599 at {result.final_url}"
 
 
 @pytest.mark.parametrize("code", [429, 503])
@@ -238,3 +248,19 @@ def test_gzip_bodies_are_inflated_with_isal_where_it_is_a_dependency() -> None:
     from netplanet.fetch import http
 
     assert http.FAST_INFLATE, "isal is installed with netplanet here; aiohttp should use it"
+
+
+def test_response_without_content_type_has_an_empty_one() -> None:
+    result = fetch_one("/status/200")
+    assert result.outcome is FetchOutcome.OK
+    assert result.content_type == ""
+    assert "content-type" not in result.headers
+    assert result.body == b""
+    assert result.request == FetchRequest(url=result.final_url)
+
+
+def test_304_without_validators_keeps_both_that_were_sent() -> None:
+    result = fetch_one("/status/304", etag='"e"', last_modified=LAST_MODIFIED, body_hash="h")
+    assert result.outcome is FetchOutcome.NOT_MODIFIED
+    assert (result.etag, result.last_modified, result.body_hash) == ('"e"', LAST_MODIFIED, "h")
+    assert result.request.etag == '"e"'

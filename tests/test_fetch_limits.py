@@ -59,7 +59,9 @@ def test_declared_oversized_body_is_refused_unread() -> None:
     result, _elapsed = fetch_path("/big?size=200000", max_body_bytes=100_000)
     assert result.outcome is FetchOutcome.ERROR
     assert result.error_class == "too_large"
-    assert result.error.startswith("response body is larger than the 100000 bytes limit at ")
+    assert result.error == (
+        f"response body is larger than the 100000 bytes limit at {result.final_url}"
+    )
     assert result.bytes_received == 0
 
 
@@ -133,6 +135,27 @@ def test_requests_to_one_host_start_at_least_the_gap_apart() -> None:
     assert elapsed >= 3 * gap - 0.02
 
 
+def test_per_host_limit_is_per_host() -> None:
+    # One request at a time per host must not mean one at a time overall.
+    names = {f"h{i}.example": "127.0.0.1" for i in range(3)}
+
+    async def main() -> ServerState:
+        settings = fetch_settings(fetch_per_host=1, fetch_concurrency=10)
+        async with (
+            serve() as (base, state),
+            Fetcher(settings, resolver=FakeResolver(names)) as fetcher,
+        ):
+            port = base.rsplit(":", 1)[1]
+            results = await asyncio.gather(
+                *(fetcher.fetch(FetchRequest(f"http://{name}:{port}/slow")) for name in names)
+            )
+            assert all(r.outcome is FetchOutcome.OK for r in results)
+            return state
+
+    state = asyncio.run(main())
+    assert state.max_active == 3
+
+
 def test_global_limit_is_respected_across_hosts() -> None:
     names = {f"h{i}.example": "127.0.0.1" for i in range(6)}
 
@@ -158,3 +181,10 @@ def test_duration_is_recorded() -> None:
     result, _elapsed = fetch_path("/slow")
     assert result.outcome is FetchOutcome.OK
     assert 100 <= result.duration_ms < 5000
+
+
+def test_duration_counts_every_redirect_hop() -> None:
+    # Three responses of ~0.15 s each (two redirects, then the feed).
+    result, elapsed = fetch_path("/slowhop/2")
+    assert result.outcome is FetchOutcome.OK
+    assert 400 <= result.duration_ms <= elapsed * 1000 + 1

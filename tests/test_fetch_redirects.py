@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
+from certs import Certs, make_certs
 from loopback import FEED, FakeResolver, ServerState, fetch_settings, only_127_0_0_1, serve
 from netplanet.fetch import Fetcher
 from netplanet.model import FetchOutcome, FetchRequest, FetchResult
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 def fetch_path(path: str, settings: Any = None, **fetcher_kwargs: Any) -> FetchResult:
@@ -205,3 +212,127 @@ def test_permanent_redirect_to_not_modified_sets_permanent_url() -> None:
     result = asyncio.run(main())
     assert result.outcome is FetchOutcome.NOT_MODIFIED
     assert result.permanent_url == result.final_url
+
+
+# ---------------------------------------------------------------- Location forms and limits
+
+
+def test_scheme_relative_location_is_resolved_against_the_current_url() -> None:
+    async def main() -> tuple[FetchResult, str]:
+        async with serve() as (base, _state), Fetcher(fetch_settings()) as fetcher:
+            target = "//" + base.removeprefix("http://") + "/feed"
+            return await fetcher.fetch(FetchRequest(f"{base}/to?url={quote(target)}")), base
+
+    result, base = asyncio.run(main())
+    assert result.outcome is FetchOutcome.OK
+    assert result.final_url == f"{base}/feed"
+
+
+def test_fragment_of_a_location_is_dropped() -> None:
+    result = fetch_path("/to?code=301&url=" + quote("/feed#top"))
+    assert result.outcome is FetchOutcome.OK
+    assert result.final_url.endswith("/feed")
+    assert result.permanent_url == result.final_url
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://feeds.example:99999/"])
+def test_redirect_to_an_invalid_url_is_a_protocol_error(location: str) -> None:
+    result = fetch_path("/to?code=308&url=" + quote(location))
+    assert result.outcome is FetchOutcome.ERROR
+    assert result.error_class == "protocol"
+    assert result.status == 308
+    assert result.error.startswith(f"HTTP 308 redirect to an invalid URL {location!r} at ")
+
+
+def test_redirect_to_itself_is_a_loop() -> None:
+    async def main() -> tuple[FetchResult, str]:
+        async with serve() as (base, _state), Fetcher(fetch_settings()) as fetcher:
+            return await fetcher.fetch(FetchRequest(base + "/self")), base
+
+    result, base = asyncio.run(main())
+    assert result.error_class == "redirects"
+    assert result.status == 307
+    assert result.error == f"redirect loop: {base}/self -> {base}/self"
+
+
+@pytest.mark.parametrize(("limit", "hops"), [(0, 1), (2, 3), (7, 8)])
+def test_max_redirects_setting_is_the_limit(limit: int, hops: int) -> None:
+    settings = fetch_settings(max_redirects=limit)
+    assert fetch_path(f"/many/{hops - 1}", settings).outcome is FetchOutcome.OK
+    result = fetch_path(f"/many/{hops}", settings)
+    assert result.error_class == "redirects"
+    assert result.status == 301
+    assert result.error.startswith(f"too many redirects (more than {limit}): ")
+    assert result.error.count(" -> ") == hops
+    # The whole chain, from the URL asked for to the hop past the limit.
+    base = result.final_url.rsplit("/many/", 1)[0]
+    chain = " -> ".join(f"{base}/many/{n}" for n in range(hops, -1, -1))
+    assert result.error == f"too many redirects (more than {limit}): {chain}"
+
+
+def test_redirect_statuses_other_than_the_five_are_not_followed() -> None:
+    # 300 Multiple Choices and 305 Use Proxy carry a Location but are not redirects to follow.
+    for code in (300, 305):
+        result = fetch_path(f"/to?code={code}&url=/feed")
+        assert result.error_class == "http"
+        assert result.status == code
+        assert result.final_url.endswith(f"/to?code={code}&url=/feed")
+
+
+def test_total_timeout_counts_every_hop() -> None:
+    # Each response takes ~0.15 s, far under the 1.2 s total, but twelve of them do not fit
+    # (and two fit with room to spare on a loaded machine).
+    settings = fetch_settings(total_timeout=1.2, max_redirects=20)
+    result = fetch_path("/slowhop/11", settings)
+    assert result.error_class == "timeout"
+    assert result.error.startswith("timed out after 1.2 s (total limit) waiting for the response")
+    assert fetch_path("/slowhop/1", settings).outcome is FetchOutcome.OK
+
+
+# ---------------------------------------------------------------- between http and https
+
+
+def test_http_to_https_redirect_is_followed_and_can_move_the_feed(certs: Certs) -> None:
+    async def main() -> FetchResult:
+        async with (
+            serve(tls=certs.server_context(certs.good)) as (secure, _s),
+            serve() as (plain, _p),
+            Fetcher(fetch_settings(), tls=certs.client_context()) as fetcher,
+        ):
+            target = quote(f"{secure}/feed")
+            return await fetcher.fetch(FetchRequest(f"{plain}/to?code=301&url={target}"))
+
+    result = asyncio.run(main())
+    assert result.outcome is FetchOutcome.OK
+    assert result.final_url.startswith("https://127.0.0.1:")
+    assert result.permanent_url == result.final_url
+
+
+def test_https_to_http_downgrade_is_followed_under_the_guard(certs: Certs) -> None:
+    # Current behaviour (docs/design-notes.md, "Fetching"): a downgrade is followed like any
+    # hop, every hop still passes the guard, and a permanent one moves the feed to http.
+    async def main() -> tuple[FetchResult, FetchResult]:
+        async with (
+            serve(tls=certs.server_context(certs.good)) as (secure, _s),
+            serve() as (plain, _p),
+            Fetcher(fetch_settings(), tls=certs.client_context()) as fetcher,
+        ):
+            moved = await fetcher.fetch(
+                FetchRequest(f"{secure}/to?code=308&url={quote(plain + '/feed')}")
+            )
+            guarded = Fetcher(
+                fetch_settings(allow_private_networks=False),
+                tls=certs.client_context(),
+                policy=only_127_0_0_1,
+            )
+            async with guarded:
+                blocked = await guarded.fetch(
+                    FetchRequest(f"{secure}/to?url={quote('http://10.0.0.1/feed')}")
+                )
+            return moved, blocked
+
+    moved, blocked = asyncio.run(main())
+    assert moved.outcome is FetchOutcome.OK
+    assert moved.permanent_url is not None and moved.permanent_url.startswith("http://127.0.0.1:")
+    assert blocked.error_class == "blocked"
+    assert "10.0.0.1 (private network)" in blocked.error

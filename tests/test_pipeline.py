@@ -178,6 +178,21 @@ def test_permanent_redirect_moves_the_source_and_temporary_does_not(store: SqlSt
     assert run(store, scenario) == ("/new.xml", "/tmp.xml")
 
 
+def test_permanent_redirect_to_another_sources_url_keeps_the_old_url(store: SqlStore) -> None:
+    # Moving it would make two sources with one feed URL; the poll itself still succeeds.
+    async def scenario(server: FeedServer, pipeline: UpdatePipeline) -> tuple[str, str]:
+        server.static("/new.xml", rss(POSTS))
+        server.routes["/old.xml"] = lambda _r: (308, {"Location": "/new.xml"}, b"")
+        add(store, server, "/new.xml")
+        moved = add(store, server, "/old.xml")
+        report = await poll(store, pipeline, moved)
+        source = store.get_source(moved)
+        assert source is not None and source.consecutive_failures == 0
+        return report.outcome, source.feed_url.removeprefix(server.base)
+
+    assert run(store, scenario) == ("updated", "/old.xml")
+
+
 def test_gone_feed_disables_the_source(store: SqlStore) -> None:
     async def scenario(server: FeedServer, pipeline: UpdatePipeline) -> SourceReport:
         server.routes["/feed.xml"] = lambda _r: (410, {}, b"gone")

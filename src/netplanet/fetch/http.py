@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import hashlib
 import importlib
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -137,9 +138,10 @@ class _HostLimiter:
 class Fetcher:
     """Conditional GETs with redirects, caps, concurrency limits and the SSRF guard.
 
-    Use as an async context manager. `resolver`, `clock` and `policy` are seams for tests: the
-    DNS resolver under the guard, the clock for HTTP-date Retry-After values, and the rule that
-    says which addresses are forbidden.
+    Use as an async context manager. `resolver`, `clock`, `policy` and `tls` are seams for tests:
+    the DNS resolver under the guard, the clock for HTTP-date Retry-After values, the rule that
+    says which addresses are forbidden, and the TLS context (certificate authorities trusted);
+    by default the system's certificate authorities, with verification on.
     """
 
     def __init__(
@@ -149,8 +151,10 @@ class Fetcher:
         resolver: AbstractResolver | None = None,
         clock: Callable[[], datetime] | None = None,
         policy: AddressPolicy = is_forbidden_address,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._settings = settings
+        self._tls = tls
         self._resolver = resolver
         self._clock = clock or (lambda: datetime.now(UTC))
         self._policy = policy
@@ -165,7 +169,10 @@ class Fetcher:
             self._resolver, allow_private=s.allow_private_networks, policy=self._policy
         )
         connector = aiohttp.TCPConnector(
-            resolver=self._guarded, limit=max(1, s.fetch_concurrency), limit_per_host=0
+            resolver=self._guarded,
+            limit=max(1, s.fetch_concurrency),
+            limit_per_host=0,
+            ssl=self._tls if self._tls is not None else True,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

@@ -6,11 +6,16 @@ Kept apart from the HTTP client so the wording of health reports lives in one pl
 from __future__ import annotations
 
 import dataclasses
+import errno as errnos
 import os
+import re
+import ssl
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Final
 
 import aiohttp
+from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 from yarl import URL
 
 from netplanet.errors import ConnectError
@@ -45,6 +50,42 @@ def fmt_bytes(n: int) -> str:
     return f"{n} bytes"
 
 
+# OpenSSL verify codes (X509_V_ERR_*) grouped by what the operator is told.
+_UNTRUSTED: Final = frozenset({2, 18, 19, 20, 21})  # unknown issuer, self-signed (in chain)
+_NOT_YET_VALID: Final = 9
+_EXPIRED: Final = 10
+_WRONG_HOST: Final = frozenset({62, 64})  # hostname or IP address mismatch
+_SSL_NOISE: Final = re.compile(r"^\[[A-Z0-9_]+: [A-Z0-9_]+\] | \(_ssl\.c:\d+\)$")
+
+
+def _ssl_text(err: BaseException) -> str:
+    """An SSL error without OpenSSL's "[SSL: CODE]" prefix and "(_ssl.c:N)" source line."""
+    if isinstance(err, ssl.SSLError) and len(err.args) > 1:
+        return _SSL_NOISE.sub("", str(err.args[1]))
+    return _SSL_NOISE.sub("", str(err)) or type(err).__name__
+
+
+def certificate_problem(err: BaseException, host: str) -> str:
+    """One line for a certificate the fetcher refused: untrusted, expired, or for another host."""
+    code = getattr(err, "verify_code", None)
+    detail = (getattr(err, "verify_message", None) or _ssl_text(err)).rstrip(".")
+    if code == _EXPIRED:
+        return f"TLS certificate of {host} has expired; the site must renew it"
+    if code == _NOT_YET_VALID:
+        return f"TLS certificate of {host} is not valid yet; check this machine's clock"
+    if code in _WRONG_HOST:
+        return (
+            f"TLS certificate of {host} is for another host ({detail}); "
+            "check the host name in the feed URL"
+        )
+    if code in _UNTRUSTED:
+        return (
+            f"TLS certificate of {host} is not trusted ({detail}); the site must serve one "
+            "signed by a public certificate authority"
+        )
+    return f"TLS certificate of {host} was refused: {detail}"
+
+
 @dataclasses.dataclass(slots=True)
 class Progress:
     """Where a fetch got to (mutable while it runs), so an error can say what it was doing."""
@@ -77,15 +118,23 @@ def classify(exc: BaseException, progress: Progress, settings: Settings) -> tupl
         case aiohttp.ClientConnectorDNSError():
             return "dns", f"DNS lookup failed for host {host} ({exc.strerror or exc.os_error})"
         case aiohttp.ClientConnectorCertificateError():
-            return "tls", f"TLS certificate error for host {host}: {exc.certificate_error}"
+            return "tls", certificate_problem(exc.certificate_error, host)
         case aiohttp.ClientSSLError():
-            return "tls", f"TLS handshake with {host} failed: {exc.os_error}"
+            return "tls", f"TLS handshake with {host} failed: {_ssl_text(exc.os_error)}"
         case aiohttp.ClientConnectorError():
             errno = exc.os_error.errno
             why = os.strerror(errno) if errno else str(exc.os_error)
             return "connect", f"could not connect to {host}:{port}: {why}"
         case aiohttp.ServerDisconnectedError():
             return "connect", f"{host} closed the connection {progress.phase} at {url}"
+        case aiohttp.ClientPayloadError() if isinstance(
+            exc.__cause__, ContentLengthError | TransferEncodingError
+        ):
+            # The body stopped short of its length or last chunk: the connection went away.
+            return "connect", (
+                f"{host} dropped the connection after {progress.bytes_received} bytes of the "
+                f"body at {url}: the body is incomplete"
+            )
         case aiohttp.ClientPayloadError():
             return "protocol", f"malformed response body at {url}: {exc}"
         case aiohttp.InvalidURL() | ValueError():
@@ -94,6 +143,8 @@ def classify(exc: BaseException, progress: Progress, settings: Settings) -> tupl
             return "protocol", f"invalid HTTP response at {url}: {exc.message}"
         case TimeoutError():
             return "timeout", f"timed out {progress.phase} at {url}"
+        case OSError() if exc.errno == errnos.ECONNRESET:
+            return "connect", f"{host} reset the connection {progress.phase} at {url}"
         case _:
             error = ConnectError(f"connection to {host} failed {progress.phase}: {exc}")
             return error.kind, str(error)
