@@ -309,8 +309,9 @@ def test_http_to_https_redirect_is_followed_and_can_move_the_feed(certs: Certs) 
 
 
 def test_https_to_http_downgrade_is_followed_under_the_guard(certs: Certs) -> None:
-    # Current behaviour (docs/design-notes.md, "Fetching"): a downgrade is followed like any
-    # hop, every hop still passes the guard, and a permanent one moves the feed to http.
+    # docs/design-notes.md, "Fetching": a downgrade is followed like any hop and every hop
+    # still passes the guard; the fetcher reports where a permanent one leads, and the pipeline
+    # keeps the https URL (test_pipeline.py).
     async def main() -> tuple[FetchResult, FetchResult]:
         async with (
             serve(tls=certs.server_context(certs.good)) as (secure, _s),

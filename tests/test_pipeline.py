@@ -10,7 +10,7 @@ from typing import Any
 from feedserver import FeedServer, feed_server, rss
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
-from netplanet.model import SourceSpec
+from netplanet.model import FetchOutcome, FetchRequest, FetchResult, SourceSpec
 from netplanet.store import SqlStore
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 
@@ -191,6 +191,19 @@ def test_permanent_redirect_to_another_sources_url_keeps_the_old_url(store: SqlS
         return report.outcome, source.feed_url.removeprefix(server.base)
 
     assert run(store, scenario) == ("updated", "/old.xml")
+
+
+def test_permanent_redirect_from_https_to_http_keeps_the_https_url(store: SqlStore) -> None:
+    source = store.add_source(SourceSpec("https://feeds.example/feed.xml"))
+    pipeline = UpdatePipeline(store, Fetcher(fetch_settings()))
+    request = FetchRequest(source.feed_url)
+
+    def moved_to(url: str) -> FetchResult:
+        return FetchResult(request, FetchOutcome.OK, final_url=url, permanent_url=url)
+
+    assert pipeline._new_feed_url(source, moved_to("http://feeds.example/feed.xml")) is None
+    upgraded = "https://www.feeds.example/feed.xml"
+    assert pipeline._new_feed_url(source, moved_to(upgraded)) == upgraded
 
 
 def test_gone_feed_disables_the_source(store: SqlStore) -> None:

@@ -403,6 +403,11 @@ class UpdatePipeline:
         moved = result.permanent_url
         if not moved or moved == source.feed_url:
             return None
+        if source.feed_url.startswith("https:") and moved.startswith("http:"):
+            # Stored, an http URL would carry every later poll in clear, open to tampering on
+            # the path; the redirect is still followed at each poll, under the guard.
+            log.info("%s moved permanently to %s; keeping the https URL", source.feed_url, moved)
+            return None
         other = self.store.get_source_by_url(moved)
         if other is not None and other.id != source.id:
             log.warning(
