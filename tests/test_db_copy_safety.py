@@ -1,0 +1,394 @@
+"""`netplanet db copy` at scale and when it goes wrong.
+
+- More than one batch (1,000 rows) of entries and entry_categories, SQLite -> PostgreSQL and
+  PostgreSQL -> SQLite, compared field by field with the source, and a search whose
+  exclusion removes posts giving exactly the expected ids on the target.
+- A copy failing midway (a row the target refuses, a duplicate key, a killed connection)
+  leaves the target exactly as it was: every table, the search index, the alembic revision,
+  PostgreSQL's sequences; the error is one line.
+- Copying a database onto itself is refused, however the URL is spelled.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from builders import NOW, cli, make_entry, plan, spec
+from netplanet.errors import StoreError, UsageError
+from netplanet.store import copy as copy_module
+from netplanet.store import open_store
+from netplanet.store.copy import copy_database
+from netplanet.store.schema import categories, entries, entry_categories, sources
+
+pytestmark = pytest.mark.postgres
+
+N_ENTRIES = 2345  # three batches of entries, five of entry_categories; not a round number
+NOT_COPIED = {"lease_owner", "lease_until", "search_vector"}
+
+
+def word(text: str, name: str) -> bool:
+    return re.search(rf"\b{name}\b", text, re.IGNORECASE) is not None
+
+
+def big_entry(source_id: int, n: int) -> Any:
+    """Post n: every 7th is also about EVPN, every 11th about OSPF alone (no BGP)."""
+    if n % 11 == 0:
+        title, body = f"OSPF area design {n}", f"Stub areas, part {n}."
+    elif n % 7 == 0:
+        title, body = f"Post number {n} about BGP", f"BGP and EVPN route type 5, part {n}."
+    else:
+        title, body = f"Post number {n} about BGP", f"Route reflectors, part {n}."
+    cats = ("Networking", "Security") if n % 3 else ("Networking",)
+    return make_entry(
+        source_id,
+        n,
+        title=title,
+        text=body,
+        content_html=f"<p>{body}</p>",
+        categories=cats,
+        tags=(f"t{n % 5}", "ünïcode"),
+        published=NOW - timedelta(minutes=n),
+        sponsored=n % 13 == 0,
+        date_from_feed=n % 17 != 0,
+        updated=NOW if n % 19 == 0 else None,
+    )
+
+
+def build_big_planet(url: str) -> None:
+    """N_ENTRIES posts over four sources (one disabled, one removed: gaps in the ids), most of
+    them sealed, with base URL and a renamed-source redirect among the settings."""
+    store = open_store(url)
+    try:
+        gone = store.add_source(spec(9, title="Removed later"))
+        store.apply_update(plan(gone.id, (make_entry(gone.id, 1),)))
+        ids = [store.add_source(spec(n, title=f"Feed {n}")).id for n in (1, 2, 3)]
+        for n0 in range(0, N_ENTRIES, 500):
+            batch = range(n0, min(n0 + 500, N_ENTRIES))
+            by_source: dict[int, list[Any]] = {sid: [] for sid in ids}
+            for n in batch:
+                sid = ids[n % 3]
+                by_source[sid].append(big_entry(sid, n))
+            for sid, posts in by_source.items():
+                store.apply_update(plan(sid, tuple(posts)))
+        store.seal_pages(NOW - timedelta(minutes=300))  # all but the newest ~300 posts
+        store.remove_source(gone.id)
+        store.edit_source(ids[2], enabled=False)
+        store.set_setting("site_base_url", "http://203.0.113.9:8080")
+        store.set_setting("source_slug_moved:old-feed", "feed-1")
+    finally:
+        store.close()
+
+
+def rows_of(engine: sa.Engine, table: sa.Table) -> list[dict[str, Any]]:
+    columns = [c for c in table.c if c.name not in NOT_COPIED]
+    key = list(table.primary_key.columns)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(*columns).order_by(*key))]
+
+
+def assert_same_rows(one: sa.Engine, two: sa.Engine) -> dict[str, int]:
+    """Every copied row and field of `one` in `two` (independent of the copy's own checksum)."""
+    counts = {}
+    for table in (categories, sources, entries, entry_categories):
+        left, right = rows_of(one, table), rows_of(two, table)
+        assert len(left) == len(right), table.name
+        for a, b in zip(left, right, strict=True):
+            for name in a:
+                assert a[name] == b[name], (table.name, a.get("id"), name, a[name], b[name])
+        counts[table.name] = len(left)
+    return counts
+
+
+def expected_hits(engine: sa.Engine, must: str, minus: str) -> set[int]:
+    """The ids of posts mentioning `must` but not `minus` (title, text or source title)."""
+    query = sa.select(entries.c.id, entries.c.title, entries.c.text, sources.c.title).join(
+        sources, sources.c.id == entries.c.source_id
+    )
+    with engine.connect() as conn:
+        return {
+            i
+            for i, *texts in conn.execute(query)
+            if any(word(t, must) for t in texts) and not any(word(t, minus) for t in texts)
+        }
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'source.db'}"
+
+
+@pytest.mark.parametrize("direction", ["sqlite->postgres", "postgres->sqlite"])
+def test_copy_of_more_than_a_batch_is_exact_field_by_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str, direction: str
+) -> None:
+    lite = f"sqlite:///{tmp_path / 'planet.db'}"
+    source, target = (
+        (lite, postgres_url) if direction == "sqlite->postgres" else (postgres_url, lite)
+    )
+    build_big_planet(source)
+    code, out, err = cli(capsys, "db", "copy", "--from", source, "--to", target)
+    assert code == 0, err
+    one, two = open_store(source), open_store(target)
+    try:
+        counts = assert_same_rows(one.engine, two.engine)
+        assert counts["entries"] == N_ENTRIES  # the removed source's post went with it
+        assert counts["entry_categories"] > 3 * 1000  # four batches
+        assert (
+            f"{N_ENTRIES} entries" in out
+            and f"{counts['entry_categories']} entry_categories" in out
+        )
+        assert two.get_setting("site_base_url") == "http://203.0.113.9:8080"
+        assert two.get_source_by_old_slug("old-feed") is not None
+        # Pages come out the same (sealed positions were copied, not recomputed).
+        assert one.max_seq() == two.max_seq() > 1000
+        assert one.sealed_entries(limit=200) == two.sealed_entries(limit=200)
+        assert one.list_entries(category="Security", limit=200) == two.list_entries(
+            category="Security", limit=200
+        )
+        # A search whose exclusion removes posts: the target's index holds every copied post.
+        bgp = expected_hits(one.engine, "bgp", "nothing-at-all")
+        wanted = expected_hits(one.engine, "bgp", "evpn")
+        assert 1000 < len(wanted) < len(bgp)
+        for store in (one, two):
+            assert {h.entry.id for h in store.search("bgp", limit=5000)} == bgp
+            assert {h.entry.id for h in store.search("bgp -evpn", limit=5000)} == wanted
+            ospf = {h.entry.id for h in store.search("ospf -bgp", limit=5000)}
+            assert ospf == expected_hits(one.engine, "ospf", "bgp") != set()
+        # New rows after the copy get fresh ids (PostgreSQL's sequences moved past the copy).
+        top = max(s.id for s in two.list_sources())
+        assert two.add_source(spec(70)).id == top + 1
+    finally:
+        one.close()
+        two.close()
+
+
+# ---------------------------------------------------------------------- failures midway
+
+
+def snapshot(url: str) -> dict[str, Any]:
+    """Everything in a database: every table's rows (the search index and alembic_version
+    included) and, on PostgreSQL, the sequences' positions."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            out: dict[str, Any] = {}
+            for name in sorted(sa.inspect(conn).get_table_names()):
+                rows = conn.execute(sa.text(f'SELECT * FROM "{name}"')).all()
+                out[name] = sorted(tuple(map(repr, r)) for r in rows)
+            if conn.dialect.name == "postgresql":
+                out["sequences"] = sorted(
+                    conn.execute(
+                        sa.text(
+                            "SELECT sequencename, last_value FROM pg_sequences"
+                            " WHERE schemaname = current_schema()"
+                        )
+                    ).all()
+                )
+        return out
+    finally:
+        engine.dispose()
+
+
+def urls(kind: str, tmp_path: Path, postgres_url: str) -> tuple[str, str]:
+    """(source, target) with the target on `kind`'s backend and the source on the other."""
+    lite = f"sqlite:///{tmp_path / 'planet.db'}"
+    return (postgres_url, lite) if kind == "sqlite" else (lite, postgres_url)
+
+
+def duplicate_row(monkeypatch: pytest.MonkeyPatch, table: str, at: int) -> None:
+    """The source yields its `at`-th row of `table` twice: a duplicate key the target refuses
+    in the middle of a later batch."""
+    real = copy_module._ordered
+
+    def ordered(conn: sa.Connection, tbl: sa.Table, order: tuple[str, ...]) -> Iterator[Any]:
+        for n, row in enumerate(real(conn, tbl, order), 1):
+            yield row
+            if tbl.name == table and n == at:
+                yield row
+
+    monkeypatch.setattr(copy_module, "_ordered", ordered)
+
+
+@pytest.mark.parametrize("target_kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("force", [False, True], ids=["empty-target", "force-over-a-planet"])
+def test_a_copy_failing_midway_leaves_the_target_exactly_as_it_was(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    postgres_url: str,
+    target_kind: str,
+    force: bool,
+) -> None:
+    source, target = urls(target_kind, tmp_path, postgres_url)
+    build_big_planet(source)
+    if force:  # the target already holds another planet, which --force would replace
+        other = open_store(target)
+        try:
+            s = other.add_source(spec(40, title="Other planet"))
+            other.apply_update(plan(s.id, tuple(make_entry(s.id, n) for n in range(5))))
+            other.seal_pages(NOW)
+            other.set_setting("site_base_url", "http://198.51.100.1/")
+        finally:
+            other.close()
+    else:
+        open_store(target).close()  # migrated, empty
+    before = snapshot(target)
+    assert before["alembic_version"]
+    duplicate_row(monkeypatch, "entries", 1500)  # in the second batch of entries
+    args = ["db", "copy", "--from", source, "--to", target] + (["--force"] if force else [])
+    code, out, err = cli(capsys, *args)
+    assert code == 3, (out, err)
+    # The progress bars (stderr is not a terminal here) then one line: what failed, and why.
+    assert "Traceback" not in err and err.count("error:") == 1, err
+    last = err.rstrip("\n").rsplit("\n", 1)[-1]
+    assert last.startswith("error: copy failed, the target is unchanged: "), err
+    assert "pk_entries" in last or "entries.id" in last, last
+    assert snapshot(target) == before
+
+
+def test_a_row_the_target_refuses_fails_the_copy_with_one_line(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """PostgreSQL text cannot hold NUL; SQLite can. The copy stops at that row, after two
+    batches of entries were written, and the target is left as it was."""
+    lite = f"sqlite:///{tmp_path / 'planet.db'}"
+    build_big_planet(lite)
+    engine = sa.create_engine(lite, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        bad = conn.execute(sa.text("SELECT id FROM entries ORDER BY id LIMIT 1 OFFSET 2100"))
+        conn.execute(
+            sa.text("UPDATE entries SET author = 'A' || char(0) || 'B' WHERE id = :id"),
+            {"id": bad.scalar_one()},
+        )
+    engine.dispose()
+    open_store(postgres_url).close()
+    before = snapshot(postgres_url)
+    one, two = open_store(lite), open_store(postgres_url)
+    seen: list[tuple[str, int, int]] = []
+    try:
+        with pytest.raises(StoreError) as info:
+            copy_database(one, two, progress=lambda *a: seen.append(a))
+    finally:
+        one.close()
+        two.close()
+    message = str(info.value)
+    assert "\n" not in message and "NUL" in message, message
+    assert message.startswith("copy failed, the target is unchanged: ")
+    assert ("entries", 2000, N_ENTRIES) in seen  # it failed midway, not before writing
+    assert snapshot(postgres_url) == before
+
+
+def test_a_killed_target_connection_leaves_the_target_as_it_was(
+    tmp_path: Path, postgres_url: str, postgres_admin: sa.Engine
+) -> None:
+    lite = f"sqlite:///{tmp_path / 'planet.db'}"
+    build_big_planet(lite)
+    found = re.search(r"search_path%3D(\w+)", postgres_url)
+    assert found
+    open_store(postgres_url).close()
+    before = snapshot(postgres_url)
+
+    def kill(table: str, done: int, total: int) -> None:
+        # Only the copy's connection: the one writing this test's own schema's entries.
+        if table == "entries" and done == 1000:
+            with postgres_admin.connect() as conn:
+                killed = conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE granted"
+                        " AND relation = to_regclass(:entries) AND mode = 'RowExclusiveLock'"
+                    ),
+                    {"entries": f"{found.group(1)}.entries"},
+                ).all()
+            assert killed == [(True,)]
+
+    one, two = open_store(lite), open_store(postgres_url)
+    try:
+        with pytest.raises(StoreError, match=r"^copy failed, the target is unchanged: ") as info:
+            copy_database(one, two, progress=kill)
+    finally:
+        one.close()
+        two.close()
+    assert "\n" not in str(info.value)
+    assert snapshot(postgres_url) == before
+
+
+# ---------------------------------------------------------------------- same database
+
+
+def same_database_spellings(tmp_path: Path, postgres_url: str) -> list[tuple[str, str]]:
+    path = tmp_path / "dir" / "planet.db"
+    return [
+        (f"sqlite:///{path}", f"sqlite:///{path}"),
+        (f"sqlite:///{path}", f"sqlite:///{tmp_path}/dir/../dir/./planet.db"),
+        (f"sqlite:///{path}", f"sqlite:///{tmp_path}//dir/planet.db"),
+        (postgres_url, postgres_url),
+        (postgres_url, postgres_url.replace("127.0.0.1", "localhost")),
+        (postgres_url, f"{postgres_url}&application_name=other"),
+    ]
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("pair", range(6))
+def test_copying_a_database_onto_itself_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str, force: bool, pair: int
+) -> None:
+    source, target = same_database_spellings(tmp_path, postgres_url)[pair]
+    if source.startswith("sqlite"):
+        (tmp_path / "dir").mkdir()
+    store = open_store(source)
+    try:
+        s = store.add_source(spec(1))
+        store.apply_update(plan(s.id, tuple(make_entry(s.id, n) for n in range(3))))
+    finally:
+        store.close()
+    before = snapshot(source)
+    args = ["db", "copy", "--from", source, "--to", target] + (["--force"] if force else [])
+    code, out, err = cli(capsys, *args)
+    assert code == 2, (out, err)
+    assert err.count("\n") == 1 and "same database" in err, err  # refused before any bar
+    assert snapshot(source) == before
+
+
+def test_the_same_database_is_refused_before_anything_is_opened_for_writing(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    one, two = open_store(url), open_store(url)
+    try:
+        with pytest.raises(UsageError, match="same database"):
+            copy_database(one, two, force=True)
+    finally:
+        one.close()
+        two.close()
+
+
+def test_two_schemas_of_one_postgres_database_are_different_planets(
+    capsys: pytest.CaptureFixture[str], postgres_url: str, postgres_admin: sa.Engine
+) -> None:
+    """Not the same database: copying between them works (the test fixtures rely on it)."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        other = re.sub(r"search_path%3D\w+", f"search_path%3D{schema}", postgres_url)
+        assert other != postgres_url
+        store = open_store(postgres_url)
+        try:
+            s = store.add_source(spec(1))
+            store.apply_update(plan(s.id, (make_entry(s.id, 1),)))
+        finally:
+            store.close()
+        code, out, err = cli(capsys, "db", "copy", "--from", postgres_url, "--to", other)
+        assert code == 0, err
+        assert "1 entries" in out
+    finally:
+        with postgres_admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
