@@ -164,7 +164,12 @@ def test_copy_of_more_than_a_batch_is_exact_field_by_field(
             assert ospf == expected_hits(one.engine, "ospf", "bgp") != set()
         # New rows after the copy get fresh ids (PostgreSQL's sequences moved past the copy).
         top = max(s.id for s in two.list_sources())
-        assert two.add_source(spec(70)).id == top + 1
+        added = two.add_source(spec(70))
+        assert added.id == top + 1
+        with two.engine.connect() as conn:
+            last = conn.execute(sa.select(sa.func.max(entries.c.id))).scalar_one()
+        assert two.apply_update(plan(added.id, (make_entry(added.id, 1),))).new == 1
+        assert [e.id for e in two.list_entries(source_id=added.id)] == [last + 1]
     finally:
         one.close()
         two.close()
