@@ -28,7 +28,13 @@ from netplanet.store import open_store
 from netplanet.store.copy import copy_database
 from netplanet.store.schema import categories, entries, entry_categories, sources
 
-pytestmark = pytest.mark.postgres
+PG = pytest.mark.postgres
+# (source backend, target backend): SQLite to SQLite is the quick run (mutation testing).
+PAIRS = [
+    pytest.param(("sqlite", "postgres"), marks=PG, id="sqlite->postgres"),
+    pytest.param(("postgres", "sqlite"), marks=PG, id="postgres->sqlite"),
+    pytest.param(("sqlite", "sqlite"), id="sqlite->sqlite"),
+]
 
 N_ENTRIES = 2345  # three batches of entries, five of entry_categories; not a round number
 NOT_COPIED = {"lease_owner", "lease_until", "search_vector"}
@@ -120,19 +126,23 @@ def expected_hits(engine: sa.Engine, must: str, minus: str) -> set[int]:
         }
 
 
-@pytest.fixture
-def lite(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'source.db'}"
+def pair_urls(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(source URL, target URL) for the test's (source backend, target backend)."""
+    kinds = request.node.callspec.params["pair"]
+
+    def url(kind: str, role: str) -> str:
+        if kind == "postgres":
+            return str(request.getfixturevalue("postgres_url"))
+        return f"sqlite:///{tmp_path / f'{role}.db'}"
+
+    return url(kinds[0], "source"), url(kinds[1], "target")
 
 
-@pytest.mark.parametrize("direction", ["sqlite->postgres", "postgres->sqlite"])
+@pytest.mark.parametrize("pair", PAIRS)
 def test_copy_of_more_than_a_batch_is_exact_field_by_field(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str, direction: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, request: pytest.FixtureRequest, pair: Any
 ) -> None:
-    lite = f"sqlite:///{tmp_path / 'planet.db'}"
-    source, target = (
-        (lite, postgres_url) if direction == "sqlite->postgres" else (postgres_url, lite)
-    )
+    source, target = pair_urls(request, tmp_path)
     build_big_planet(source)
     code, out, err = cli(capsys, "db", "copy", "--from", source, "--to", target)
     assert code == 0, err
@@ -202,12 +212,6 @@ def snapshot(url: str) -> dict[str, Any]:
         engine.dispose()
 
 
-def urls(kind: str, tmp_path: Path, postgres_url: str) -> tuple[str, str]:
-    """(source, target) with the target on `kind`'s backend and the source on the other."""
-    lite = f"sqlite:///{tmp_path / 'planet.db'}"
-    return (postgres_url, lite) if kind == "sqlite" else (lite, postgres_url)
-
-
 def duplicate_row(monkeypatch: pytest.MonkeyPatch, table: str, at: int) -> None:
     """The source yields its `at`-th row of `table` twice: a duplicate key the target refuses
     in the middle of a later batch."""
@@ -222,17 +226,17 @@ def duplicate_row(monkeypatch: pytest.MonkeyPatch, table: str, at: int) -> None:
     monkeypatch.setattr(copy_module, "_ordered", ordered)
 
 
-@pytest.mark.parametrize("target_kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("pair", PAIRS)
 @pytest.mark.parametrize("force", [False, True], ids=["empty-target", "force-over-a-planet"])
 def test_a_copy_failing_midway_leaves_the_target_exactly_as_it_was(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-    postgres_url: str,
-    target_kind: str,
+    request: pytest.FixtureRequest,
+    pair: Any,
     force: bool,
 ) -> None:
-    source, target = urls(target_kind, tmp_path, postgres_url)
+    source, target = pair_urls(request, tmp_path)
     build_big_planet(source)
     if force:  # the target already holds another planet, which --force would replace
         other = open_store(target)
@@ -259,6 +263,7 @@ def test_a_copy_failing_midway_leaves_the_target_exactly_as_it_was(
     assert snapshot(target) == before
 
 
+@PG
 def test_a_row_the_target_refuses_fails_the_copy_with_one_line(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -291,6 +296,7 @@ def test_a_row_the_target_refuses_fails_the_copy_with_one_line(
     assert snapshot(postgres_url) == before
 
 
+@PG
 def test_a_killed_target_connection_leaves_the_target_as_it_was(
     tmp_path: Path, postgres_url: str, postgres_admin: sa.Engine
 ) -> None:
@@ -328,26 +334,33 @@ def test_a_killed_target_connection_leaves_the_target_as_it_was(
 # ---------------------------------------------------------------------- same database
 
 
-def same_database_spellings(tmp_path: Path, postgres_url: str) -> list[tuple[str, str]]:
-    path = tmp_path / "dir" / "planet.db"
-    return [
-        (f"sqlite:///{path}", f"sqlite:///{path}"),
-        (f"sqlite:///{path}", f"sqlite:///{tmp_path}/dir/../dir/./planet.db"),
-        (f"sqlite:///{path}", f"sqlite:///{tmp_path}//dir/planet.db"),
-        (postgres_url, postgres_url),
-        (postgres_url, postgres_url.replace("127.0.0.1", "localhost")),
-        (postgres_url, f"{postgres_url}&application_name=other"),
-    ]
+# One database, two spellings of its URL ({path}: a SQLite file; {pg}: the test's schema).
+SAME = [
+    ("sqlite:///{path}", "sqlite:///{path}"),
+    ("sqlite:///{path}", "sqlite:///{tmp}/dir/../dir/./planet.db"),
+    ("sqlite:///{path}", "sqlite:///{tmp}//dir/planet.db"),
+    pytest.param(("{pg}", "{pg}"), marks=PG),
+    pytest.param(("{pg}", "{pg_localhost}"), marks=PG),
+    pytest.param(("{pg}", "{pg}&application_name=other"), marks=PG),
+]
 
 
 @pytest.mark.parametrize("force", [False, True])
-@pytest.mark.parametrize("pair", range(6))
+@pytest.mark.parametrize("spellings", SAME)
 def test_copying_a_database_onto_itself_is_refused(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str, force: bool, pair: int
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    force: bool,
+    spellings: tuple[str, str],
 ) -> None:
-    source, target = same_database_spellings(tmp_path, postgres_url)[pair]
-    if source.startswith("sqlite"):
+    names = {"tmp": str(tmp_path), "path": str(tmp_path / "dir" / "planet.db")}
+    if spellings[0] == "{pg}":
+        pg = str(request.getfixturevalue("postgres_url"))
+        names |= {"pg": pg, "pg_localhost": pg.replace("127.0.0.1", "localhost")}
+    else:
         (tmp_path / "dir").mkdir()
+    source, target = (spelling.format(**names) for spelling in spellings)
     store = open_store(source)
     try:
         s = store.add_source(spec(1))
@@ -375,6 +388,7 @@ def test_the_same_database_is_refused_before_anything_is_opened_for_writing(
         two.close()
 
 
+@PG
 def test_two_schemas_of_one_postgres_database_are_different_planets(
     capsys: pytest.CaptureFixture[str], postgres_url: str, postgres_admin: sa.Engine
 ) -> None:
