@@ -411,3 +411,141 @@ def test_two_schemas_of_one_postgres_database_are_different_planets(
     finally:
         with postgres_admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+# ---------------------------------------------------------------------- details (SQLite)
+
+
+def test_progress_reports_every_batch_of_every_table(tmp_path: Path) -> None:
+    source, target = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 't.db'}"
+    build_big_planet(source)
+    one, two = open_store(source), open_store(target)
+    calls: list[tuple[str, int, int]] = []
+    try:
+        report = copy_database(one, two, progress=lambda *call: calls.append(call))
+    finally:
+        one.close()
+        two.close()
+    links = report.rows["entry_categories"]
+    assert report.rows == {
+        "categories": 2,
+        "sources": 3,
+        "entries": N_ENTRIES,
+        "entry_categories": links,
+    }
+    assert calls == [
+        ("categories", 2, 2),
+        ("sources", 3, 3),
+        ("entries", 1000, N_ENTRIES),
+        ("entries", 2000, N_ENTRIES),
+        ("entries", N_ENTRIES, N_ENTRIES),
+        *(("entry_categories", n, links) for n in range(1000, links, 1000)),
+        ("entry_categories", links, links),
+    ]
+
+
+def test_force_keeps_the_targets_own_secrets_and_copies_only_planet_settings(
+    tmp_path: Path,
+) -> None:
+    """The admin password, session secret and login failures stay with their database; keys
+    merely looking like a redirect's (`_` is a LIKE wildcard) are not redirects."""
+    source, target = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 't.db'}"
+    one, two = open_store(source), open_store(target)
+    try:
+        one.add_source(spec(1))
+        one.set_setting("site_base_url", "http://203.0.113.9/")
+        one.set_setting("source_slug_moved:old", "example-blog-1")
+        one.set_setting("sourceXslugXmoved:old", "not a redirect")
+        one.set_setting("admin_password", "scrypt$source")
+        two.add_source(spec(2))
+        two.set_setting("site_base_url", "http://198.51.100.1/")
+        two.set_setting("admin_password", "scrypt$target")
+        two.set_setting("session_secret", "target-secret")
+        copy_database(one, two, force=True)
+        assert two.get_setting("site_base_url") == "http://203.0.113.9/"
+        assert two.get_setting("source_slug_moved:old") == "example-blog-1"
+        assert two.get_setting("sourceXslugXmoved:old") is None
+        assert two.get_setting("admin_password") == "scrypt$target"
+        assert two.get_setting("session_secret") == "target-secret"
+        assert [s.feed_url for s in two.list_sources()] == [spec(1).feed_url]
+    finally:
+        one.close()
+        two.close()
+
+
+def test_the_checksum_does_not_depend_on_the_machines_time_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    source, target = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 't.db'}"
+    one, two = open_store(source), open_store(target)
+    try:
+        s = one.add_source(spec(1))
+        one.apply_update(plan(s.id, tuple(make_entry(s.id, n) for n in range(3))))
+        in_utc = copy_database(one, two).checksum
+        monkeypatch.setenv("TZ", "Asia/Kolkata")
+        time.tzset()
+        try:
+            assert copy_module.verify_copy(one, two).checksum == in_utc
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+    finally:
+        one.close()
+        two.close()
+
+
+def test_a_verification_failure_names_both_checksums(tmp_path: Path) -> None:
+    source, target = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 't.db'}"
+    one, two = open_store(source), open_store(target)
+    try:
+        s = one.add_source(spec(1))
+        one.apply_update(plan(s.id, (make_entry(s.id, 1),)))
+        copy_database(one, two)
+        with two.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE entries SET author = 'someone else'"))
+        with pytest.raises(StoreError) as info:
+            copy_module.verify_copy(one, two)
+        assert re.fullmatch(
+            r"copy verification failed: entries differs between source and target "
+            r"\(sha256 [0-9a-f]{12} vs [0-9a-f]{12}\)",
+            str(info.value),
+        ), info.value
+    finally:
+        one.close()
+        two.close()
+
+
+@PG
+def test_a_postgres_source_is_read_in_batches(
+    tmp_path: Path, postgres_url: str, postgres_admin: sa.Engine
+) -> None:
+    """A planet of millions of posts is streamed through a server-side cursor a batch at a
+    time, never loaded whole into memory."""
+    found = re.search(r"search_path%3D(\w+)", postgres_url)
+    assert found
+    build_big_planet(postgres_url)
+    seen: list[str] = []
+
+    def look(table: str, done: int, total: int) -> None:
+        if table == "entries" and done == 1000:
+            with postgres_admin.connect() as conn:
+                seen.extend(
+                    conn.execute(
+                        sa.text(
+                            "SELECT a.query FROM pg_stat_activity AS a JOIN pg_locks AS l"
+                            " ON l.pid = a.pid WHERE l.relation = to_regclass(:entries)"
+                            " AND l.mode = 'AccessShareLock' AND l.granted"
+                        ),
+                        {"entries": f"{found.group(1)}.entries"},
+                    ).scalars()
+                )
+
+    one, two = open_store(postgres_url), open_store(f"sqlite:///{tmp_path / 't.db'}")
+    try:
+        copy_database(one, two, progress=look)
+    finally:
+        one.close()
+        two.close()
+    assert len(seen) == 1 and re.match(r"FETCH FORWARD 1000 FROM", seen[0]), seen
