@@ -379,7 +379,7 @@ def test_copying_a_database_onto_itself_is_refused(
     assert snapshot(source) == before
 
 
-def test_the_same_database_is_refused_before_anything_is_opened_for_writing(
+def test_copy_database_refuses_the_same_database_even_with_force(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
