@@ -375,7 +375,7 @@ def test_copying_a_database_onto_itself_is_refused(
     args = ["db", "copy", "--from", source, "--to", target] + (["--force"] if force else [])
     code, out, err = cli(capsys, *args)
     assert code == 2, (out, err)
-    assert err.count("\n") == 1 and "same database" in err, err  # refused before any bar
+    assert err == "error: --from and --to are the same database\n", err  # before any bar
     assert snapshot(source) == before
 
 
@@ -575,6 +575,32 @@ def test_two_in_memory_databases_are_not_the_same_database() -> None:
         one.add_source(spec(1))
         copy_module.check_target(one, two, force=False)  # no error: two databases
         assert copy_database(one, two).rows["sources"] == 1
+    finally:
+        one.close()
+        two.close()
+
+
+def test_any_database_library_error_midway_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the driver's errors: SQLAlchemy's own (no `orig`) give their first line."""
+    source, target = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 't.db'}"
+    one, two = open_store(source), open_store(target)
+    real = copy_module._copy_table
+
+    def failing(src: Any, dst: Any, table: sa.Table, *rest: Any) -> None:
+        real(src, dst, table, *rest)
+        if table.name == "entries":
+            raise sa.exc.InvalidRequestError("the connection is closed\nmore detail")
+
+    monkeypatch.setattr(copy_module, "_copy_table", failing)
+    try:
+        s = one.add_source(spec(1))
+        one.apply_update(plan(s.id, (make_entry(s.id, 1),)))
+        with pytest.raises(StoreError) as info:
+            copy_database(one, two)
+        assert str(info.value) == "copy failed, the target is unchanged: the connection is closed"
+        assert two.list_sources() == [] and two.count_entries() == 0
     finally:
         one.close()
         two.close()
