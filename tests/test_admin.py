@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from builders import NOW
+from feedserver import FeedServer
 from netplanet.settings import Settings
 from netplanet.store import SqlStore
 from netplanet.web.app import create_app
@@ -341,3 +342,45 @@ def test_healthz_reports_the_database(
         response = c.get("/healthz")
         assert response.status_code == 503
         assert response.json()["database"] == "unreachable"
+
+
+def test_poll_now_fetches_the_feed_and_stores_its_posts(
+    store: SqlStore, clock: Clock, loopback: FeedServer
+) -> None:
+    """The product polls inline (web/admin.py poll_now): when the page comes back the feed has
+    been fetched and its new posts are stored and shown; a failing feed is reported and
+    recorded on the source."""
+    from builders import spec
+    from feedserver import rss
+
+    items = [("p1", "Why EVPN type 5", "<p>First body.</p>"), ("p2", "BGP add-path", "<p>x</p>")]
+    loopback.static("/feed.xml", rss(items))
+    source = store.add_source(spec(1, feed_url=loopback.url("/feed.xml"), title="Loopback"))
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    with make_client(store, clock, allow_private_networks=True, total_timeout=10.0) as client:
+        csrf = signed_in(client)
+        url = f"/admin/sources/{source.id}"
+        assert loopback.hits == {} and store.count_entries() == 0
+        page = client.post(url, data={"csrf": csrf, "action": "poll"})
+        assert page.status_code == 200
+        assert "Polled: updated, 2 new posts." in page.text
+        assert loopback.hits == {"/feed.xml": 1}
+        stored = store.list_entries(source_id=source.id)
+        assert sorted(e.title for e in stored) == ["BGP add-path", "Why EVPN type 5"]
+        polled = store.get_source(source.id)
+        assert polled is not None and polled.last_status == 200
+        assert polled.last_fetched_at is not None and polled.consecutive_failures == 0
+
+        # A new post in the feed: the next "poll now" stores just that one.
+        loopback.static("/feed.xml", rss([*items, ("p3", "OSPF LSAs", "<p>Third.</p>")]))
+        page = client.post(url, data={"csrf": csrf, "action": "poll"})
+        assert "Polled: updated, 1 new posts." in page.text
+        assert loopback.hits == {"/feed.xml": 2} and store.count_entries() == 3
+
+        loopback.routes["/feed.xml"] = lambda _req: (500, {}, b"down")
+        page = client.post(url, data={"csrf": csrf, "action": "poll"})
+        assert "Polled: failed" in page.text and "500" in page.text
+        assert loopback.hits == {"/feed.xml": 3} and store.count_entries() == 3
+        failed = store.get_source(source.id)
+        assert failed is not None and failed.consecutive_failures == 1
+        assert failed.last_status == 500

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, delete, func, insert, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from netplanet.errors import StoreError, UsageError
 from netplanet.store.admin import PLANET_SETTINGS
@@ -54,10 +55,12 @@ def _columns(table: Table) -> list[Column[Any]]:
     return [c for c in table.c if c.name not in _NOT_COPIED]
 
 
-def _ordered(conn: Connection, table: Table, order: tuple[str, ...]) -> Iterator[Any]:
+def _ordered(conn: Connection, table: Table, order: tuple[str, ...]) -> Generator[Any]:
     query = select(*_columns(table)).order_by(*(table.c[name] for name in order))
-    result = conn.execution_options(stream_results=True, yield_per=_CHUNK).execute(query)
-    yield from result
+    # Closed even when the consumer stops early (a failed copy): PostgreSQL streams through a
+    # server-side cursor, which must not be left to the garbage collector.
+    with conn.execution_options(stream_results=True, yield_per=_CHUNK).execute(query) as result:
+        yield from result
 
 
 def _canonical(value: Any) -> Any:
@@ -101,9 +104,33 @@ def copy_database(
     return verify_copy(source, target)
 
 
+def _identity(store: SqlStore) -> tuple[object, ...]:
+    """What the database is, whatever its URL's spelling: a SQLite file (the device and inode
+    of the file SQLite opened), or a PostgreSQL server, database and schema (tables live in
+    the first schema of the search_path, so two schemas are two planets)."""
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            path = next((row[2] for row in conn.exec_driver_sql("PRAGMA database_list")), "")
+            if not path:  # in memory: a database of its own
+                return ("sqlite", id(store))
+            found = os.stat(path)
+            return ("sqlite", found.st_dev, found.st_ino)
+        try:
+            with conn.begin_nested():
+                server: object = conn.exec_driver_sql(
+                    "SELECT system_identifier FROM pg_control_system()"
+                ).scalar_one()
+        except DBAPIError:  # a server that does not let everyone read its control data
+            server = tuple(
+                conn.exec_driver_sql("SELECT inet_server_addr(), inet_server_port()").one()
+            )
+        where = conn.exec_driver_sql("SELECT current_database(), current_schema()").one()
+        return ("postgresql", server, *where)
+
+
 def check_target(source: SqlStore, target: SqlStore, *, force: bool) -> None:
     """Refuse copying a database onto itself, or into a planet unless `force`."""
-    if source.url == target.url:
+    if source.url == target.url or _identity(source) == _identity(target):
         raise UsageError("--from and --to are the same database")
     with target.engine.connect() as conn:
         if not force and not _is_empty(conn):
@@ -155,14 +182,18 @@ def _copy_table(
     names = [c.name for c in _columns(table)]
     done = 0
     chunk: list[dict[str, Any]] = []
-    for row in _ordered(src, table, order):
-        chunk.append(dict(zip(names, row, strict=True)))
-        if len(chunk) >= _CHUNK:
-            dst.execute(insert(table), chunk)
-            done += len(chunk)
-            chunk = []
-            if progress is not None:
-                progress(table.name, done, total)
+    rows = _ordered(src, table, order)
+    try:
+        for row in rows:
+            chunk.append(dict(zip(names, row, strict=True)))
+            if len(chunk) >= _CHUNK:
+                dst.execute(insert(table), chunk)
+                done += len(chunk)
+                chunk = []
+                if progress is not None:
+                    progress(table.name, done, total)
+    finally:
+        rows.close()  # the source's cursor, now rather than whenever the generator is collected
     if chunk:
         dst.execute(insert(table), chunk)
         done += len(chunk)
