@@ -196,6 +196,21 @@ def test_big_data_image_is_dropped() -> None:
     assert sanitize_html(f'<img src="{_data_png(5000)}">', base_url=BASE) == ""
 
 
+def test_data_image_limit_is_on_decoded_bytes_exactly() -> None:
+    # 4 base64 characters carry 3 bytes: 5,462 characters are 4,096 bytes (rounded down), the
+    # most allowed; 5,463 are 4,097.
+    at_limit = "data:image/png;base64," + "A" * 5462
+    over = "data:image/png;base64," + "A" * 5463
+    assert sanitize_html(f'<img src="{at_limit}">', base_url=BASE) == f'<img src="{at_limit}">'
+    assert sanitize_html(f'<img src="{over}">', base_url=BASE) == ""
+
+
+def test_data_url_is_kept_only_as_an_image_source() -> None:
+    # A data: value anywhere else goes, even a small image in an image's own alt or title.
+    html = f'<img alt="{_data_png(20)}" title="{_data_png(20)}" src="https://x.example/a.png">'
+    assert sanitize_html(html, base_url=BASE) == '<img src="https://x.example/a.png">'
+
+
 def test_svg_data_image_is_dropped() -> None:
     src = "data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode()
     assert sanitize_html(f'<img src="{src}">', base_url=BASE) == ""
