@@ -6,6 +6,9 @@ batch boundary dropping rows, an error message losing the driver's reason.
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,6 +18,21 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from builders import NOW, make_entry, plan, spec
 from netplanet.errors import StoreError
 from netplanet.store import SqlStore, writes
+
+
+@contextlib.contextmanager
+def statements(store: SqlStore) -> Iterator[list[str]]:
+    """The SQL statements run while the block runs (whitespace collapsed)."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
 
 
 def category_rows(store: SqlStore) -> dict[tuple[int, str], str]:
@@ -60,9 +78,12 @@ def test_edits_of_more_posts_than_one_batch_relink_every_one(
         (e.id, make_entry(s.id, n, fingerprint=f"v1:x{n}", categories=("Networking", "BGP")))
         for n, e in zip(range(5), stored, strict=True)
     )
-    store.apply_update(plan(s.id, changed_entries=changed))
+    with statements(store) as seen:
+        store.apply_update(plan(s.id, changed_entries=changed))
     rows = category_rows(store)
     assert sorted(rows) == sorted((e.id, slug) for e in stored for slug in ("bgp", "networking"))
+    lookups = [q for q in seen if q.startswith("SELECT") and "FROM entry_categories" in q]
+    assert len(lookups) == 3  # one per batch, not one per post
 
 
 def test_db_reason_is_the_first_line_of_the_drivers_message() -> None:
@@ -88,19 +109,10 @@ def test_existing_entries_looks_keys_up_in_batches(
     s = store.add_source(spec(1))
     store.apply_update(plan(s.id, tuple(make_entry(s.id, n) for n in range(5))))
     monkeypatch.setattr(writes, "_MAX_IN", 2)
-    selects: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            selects.append(statement)
-
-    sa.event.listen(store.engine, "before_cursor_execute", count)
-    try:
+    with statements(store) as seen:
         found = store.existing_entries(s.id, keys=[f"g:post-{n}" for n in range(5)])
-    finally:
-        sa.event.remove(store.engine, "before_cursor_execute", count)
     assert sorted(e.key for e in found) == [f"g:post-{n}" for n in range(5)]
-    assert len(selects) == 3  # 5 keys in batches of 2, not one query per key
+    assert len([q for q in seen if q.startswith("SELECT")]) == 3  # batches of 2, not 1 per key
 
 
 def test_two_plans_share_one_transaction_and_one_plan_is_not_a_group(
@@ -133,3 +145,19 @@ def test_a_group_stores_its_plans_in_source_id_order(store: SqlStore) -> None:
     )
     by_source = {e.source_id: e.id for e in store.list_entries()}
     assert by_source[first] < by_source[second]
+
+
+def test_a_failed_group_says_why_before_storing_plans_one_by_one(
+    store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = [store.add_source(spec(n)).id for n in (1, 2, 3)]
+    bad = plan(ids[1], (make_entry(ids[1], 1, title=None),))  # NOT NULL violation
+    plans = [plan(ids[0], (make_entry(ids[0], 1),)), bad, plan(ids[2], (make_entry(ids[2], 1),))]
+    with caplog.at_level("WARNING", logger="netplanet"):
+        results = store.apply_updates(plans)
+    assert [isinstance(r, StoreError) for r in results] == [False, True, False]
+    [record] = [r for r in caplog.records if "one transaction" in r.getMessage()]
+    message = record.getMessage()
+    assert message.startswith("storing 3 updates in one transaction failed (")
+    assert re.search("NOT[ -]NULL", message.upper()), message  # the driver's reason
+    assert message.endswith("); storing them one by one")
