@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export NETPLANET_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench clean mutation
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "netplanet needs Python 3.11 or newer")'
@@ -33,7 +33,30 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache mutants
+
+# Mutation testing (docs/testing.md): mutmut over the modules and tests named in pyproject.toml
+# [tool.mutmut], one worker, at low priority; then the score per module. Results are kept in
+# mutants/ and a rerun retests only what changed (rm -rf mutants for a full run). Not in CI.
+# MUTATION_SCOPE narrows the run to mutant-name globs, e.g.
+#   make mutation MUTATION_SCOPE='netplanet.store.fts_query.*'
+MUTATION_STAMP := $(VENV)/.mutation-stamp
+MUTATION_JOBS ?= 1
+MUTATION_MIN ?= 90
+MUTATION_SCOPE ?= netplanet.fetch.guard.* netplanet.fetch.http.*_follow* \
+	netplanet.store.fts_query.* netplanet.web.auth.* netplanet.store.writes.* \
+	netplanet.store.copy.* netplanet.update.decide.* netplanet.enrich.sanitize.*
+
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	@touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	@set -f; mkdir -p mutants; start=$$(date +%s); echo "mutmut run (log: mutants/run.log)"; \
+	nice -n 10 $(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_SCOPE) \
+		>mutants/run.log 2>&1 || { tr '\r' '\n' <mutants/run.log | tail -n 20; exit 1; }; \
+	echo "mutmut run: $$(( $$(date +%s) - start )) s wall time"
+	@set -f; $(BIN)/python scripts/mutation_report.py --min $(MUTATION_MIN) $(MUTATION_SCOPE)
 
 # Benchmarks (benchmarks/README.md): peers go into benchmarks/.venv-peers, never into .venv.
 # bench ~65-80 min (estimate), bench-quick ~15 min; both end by rebuilding the Targets table.

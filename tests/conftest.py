@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,21 @@ from netplanet.store import SqlStore, open_store
 POSTGRES_URL = os.environ.get(
     "NETPLANET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under mutation testing (`make mutation`), empty the package's functools caches first.
+
+    mutmut forks every mutant's test run from a process that already ran the tests, so a
+    cached result of the unmutated code (sanitize's nh3 Cleaners) would hide the mutant."""
+    if not os.environ.get("MUTANT_UNDER_TEST"):
+        return
+    for name, module in list(sys.modules.items()):
+        if name.startswith("netplanet"):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
 
 
 def backend_urls(tmp_path: Path) -> dict[str, str]:
