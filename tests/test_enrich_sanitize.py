@@ -305,3 +305,33 @@ def test_relative_cite_without_a_base_is_dropped() -> None:
 def test_the_word_cite_in_prose_changes_nothing() -> None:
     html = "<p>We cite RFC 4271; excited = yes. <cite>RFC 4271</cite></p>"
     assert sanitize_html(html, base_url=BASE) == html
+
+
+@pytest.mark.parametrize(
+    ("html", "matters"),
+    [
+        ('<a href="https://x.example/">a</a> <img src="http://x.example/i.png">', False),
+        ("<q cite='https://x.example/'>q</q> and a word: srcset", True),  # "src" + "set"
+        ('<a href="https://x.example/">a</a><a href="/rel">b</a>', True),
+        ('<img src="i.png">', True),
+        ("plain text", False),
+    ],
+)
+def test_the_base_matters_only_when_a_url_may_be_relative(html: str, matters: bool) -> None:
+    assert _base_matters(html.lower()) is matters
+
+
+def test_a_word_at_the_very_start_does_not_hide_the_urls_after_it() -> None:
+    html = 'src: <img src="/a.png">'
+    assert sanitize_html(html, base_url=BASE) == 'src: <img src="https://blog.example.net/a.png">'
+    assert _base_matters(html)
+
+
+def test_documents_with_only_absolute_urls_share_one_cleaner() -> None:
+    html = '<p><a href="https://x.example/">a</a></p>'
+    _cleaner.cache_clear()
+    for base in ("https://a.example/", "https://b.example/", "https://c.example/"):
+        assert sanitize_html(html, base_url=base) == (
+            '<p><a href="https://x.example/" rel="nofollow noopener noreferrer">a</a></p>'
+        )
+    assert _cleaner.cache_info().currsize == 1
