@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netplanet.enrich.sanitize import _base_matters, _cleaner, sanitize_html
+from netplanet.enrich.sanitize import _base_matters, _cleaner, _relative_policy, sanitize_html
 
 BASE = "https://blog.example.net/2024/05/post/"
 
@@ -335,3 +335,18 @@ def test_documents_with_only_absolute_urls_share_one_cleaner() -> None:
             '<p><a href="https://x.example/" rel="nofollow noopener noreferrer">a</a></p>'
         )
     assert _cleaner.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    ("base", "policy"),
+    [
+        ("https://blog.example.net/p/", ("rewrite_with_base", "https://blog.example.net/p/")),
+        (" http://x.example ", ("rewrite_with_base", "http://x.example")),
+        ("https://[::1/broken", "deny"),  # urlsplit refuses it
+        ("ftp://files.example/", "deny"),
+        ("/relative/only", "deny"),
+        ("", "deny"),
+    ],
+)
+def test_relative_urls_resolve_only_against_an_http_base(base: str, policy: object) -> None:
+    assert _relative_policy(base) == policy
