@@ -39,15 +39,16 @@ SURVIVED_CODES = {0}
 NOT_RUN = {None, 2}
 
 
-def equivalent_names(doc: Path = DOC) -> set[str]:
+def equivalent_names(doc: Path | None = None) -> set[str]:
     """Mutant names listed under the equivalent-mutants heading of docs/testing.md."""
+    doc = doc or DOC
     if not doc.is_file():
         return set()
     text = doc.read_text("utf-8")
     start = text.find(EQUIVALENT_HEADING)
     if start < 0:
         return set()
-    end = text.find("\n## ", start)
+    end = text.find("\n#", start + len(EQUIVALENT_HEADING))  # the next heading
     return set(MUTANT_NAME.findall(text[start : end if end >= 0 else None]))
 
 
@@ -65,6 +66,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min", type=float, default=0.0, help="fail under this score (percent)")
     parser.add_argument("scope", nargs="*", help="mutant-name globs to count (default: all)")
+    parser.add_argument(
+        "--detail", action="append", default=[], help="also a row for the mutants matching a glob"
+    )
     args = parser.parse_args()
 
     metas = sorted(MUTANTS.rglob("*.py.meta"))
@@ -105,6 +109,8 @@ def main() -> int:
             failing.append(f"{module} ({score:.1f}%)")
     print("-" * len(header))
     print(_row("all", totals)[0])
+    for glob in args.detail:
+        print(_row(glob, _count(metas, [glob], equivalent))[0])
     if totals["not run"]:
         print(f"\n{totals['not run']} not run yet (the run is going on, or was stopped)")
     if unexplained:
@@ -120,6 +126,19 @@ def main() -> int:
         print(f"\nunder {args.min:g}%: {', '.join(failing)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _count(metas: list[Path], globs: list[str], equivalent: set[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for meta in metas:
+        codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+        for name, code in codes.items():
+            if _in_scope(name, globs):
+                counts["mutants"] += 1
+                status = classify(code)
+                counts[status] += 1
+                counts["equivalent"] += status == "survived" and name in equivalent
+    return counts
 
 
 def _in_scope(name: str, globs: list[str]) -> bool:
