@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from netplanet.model import Entry, SourceSpec, SourceUpdate, UpdatePlan
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The shared corpus of real feeds lives beside the repository, not in it (a fresh clone has
+# none). NETPLANET_TEST_CORPUS points the corpus tests elsewhere, e.g. at a missing folder to
+# check that CI refuses to run without it (tests/test_corpus_rule.py).
+CORPUS = Path(os.environ.get("NETPLANET_TEST_CORPUS") or SHARED / "corpus" / "feeds")
+
+
+def require_corpus() -> Path:
+    """The corpus folder; a missing corpus skips the test, except under CI (env CI set) where
+    it fails: a corpus test that silently stopped running protects nothing."""
+    if not CORPUS.is_dir():
+        message = f"feed corpus not present at {CORPUS}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}: corpus tests must run under CI", pytrace=False)
+        pytest.skip(message)
+    return CORPUS
 
 
 def make_entry(source_id: int, n: int, **overrides: Any) -> Entry:

@@ -3,7 +3,9 @@
 PostgreSQL tests run in a fresh schema per test (put first on the connection's search_path),
 which is much faster than a database per test and is dropped afterwards. The server comes
 from NETPLANET_TEST_POSTGRES_URL; without one they skip with the reason, except under CI
-(env CI set), where an unreachable server is a failure.
+(env CI set), where an unreachable server is a failure. The same rule holds for tests marked
+`corpus` (the shared corpus of real feeds, ../shared/corpus/feeds): they skip when it is absent,
+fail under CI (the autouse `_corpus_rule` fixture).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +23,7 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from builders import sqlite_url
+from builders import require_corpus, sqlite_url
 from feedserver import FeedServer, feed_server
 from netplanet.store import SqlStore, open_store
 
@@ -29,10 +32,38 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under mutation testing (`make mutation`), empty the package's functools caches first.
+
+    mutmut forks every mutant's test run from a process that already ran the tests, so a
+    cached result of the unmutated code (sanitize's nh3 Cleaners) would hide the mutant."""
+    if not os.environ.get("MUTANT_UNDER_TEST"):
+        return
+    for name, module in list(sys.modules.items()):
+        if name.startswith("netplanet"):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
 def backend_urls(tmp_path: Path) -> dict[str, str]:
     """An empty database of each backend that needs no server (the file exists, as after
     `netplanet init`; like the PostgreSQL schema, it has no tables yet)."""
     return {"sqlite": sqlite_url(tmp_path / "netplanet.db")}
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared corpus of real feeds (builders.require_corpus: skip when absent, fail in CI)."""
+    return require_corpus()
+
+
+@pytest.fixture(autouse=True)
+def _corpus_rule(request: pytest.FixtureRequest) -> None:
+    """Every test marked `corpus` goes through corpus_dir, so none can skip silently in CI."""
+    if request.node.get_closest_marker("corpus") is not None:
+        request.getfixturevalue("corpus_dir")
 
 
 def _unavailable(reason: str) -> None:

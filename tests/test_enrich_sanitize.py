@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netplanet.enrich.sanitize import _base_matters, _cleaner, sanitize_html
+from netplanet.enrich.sanitize import _base_matters, _cleaner, _relative_policy, sanitize_html
 
 BASE = "https://blog.example.net/2024/05/post/"
 
@@ -196,6 +196,21 @@ def test_big_data_image_is_dropped() -> None:
     assert sanitize_html(f'<img src="{_data_png(5000)}">', base_url=BASE) == ""
 
 
+def test_data_image_limit_is_on_decoded_bytes_exactly() -> None:
+    # 4 base64 characters carry 3 bytes: 5,462 characters are 4,096 bytes (rounded down), the
+    # most allowed; 5,463 are 4,097.
+    at_limit = "data:image/png;base64," + "A" * 5462
+    over = "data:image/png;base64," + "A" * 5463
+    assert sanitize_html(f'<img src="{at_limit}">', base_url=BASE) == f'<img src="{at_limit}">'
+    assert sanitize_html(f'<img src="{over}">', base_url=BASE) == ""
+
+
+def test_data_url_is_kept_only_as_an_image_source() -> None:
+    # A data: value anywhere else goes, even a small image in an image's own alt or title.
+    html = f'<img alt="{_data_png(20)}" title="{_data_png(20)}" src="https://x.example/a.png">'
+    assert sanitize_html(html, base_url=BASE) == '<img src="https://x.example/a.png">'
+
+
 def test_svg_data_image_is_dropped() -> None:
     src = "data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode()
     assert sanitize_html(f'<img src="{src}">', base_url=BASE) == ""
@@ -290,3 +305,48 @@ def test_relative_cite_without_a_base_is_dropped() -> None:
 def test_the_word_cite_in_prose_changes_nothing() -> None:
     html = "<p>We cite RFC 4271; excited = yes. <cite>RFC 4271</cite></p>"
     assert sanitize_html(html, base_url=BASE) == html
+
+
+@pytest.mark.parametrize(
+    ("html", "matters"),
+    [
+        ('<a href="https://x.example/">a</a> <img src="http://x.example/i.png">', False),
+        ("<q cite='https://x.example/'>q</q> and a word: srcset", True),  # "src" + "set"
+        ('<a href="https://x.example/">a</a><a href="/rel">b</a>', True),
+        ('<img src="i.png">', True),
+        ("plain text", False),
+    ],
+)
+def test_the_base_matters_only_when_a_url_may_be_relative(html: str, matters: bool) -> None:
+    assert _base_matters(html.lower()) is matters
+
+
+def test_a_word_at_the_very_start_does_not_hide_the_urls_after_it() -> None:
+    html = 'src: <img src="/a.png">'
+    assert sanitize_html(html, base_url=BASE) == 'src: <img src="https://blog.example.net/a.png">'
+    assert _base_matters(html)
+
+
+def test_documents_with_only_absolute_urls_share_one_cleaner() -> None:
+    html = '<p><a href="https://x.example/">a</a></p>'
+    _cleaner.cache_clear()
+    for base in ("https://a.example/", "https://b.example/", "https://c.example/"):
+        assert sanitize_html(html, base_url=base) == (
+            '<p><a href="https://x.example/" rel="nofollow noopener noreferrer">a</a></p>'
+        )
+    assert _cleaner.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    ("base", "policy"),
+    [
+        ("https://blog.example.net/p/", ("rewrite_with_base", "https://blog.example.net/p/")),
+        (" http://x.example ", ("rewrite_with_base", "http://x.example")),
+        ("https://[::1/broken", "deny"),  # urlsplit refuses it
+        ("ftp://files.example/", "deny"),
+        ("/relative/only", "deny"),
+        ("", "deny"),
+    ],
+)
+def test_relative_urls_resolve_only_against_an_http_base(base: str, policy: object) -> None:
+    assert _relative_policy(base) == policy

@@ -69,6 +69,8 @@ def test_exclusion_only_queries_match_the_excluded_words_for_not_in() -> None:
     parsed = parse_query('-vxlan -"data center"')
     assert to_fts5(parsed.any_excluded()) == '("vxlan" OR "data center")'
     assert to_tsquery(parsed.any_excluded()) == "('vxlan' | ('data' <-> 'center'))"
+    # Nothing excluded: nothing to leave out (not one empty group, which is not empty).
+    assert parse_query("evpn").any_excluded().empty
 
 
 def test_highlighting_uses_only_the_positive_part() -> None:

@@ -24,14 +24,13 @@ from typing import ClassVar
 
 import pytest
 
-from builders import SHARED, sqlite_url
+from builders import require_corpus, sqlite_url
 from fuzzing import Response, mutant
 from netplanet.cli import EXIT_SOME_FAILED, main
 from netplanet.model import SourceSpec
 from netplanet.store import open_store
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
-CORPUS = SHARED / "corpus" / "feeds"
 ROUNDS = 2
 # Mutants per round. CI runs every combination: 2 x 600 = 1,200 mutants. For a longer hunt,
 # NETPLANET_FUZZ_SCALE multiplies these and NETPLANET_FUZZ_SEED picks other mutants.
@@ -77,12 +76,7 @@ def server() -> Iterator[tuple[str, dict[str, Response]]]:
 
 def seeds(kind: str) -> list[tuple[bytes, bytes]]:
     """(document, content type) of every seed feed of the set, in a stable order."""
-    folder = FIXTURES if kind == "fixtures" else CORPUS
-    if not folder.is_dir():
-        message = f"feed corpus not present at {folder}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} (required under CI)", pytrace=False)
-        pytest.skip(message)
+    folder = FIXTURES if kind == "fixtures" else require_corpus()
     suffixes = (".xml", ".rdf", ".json", ".html")
     files = sorted(
         p for p in folder.iterdir() if p.suffix in suffixes and ".expected." not in p.name

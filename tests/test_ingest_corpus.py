@@ -1,6 +1,7 @@
 """`netplanet sources import` + `netplanet update` against a loopback server serving the corpus.
 
-Uses ../shared/corpus/feeds (real feeds published by real sites); skipped when it is absent.
+Uses ../shared/corpus/feeds (real feeds published by real sites); skipped when it is absent,
+except under CI (conftest `corpus_dir`).
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ from xml.sax.saxutils import quoteattr
 import lxml.html
 import pytest
 
-from builders import SHARED, sqlite_url
+from builders import sqlite_url
 from netplanet.cli import EXIT_SOME_FAILED, main
 from netplanet.store import SqlStore, open_store
 
-CORPUS = SHARED / "corpus" / "feeds"
-pytestmark = [
-    pytest.mark.corpus,
-    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not present at {CORPUS}"),
-]
+pytestmark = pytest.mark.corpus
 
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "data:image/")
@@ -51,8 +48,8 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def corpus_server() -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(CORPUS))
+def corpus_server(corpus_dir: Path) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(corpus_dir))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -68,10 +65,10 @@ def run(*args: str) -> int:
 
 
 def test_corpus_imports_and_updates_into_clean_entries(
-    corpus_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus_server: str, corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NETPLANET_ALLOW_PRIVATE_NETWORKS", "1")
-    files = sorted(p.name for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
+    files = sorted(p.name for p in corpus_dir.iterdir() if p.name != "MANIFEST.tsv")
     outlines = "".join(
         f"<outline type='rss' text={quoteattr(n)} xmlUrl={quoteattr(f'{corpus_server}/{n}')}/>"
         for n in files
