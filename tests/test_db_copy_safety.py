@@ -230,6 +230,7 @@ def duplicate_row(monkeypatch: pytest.MonkeyPatch, table: str, at: int) -> None:
 @pytest.mark.parametrize("force", [False, True], ids=["empty-target", "force-over-a-planet"])
 def test_a_copy_failing_midway_leaves_the_target_exactly_as_it_was(
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     request: pytest.FixtureRequest,
@@ -257,6 +258,8 @@ def test_a_copy_failing_midway_leaves_the_target_exactly_as_it_was(
     assert code == 3, (out, err)
     # The progress bars (stderr is not a terminal here) then one line: what failed, and why.
     assert "Traceback" not in err and err.count("error:") == 1, err
+    # psycopg's "error ignored terminating <Pipeline>" would be a second line on the terminal.
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("psycopg")]
     last = err.rstrip("\n").rsplit("\n", 1)[-1]
     assert last.startswith("error: copy failed, the target is unchanged: "), err
     refused = {  # the database's own one-line reason, without SQLAlchemy's decoration

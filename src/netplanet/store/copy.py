@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -96,11 +97,18 @@ def copy_database(
 ) -> CopyReport:
     """Copy every planet row from `source` to `target` and verify the result."""
     check_target(source, target, force=force)
+    # psycopg warns "error ignored terminating <Pipeline>: pipeline aborted" when a batch insert
+    # fails: a second line repeating the one error this reports.
+    psycopg_log = logging.getLogger("psycopg")
+    level = psycopg_log.level
+    psycopg_log.setLevel(logging.ERROR)
     try:
         _copy(source, target, force=force, progress=progress)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreError(f"copy failed, the target is unchanged: {reason}") from exc
+    finally:
+        psycopg_log.setLevel(level)
     return verify_copy(source, target)
 
 
