@@ -341,6 +341,40 @@ def test_first_success_names_the_slug_after_the_feed(
     assert decide.plan_entries(source, OK, FEED, [], [], NOW).source.slug_base == slug_base
 
 
+@pytest.mark.parametrize(
+    ("link", "site_url", "slug_base"),
+    [
+        ("https://www.Blog.Example:8443/home", "", "blog-example"),  # its website's host
+        ("https://a.example/", "", None),  # already named so (SOURCE's slug is "a-example")
+        ("", "", None),  # no link: nothing better than the feed URL's host
+        ("https://b.example/", "https://mine.example/", None),  # the operator's site is kept
+    ],
+)
+def test_an_untitled_feed_names_the_slug_after_its_website(
+    link: str, site_url: str, slug_base: str | None
+) -> None:
+    source = dataclasses.replace(SOURCE, slug="a-example", site_url=site_url)
+    feed = dataclasses.replace(FEED, title="", link=link)
+    assert decide.plan_entries(source, OK, feed, [], [], NOW).source.slug_base == slug_base
+
+
+@pytest.mark.parametrize(
+    ("url", "slug"),
+    [
+        (None, ""),
+        ("", ""),
+        ("https://www.Example.COM/feed", "example-com"),
+        ("http://www.www.example/", "www-example"),  # one "www." only
+        ("http://127.0.0.1:8080/x", "127-0-0-1"),
+        ("https://Ünïcode.example/", "unicode-example"),
+        ("no host at all", ""),
+        ("https://www./", ""),  # nothing left: no slug, not "source"
+    ],
+)
+def test_host_slug(url: str | None, slug: str) -> None:
+    assert decide._host_slug(url) == slug
+
+
 def test_a_source_with_a_title_and_site_keeps_them() -> None:
     source = dataclasses.replace(SOURCE, title="Mine", site_url="https://mine.example/")
     update = decide.plan_entries(source, OK, FEED, [], [], NOW).source
