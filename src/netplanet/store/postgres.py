@@ -26,8 +26,8 @@ from netplanet.store.sqlite import (
     MARK_OPEN,
     RANK_POOL,
     filters_sql,
+    listed_hits,
     marks_to_html,
-    plain_snippet,
 )
 
 # ts_rank_cd weights, in PostgreSQL's {D, C, B, A} order: title ≫ source title > text, the
@@ -193,12 +193,8 @@ def _recent_without(
         ORDER BY e.published DESC, e.id DESC
         LIMIT :limit OFFSET :offset
         """
-    ).columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
-    rows = conn.execute(sql, params).all()
-    return [
-        SearchHit(entry=entry_from_row(r), snippet_html=plain_snippet(r.text), rank=float(n))
-        for n, r in enumerate(rows, start=offset)
-    ]
+    )
+    return listed_hits(conn, sql, params, offset)
 
 
 def postgres_count(

@@ -90,6 +90,26 @@ def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> None:
     conn.execute(update(n.table).where(*n.scope, n.seq < 0).values({n.seq.name: -n.seq}))
 
 
+def _number_each(
+    conn: Connection,
+    table: Table,
+    group: Column[Any],
+    ident: Column[Any],
+    seq: Column[Any],
+    cutoff: datetime,
+) -> None:
+    """Position the unsealed rows of `table` published before `cutoff` within each value of
+    `group` (a source, a category): one numbering per group."""
+    pub = table.c.published
+    pending: dict[Any, list[Key]] = {}
+    for key, row_id, published in conn.execute(
+        select(group, ident, pub).where(seq.is_(None), pub < cutoff).order_by(group, pub, ident)
+    ):
+        pending.setdefault(key, []).append((published, row_id))
+    for key, keys in pending.items():
+        _number(conn, _Numbering(table, ident, pub, seq, (group == key,)), keys)
+
+
 def seal(conn: Connection, cutoff: datetime) -> int:
     """Position every unsealed entry published before `cutoff`, in the river, its source and
     each of its categories. Returns how many entries got a river position."""
@@ -102,28 +122,7 @@ def seal(conn: Connection, cutoff: datetime) -> int:
         )
     ]
     _number(conn, _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq), pending)
-    by_source: dict[int, list[Key]] = {}
-    for source_id, ident, pub in conn.execute(
-        select(entries.c.source_id, entries.c.id, entries.c.published)
-        .where(entries.c.source_seq.is_(None), entries.c.published < cutoff)
-        .order_by(entries.c.source_id, entries.c.published, entries.c.id)
-    ):
-        by_source.setdefault(source_id, []).append((pub, ident))
-    for source_id, keys in by_source.items():
-        scope = (entries.c.source_id == source_id,)
-        source_positions = _Numbering(
-            entries, entries.c.id, entries.c.published, entries.c.source_seq, scope
-        )
-        _number(conn, source_positions, keys)
+    _number_each(conn, entries, entries.c.source_id, entries.c.id, entries.c.source_seq, cutoff)
     ec = entry_categories
-    by_slug: dict[str, list[Key]] = {}
-    for slug, ident, pub in conn.execute(
-        select(ec.c.category_slug, ec.c.entry_id, ec.c.published)
-        .where(ec.c.seq.is_(None), ec.c.published < cutoff)
-        .order_by(ec.c.category_slug, ec.c.published, ec.c.entry_id)
-    ):
-        by_slug.setdefault(slug, []).append((pub, ident))
-    for slug, keys in by_slug.items():
-        scope = (ec.c.category_slug == slug,)
-        _number(conn, _Numbering(ec, ec.c.entry_id, ec.c.published, ec.c.seq, scope), keys)
+    _number_each(conn, ec, ec.c.category_slug, ec.c.entry_id, ec.c.seq, cutoff)
     return len(pending)

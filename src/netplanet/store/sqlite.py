@@ -172,7 +172,14 @@ def _recent_without(
         ORDER BY e.published DESC, e.id DESC
         LIMIT :limit OFFSET :offset
         """
-    ).columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
+    )
+    return listed_hits(conn, sql, params, offset)
+
+
+def listed_hits(conn: Connection, sql: Any, params: dict[str, Any], offset: int) -> list[SearchHit]:
+    """Run a river-ordered listing of posts (an exclusion-only search, on either backend) and
+    rank its rows by their place in it, with plain snippets."""
+    sql = sql.columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
     rows = conn.execute(sql, params).all()
     return [
         SearchHit(entry=entry_from_row(r), snippet_html=plain_snippet(r.text), rank=float(n))
