@@ -1,5 +1,5 @@
 """Start-up of the command line: what each command loads, and the pydantic-free value conversion
-(cli_params.py) giving exactly Typer's results and errors."""
+(cli/_params.py) giving exactly Typer's results and errors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typer._click.exceptions import BadParameter
 from typer._coercion import build_runtime_param
 
 from netplanet import cli
-from netplanet.cli_params import _PlainParam, speed_up
+from netplanet.cli._params import _PlainParam, speed_up
 
 HEAVY = ["aiohttp", "sqlalchemy", "rich", "pydantic", "lxml", "alembic", "starlette", "jinja2"]
 

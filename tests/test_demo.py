@@ -24,8 +24,8 @@ import pytest
 from multidict import CIMultiDict
 
 from builders import free_port
-from netplanet.cli_common import listen_socket
-from netplanet.cli_demo import demo_settings
+from netplanet.cli._common import listen_socket
+from netplanet.cli.demo import demo_settings
 from netplanet.demo import (
     DEMO_SOURCES,
     EXTRA_DOCUMENTS,
@@ -284,7 +284,7 @@ def test_demo_socket_accepts_connections_before_the_server_runs() -> None:
 
 DEMO_MAIN = """
 import typer
-from netplanet.cli_demo import register
+from netplanet.cli.demo import register
 app = typer.Typer()
 app.callback()(lambda: None)
 register(app)

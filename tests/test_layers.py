@@ -14,7 +14,6 @@ LAYERS = {
     "model": 0,
     "errors": 0,
     "settings": 0,
-    "logfmt": 0,
     "lifeline": 0,
     "lazy": 0,
     "untrusted": 0,
@@ -35,16 +34,7 @@ LAYERS = {
     "service": 4.5,  # runs the web app and the update loop together
     "worker": 4,
     "planet": 5,
-    "cli_common": 5.5,  # state and output helpers shared by the command modules
-    "cli_params": 5.5,
-    "cli_sources": 5.7,  # command modules: import cli_common, never each other
-    "cli_update": 5.7,
-    "cli_read": 5.7,
-    "cli_web": 5.7,
-    "cli_demo": 5.7,
-    "cli_db": 5.7,
-    "cli_admin": 5.7,
-    "cli": 6,
+    "cli": 6,  # the package: app and main(), command modules, shared _common/_params/_logging
     "__main__": 7,
 }
 # L1 is pure: it never reaches the network or the database.

@@ -1,4 +1,4 @@
-"""`netplanet serve` (cli_web.register): options reach uvicorn, defaults come from settings."""
+"""`netplanet serve` (cli.web.register): options reach uvicorn, defaults come from settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from netplanet import __version__, cli_web
+from netplanet import __version__
+from netplanet.cli import web as cli_web
 from netplanet.model import SourceSpec
 from netplanet.planet import Planet
 from netplanet.settings import Settings

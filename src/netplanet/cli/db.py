@@ -1,6 +1,6 @@
 """The scale-out commands: `netplanet worker` and `netplanet db copy`.
 
-`cli.py` calls `register(app, db_app, planet=...)` so the global --database/--config/
+`cli/__init__.py` calls `register(app, db_app, planet=...)` so the global --database/--config/
 --data-dir options apply. The worker loop itself is `netplanet.worker`; copying is
 `netplanet.store.copy`.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import console
+from netplanet.cli._common import console
 
 if TYPE_CHECKING:
     from netplanet.planet import Planet

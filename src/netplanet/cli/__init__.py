@@ -7,9 +7,11 @@ Exit codes scripts can rely on:
 Every error is one line on stderr, never a traceback (use --verbose to log details).
 
 This module holds the app, the global options, `init`, `config show`, `db migrate` and the
-error mapping in `main()`; the other commands live in cli_*.py modules. Every command imports
-what it needs when it runs (see cli_common.py for why), so that `netplanet update` does not pay
-for the web server and `netplanet sources list` not for the fetcher.
+error mapping in `main()`; the other commands live in this package's modules, one per command
+group (sources, update, read, web, demo, db, admin), which share _common and never import each
+other. Every command imports what it needs when it runs (see _common.py for why), so that
+`netplanet update` does not pay for the web server and `netplanet sources list` not for the
+fetcher.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from typing import Annotated
 
 import typer
 
-from netplanet import __version__, cli_admin, cli_db, cli_demo, cli_read, cli_update, cli_web
-from netplanet.cli_common import import_specs, planet, say, state, warn
-from netplanet.cli_sources import sources_app
-from netplanet.cli_update import EXIT_SOME_FAILED
+from netplanet import __version__
+from netplanet.cli import admin, db, demo, read, update, web
+from netplanet.cli._common import import_specs, planet, say, state, warn
+from netplanet.cli.sources import sources_app
+from netplanet.cli.update import EXIT_SOME_FAILED
 from netplanet.errors import NetplanetError
 
 __all__ = ["EXIT_SOME_FAILED", "app", "main"]
@@ -193,12 +196,12 @@ def _stored_origin(url: str, site_url: str) -> list[str]:
 
 # The order of registration is the order of `netplanet --help`. Modules that register commands
 # on the same app share the global --database/--config/--data-dir options.
-cli_update.register(app)
-cli_read.register(app)
-cli_web.register(app, planet=planet)
-cli_admin.register(app, sources_app, planet=planet, quiet=lambda: state.quiet)
-cli_demo.register(app, planet=planet)
-cli_db.register(app, db_app, planet=planet, quiet=lambda: state.quiet)
+update.register(app)
+read.register(app)
+web.register(app, planet=planet)
+admin.register(app, sources_app, planet=planet, quiet=lambda: state.quiet)
+demo.register(app, planet=planet)
+db.register(app, db_app, planet=planet, quiet=lambda: state.quiet)
 
 
 def one_line(message: str) -> str:
@@ -212,7 +215,7 @@ def one_line(message: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI, turning every expected error into one line and an exit code."""
-    from netplanet.cli_params import plain_metavars, speed_up
+    from netplanet.cli._params import plain_metavars, speed_up
 
     args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
     code = 0

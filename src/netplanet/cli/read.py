@@ -1,6 +1,6 @@
 """Reading the planet from a terminal: `netplanet entries` and `netplanet search`.
 
-cli.py calls `register(app)`.
+cli/__init__.py calls `register(app)`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from netplanet.cli_common import console, find_source, planet, say
+from netplanet.cli._common import console, find_source, planet, say
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,7 @@
 """The `netplanet sources` group: add (with feed discovery), edit, list, remove, import, export.
 
-`sources health` is in cli_admin.py. cli.py adds `sources_app` to the main app, so the global
---database/--config/--data-dir options apply.
+`sources health` is in admin.py. cli/__init__.py adds `sources_app` to the main app, so the
+global --database/--config/--data-dir options apply.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from netplanet.cli_common import console, find_source, planet, print_import_lines, quiet, say
+from netplanet.cli._common import console, find_source, planet, print_import_lines, quiet, say
 
 PROGRESS_FROM = 2_000
 """Imports of fewer sources take well under a second: no progress bar."""

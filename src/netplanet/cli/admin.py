@@ -1,6 +1,6 @@
 """`netplanet sources health` (feed health for monitoring) and `netplanet admin set-password`.
 
-`cli.py` calls `register(app, sources_app, planet=...)` so the global options apply.
+`cli/__init__.py` calls `register(app, sources_app, planet=...)` so the global options apply.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import console, warn
+from netplanet.cli._common import console, warn
 from netplanet.errors import UsageError
 
 if TYPE_CHECKING:

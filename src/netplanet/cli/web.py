@@ -1,6 +1,6 @@
 """The `netplanet serve` command: the public website alone, under uvicorn.
 
-`cli.py` calls `register(app, planet=...)` so the global --database/--config/--data-dir
+`cli/__init__.py` calls `register(app, planet=...)` so the global --database/--config/--data-dir
 options apply; without `planet`, settings come from the config file and NETPLANET_* variables.
 """
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import listen_socket, port_option, say, site_address
+from netplanet.cli._common import listen_socket, port_option, say, site_address
 
 if TYPE_CHECKING:
     from netplanet.planet import Planet

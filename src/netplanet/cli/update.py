@@ -1,7 +1,7 @@
 """`netplanet update` (one round over the sources, with a progress bar and a summary) and
 `netplanet run` (website and scheduler in one process).
 
-cli.py calls `register(app)`. `update` is the command run most often, from cron, so Rich is
+cli/__init__.py calls `register(app)`. `update` is the command run most often, from cron, so Rich is
 loaded only when a progress bar or table is drawn (not with -q), and the service and web
 modules only by `run`.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import (
+from netplanet.cli._common import (
     console,
     find_source,
     listen_socket,
@@ -166,8 +166,8 @@ def run_command(
     ] = "text",
 ) -> None:
     """Serve the planet and keep it updated (imports the bundled sources on first start)."""
+    from netplanet.cli._logging import configure_logging
     from netplanet.errors import UsageError
-    from netplanet.logfmt import configure_logging
 
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format must be text or json, not {log_format!r}")
@@ -177,7 +177,7 @@ def run_command(
     from contextlib import asynccontextmanager
 
     from netplanet import __version__
-    from netplanet.cli_common import import_specs
+    from netplanet.cli._common import import_specs
     from netplanet.service import run_service
     from netplanet.settings import with_options
     from netplanet.sources.defaults import load_default_sources

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli_common import listen_socket, port_option
+from netplanet.cli._common import listen_socket, port_option
 
 if TYPE_CHECKING:
     import socket
