@@ -72,7 +72,7 @@ def _newer_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
 
 
 class PageQueries:
-    """Page-oriented reads (the PageQueryStore half of store/base.py)."""
+    """Page-oriented reads (the page queries SiteStore adds in store/base.py)."""
 
     engine: Engine
 

@@ -59,7 +59,8 @@ def _utcnow() -> datetime:
 
 
 class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
-    """The Store Protocol over one SQLAlchemy engine (see store/base.py for the shared rules)."""
+    """Every Protocol of store/base.py (PlanetStore) over one SQLAlchemy engine (see there for
+    the shared rules)."""
 
     def __init__(
         self,
