@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from builders import NOW, make_entry, plan, spec
 from netplanet.errors import StoreError
-from netplanet.store import SqlStore, writes
+from netplanet.store import SqlStore, _rows, writes
 
 
 @contextlib.contextmanager
@@ -88,8 +88,8 @@ def test_edits_of_more_posts_than_one_batch_relink_every_one(
 
 def test_db_reason_is_the_first_line_of_the_drivers_message() -> None:
     wrapped = IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed\ndetail"))
-    assert writes.db_reason(wrapped) == "UNIQUE constraint failed"
-    assert writes.db_reason(SQLAlchemyError("database is locked\nmore")) == "database is locked"
+    assert _rows.db_reason(wrapped) == "UNIQUE constraint failed"
+    assert _rows.db_reason(SQLAlchemyError("database is locked\nmore")) == "database is locked"
 
 
 def test_recent_entry_stats_counts_and_dates_the_oldest_in_utc(store: SqlStore) -> None:

@@ -19,6 +19,7 @@ from netplanet.settings import Settings
 if TYPE_CHECKING:
     from netplanet.fetch.http import Fetcher
     from netplanet.store import SqlStore
+    from netplanet.store.base import PlanetStore
     from netplanet.update.pipeline import UpdatePipeline
 
 
@@ -70,7 +71,7 @@ class Planet:
         self._executor_made = False
 
     @property
-    def store(self) -> SqlStore:
+    def store(self) -> PlanetStore:
         if self._store is None:
             from netplanet.store import open_store
 

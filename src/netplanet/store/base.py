@@ -1,4 +1,8 @@
-"""The Store interface: what every backend (SQLite, PostgreSQL) provides, split by domain.
+"""The Store interface: what every backend (SQLite, PostgreSQL) provides, as the Protocols its
+callers name: `SourceStore` (one source's edits), `Store` (updating: sources, entries, stable
+pages, search), `WorkerStore` (+ leases), `SiteStore` (+ the public pages' queries),
+`AdminStore` (settings, sign-in, categories) and `PlanetStore` (all of it, + scheduling and
+monitoring). SqlStore (store/sql.py) implements every one.
 
 Shared rules, whatever the backend:
 - All datetimes going in and coming out are timezone-aware UTC.
@@ -102,7 +106,27 @@ class SourceStore(Protocol):
         ...
 
 
-class EntryStore(Protocol):
+# Entries older than this get their stable page positions (Store.seal_pages); newer ones
+# may still be joined by late arrivals (feeds often publish with dates a few hours in the past).
+# One value for every process that seals (`netplanet run` and `netplanet worker`), since
+# positions handed out under two different cut-offs would disagree.
+SEAL_AFTER = timedelta(hours=48)
+
+
+class Store(SourceStore, Protocol):
+    """What updating a planet needs: sources, their entries, stable pages and search (the update
+    pipeline, imports, the demo)."""
+
+    url: str
+
+    def close(self) -> None: ...
+
+    def dump(self) -> Sequence[tuple[object, ...]]:
+        """Every source and entry row in a stable order (for idempotence tests and db copy)."""
+        ...
+
+    # ------------------------------------------------------------------ entries (store/writes.py)
+
     def existing_entries(
         self,
         source_id: int,
@@ -142,29 +166,15 @@ class EntryStore(Protocol):
 
     def count_entries(self, *, source_id: int | None = None) -> int: ...
 
-    def recent_entry_count(self, source_id: int, since: datetime) -> int:
-        """Entries of a source published at or after `since` (its posting rate; store/health.py)."""
-        ...
-
     def recent_entry_stats(self, source_id: int, since: datetime) -> tuple[int, datetime | None]:
-        """Like recent_entry_count, plus the oldest `published` among those entries."""
+        """Entries of a source published at or after `since`: how many (its posting rate), and
+        the oldest `published` among them."""
         ...
 
-
-# Entries older than this get their stable page positions (PageStore.seal_pages); newer ones
-# may still be joined by late arrivals (feeds often publish with dates a few hours in the past).
-# One value for every process that seals (`netplanet run` and `netplanet worker`), since
-# positions handed out under two different cut-offs would disagree.
-SEAL_AFTER = timedelta(hours=48)
-
-
-class PageStore(Protocol):
     def seal_pages(self, cutoff: datetime) -> int:
         """Give stable page positions to entries published before `cutoff` (see SqlStore)."""
         ...
 
-
-class SearchStore(Protocol):
     def search(
         self,
         query: str,
@@ -193,8 +203,9 @@ class SearchStore(Protocol):
         ...
 
 
-class LeaseStore(Protocol):
-    """How `netplanet worker` processes share the polling (see store/leases.py)."""
+class WorkerStore(Store, Protocol):
+    """What a polling worker needs: a Store plus leases, how `netplanet worker` processes share
+    the polling (see store/leases.py)."""
 
     def claim_due_sources(
         self,
@@ -213,20 +224,6 @@ class LeaseStore(Protocol):
         ...
 
     def release_leases(self, worker_id: str, source_ids: list[int] | None = None) -> int: ...
-
-
-class Store(SourceStore, EntryStore, PageStore, SearchStore, Protocol):
-    url: str
-
-    def close(self) -> None: ...
-
-    def dump(self) -> Sequence[tuple[object, ...]]:
-        """Every source and entry row in a stable order (for idempotence tests and db copy)."""
-        ...
-
-
-class WorkerStore(Store, LeaseStore, Protocol):
-    """What a polling worker needs."""
 
 
 # --------------------------------------------------------------------------- website reads
@@ -291,7 +288,9 @@ class SiteVersion:
     """The latest known change (newest entry's first-seen time or latest successful poll)."""
 
 
-class PageQueryStore(Protocol):
+class SiteStore(Store, Protocol):
+    """What the public website needs: a Store plus the keyset page queries (store/pages.py)."""
+
     def list_categories(self) -> list[CategoryInfo]:
         """Categories in navigation order (position, then name)."""
         ...
@@ -350,10 +349,6 @@ class PageQueryStore(Protocol):
     def site_version(self) -> SiteVersion: ...
 
 
-class SiteStore(SourceStore, EntryStore, SearchStore, PageQueryStore, Protocol):
-    """What the public website needs from a store."""
-
-
 # --------------------------------------------------------------------------- operations
 # Scheduling, monitoring and the admin area (store/health.py, store/admin.py).
 
@@ -376,22 +371,9 @@ class HealthCounts:
         return self.enabled > 0 and self.failing == self.enabled
 
 
-class HealthStore(Protocol):
-    def health_counts(self) -> HealthCounts:
-        """Raises StoreError when the database is unreachable."""
-        ...
-
-    def failure_kinds(self, limit: int = 3) -> list[tuple[str, int]]:
-        """The commonest error kinds (Source.last_error_class) among failing enabled sources,
-        with how many sources have each, commonest first."""
-        ...
-
-    def due_sources(self, now: datetime) -> list[Source]: ...
-
-    def next_due_at(self) -> datetime | None: ...
-
-
 class AdminStore(Protocol):
+    """The admin area's settings, sign-in attempts and categories (store/admin.py)."""
+
     def get_setting(self, key: str) -> str | None: ...
 
     def set_setting(self, key: str, value: str) -> None: ...
@@ -417,9 +399,23 @@ class AdminStore(Protocol):
     def delete_category(self, slug: str) -> None: ...
 
 
-class WebStore(SiteStore, HealthStore, AdminStore, Protocol):
-    """What the website with its admin area and /healthz needs."""
+class PlanetStore(WorkerStore, SiteStore, AdminStore, Protocol):
+    """Everything a whole planet needs: updating (alone or by workers), serving pages,
+    scheduling and monitoring (store/health.py), administering."""
 
+    def health_counts(self) -> HealthCounts:
+        """Raises StoreError when the database is unreachable."""
+        ...
 
-class PlanetStore(Store, PageQueryStore, HealthStore, AdminStore, Protocol):
-    """Everything a whole planet needs: updating, serving pages, scheduling, administering."""
+    def failure_kinds(self, limit: int = 3) -> list[tuple[str, int]]:
+        """The commonest error kinds (Source.last_error_class) among failing enabled sources,
+        with how many sources have each, commonest first."""
+        ...
+
+    def due_sources(self, now: datetime) -> list[Source]: ...
+
+    def next_due_at(self) -> datetime | None: ...
+
+    def recent_entry_count(self, source_id: int, since: datetime) -> int:
+        """Entries of a source published at or after `since` (an index range count)."""
+        ...

@@ -27,8 +27,8 @@ from netplanet.errors import DuplicateSourceError, StoreError
 from netplanet.model import SourceSpec
 from netplanet.sources.bounds import bound_category, bound_title
 from netplanet.sources.slug import SlugAllocator, slugify
+from netplanet.store._rows import db_reason
 from netplanet.store.schema import categories, sources
-from netplanet.store.writes import db_reason
 
 CHUNK = 500
 """Sources per transaction; also under every backend's limit of bound parameters per IN list."""

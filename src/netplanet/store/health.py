@@ -16,8 +16,8 @@ from sqlalchemy import Engine, case, func, select, true
 from sqlalchemy.exc import SQLAlchemyError
 
 from netplanet.errors import StoreError
+from netplanet.store._rows import as_utc, source_from_row
 from netplanet.store.base import HealthCounts
-from netplanet.store.pages import _as_utc
 from netplanet.store.schema import entries, sources
 
 if TYPE_CHECKING:
@@ -54,12 +54,10 @@ class HealthQueries:
             value = conn.execute(
                 select(func.min(sources.c.next_poll_at)).where(sources.c.enabled == true())
             ).scalar_one()
-        return _as_utc(value)
+        return as_utc(value)
 
     def due_sources(self, now: datetime) -> list[Source]:
         """Enabled sources whose next poll is due (never-polled ones first)."""
-        from netplanet.store.sql import source_from_row
-
         query = (
             select(sources)
             .where(
@@ -86,7 +84,7 @@ class HealthQueries:
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StoreError(f"database unreachable: {reason}") from exc
-        return HealthCounts(int(total), int(enabled), int(failing), _as_utc(last), int(polled))
+        return HealthCounts(int(total), int(enabled), int(failing), as_utc(last), int(polled))
 
     def failure_kinds(self, limit: int = 3) -> list[tuple[str, int]]:
         """Error kinds of failing enabled sources, commonest first (one grouped count)."""

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, and_, func, or_, select, true, update
 from sqlalchemy.sql import ColumnElement
 
+from netplanet.store._rows import WRITE_FIRST, source_from_row
 from netplanet.store.schema import sources
 
 if TYPE_CHECKING:
@@ -67,8 +68,6 @@ class LeaseQueries:
         """Lease up to `limit` enabled sources that are due (next_poll_at NULL or <= now) and
         not leased (or whose lease expired) to `worker_id` until now + lease_s, oldest due
         first. With `per_host`, at most that many sources of one host are leased at once."""
-        from netplanet.store.sql import WRITE_FIRST, source_from_row
-
         if limit <= 0:
             return []
         due = _claimable(now)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
+from netplanet.store._rows import as_utc, entry_from_row, source_from_row
 from netplanet.store.base import (
     CategoryInfo,
     EntryKey,
@@ -57,8 +58,6 @@ def _entry_select(*extra: Any) -> Select[Any]:
 
 
 def _to_entries(rows: Sequence[Any]) -> list[StoredEntry]:
-    from netplanet.store.sql import entry_from_row
-
     return [entry_from_row(r) for r in rows]
 
 
@@ -73,7 +72,7 @@ def _newer_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
 
 
 class PageQueries:
-    """Page-oriented reads (the PageQueryStore half of store/base.py)."""
+    """Page-oriented reads (the page queries SiteStore adds in store/base.py)."""
 
     engine: Engine
 
@@ -211,7 +210,7 @@ class PageQueries:
         with self.engine.connect() as conn:
             row = conn.execute(query).one()
         # Aggregates lose the column type, so SQLite hands back naive text: restore UTC.
-        return _as_utc(row[0]), _as_utc(row[1])
+        return as_utc(row[0]), as_utc(row[1])
 
     def list_categories(self) -> list[CategoryInfo]:
         query = select(categories.c.slug, categories.c.name, categories.c.position).order_by(
@@ -221,8 +220,6 @@ class PageQueries:
             return [CategoryInfo(slug=s, name=n, position=p) for s, n, p in conn.execute(query)]
 
     def _summaries(self, where: Any = None) -> list[SourceSummary]:
-        from netplanet.store.sql import source_from_row
-
         # Correlated subqueries walk the (source_id, published, id) index per source; a GROUP BY
         # over a join would read every entry row.
         own = entries.c.source_id == sources.c.id
@@ -241,7 +238,7 @@ class PageQueries:
                 SourceSummary(
                     source=source_from_row(r),
                     post_count=int(r.post_count),
-                    last_published=_as_utc(r.last_published),
+                    last_published=as_utc(r.last_published),
                 )
                 for r in conn.execute(query)
             ]
@@ -257,8 +254,6 @@ class PageQueries:
         """Up to `limit` sources among the authors of the `scan` newest entries, the most
         recent first picked, returned by title. Its cost is bounded by `scan` (a walk of the
         (published, id) index), however many sources and entries the planet has."""
-        from netplanet.store.sql import source_from_row
-
         newest = (
             select(entries.c.source_id, entries.c.published)
             .order_by(entries.c.published.desc(), entries.c.id.desc())
@@ -290,7 +285,7 @@ class PageQueries:
         with self.engine.connect() as conn:
             row = tuple(conn.execute(query).one())
         token = hashlib.blake2b(repr(row).encode(), digest_size=8).hexdigest()
-        times = [t for t in (_as_utc(row[2]), _as_utc(row[6])) if t is not None]
+        times = [t for t in (as_utc(row[2]), as_utc(row[6])) if t is not None]
         return SiteVersion(token=token, changed_at=max(times) if times else None)
 
 
@@ -327,13 +322,3 @@ def _site_version_query() -> Select[Any]:
         .scalar_subquery(),
     )
     return query
-
-
-def _as_utc(value: Any) -> datetime | None:
-    """An aggregate's datetime as aware UTC (SQLite returns the stored naive text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

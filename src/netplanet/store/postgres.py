@@ -6,7 +6,8 @@ same parsed reader input as SQLite's (`fts_query.parse_query`), so both backends
 same syntax; ranking is `ts_rank_cd` with weights and snippets come from `ts_headline` with
 control-character sentinels that become <mark> only after HTML escaping (`marks_to_html`).
 A query is ranked among its newest RANK_POOL matches, found in a range of the newest ids
-rather than among all matches (see `_run`).
+rather than among all matches (see `_run`). What it shares with SQLite's search (sentinels,
+filters, the exclusion-only listing) is in `_search.py`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
 from netplanet.model import SearchHit
-from netplanet.store.fts_query import Query, parse_query, to_tsquery
-from netplanet.store.schema import UTCDateTime, entries
-from netplanet.store.sql import entry_from_row
-from netplanet.store.sqlite import (
+from netplanet.store._rows import entry_from_row
+from netplanet.store._search import (
     MARK_CLOSE,
     MARK_OPEN,
     RANK_POOL,
@@ -29,6 +28,8 @@ from netplanet.store.sqlite import (
     listed_hits,
     marks_to_html,
 )
+from netplanet.store.fts_query import Query, parse_query, to_tsquery
+from netplanet.store.schema import UTCDateTime, entries
 
 # ts_rank_cd weights, in PostgreSQL's {D, C, B, A} order: title ≫ source title > text, the
 # proportions of SQLite's bm25(10, 1, 3).
@@ -143,7 +144,7 @@ def postgres_search(
         "tr_to": _LT + _GT,
         "opts": _HEADLINE,
         # As on SQLite: rank among the newest matches only, so a very common word costs the
-        # same at a million posts as at ten thousand (see sqlite.RANK_POOL).
+        # same at a million posts as at ten thousand (see _search.RANK_POOL).
         "pool": RANK_POOL,
     }
     if source_id is not None:

@@ -1,30 +1,32 @@
 """SqlStore: the Store interface on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
 
-Backend differences (connection setup, full-text search) live in `sqlite.py` / `postgres.py`;
-everything else is portable SQL here and in the mixins: the update write path (`writes.py`),
-website reads (`pages.py`), leases, health and admin queries.
+This module composes SqlStore from the query mixins (the update write path in `writes.py`,
+bulk adds in `bulk.py`, website reads in `pages.py`, leases, health and admin queries) and adds
+what is left: single-source edits, entry lookups, sealing, search dispatch and the dump. The
+mixins import their shared row helpers from `_rows.py`, never this module. Backend differences
+(connection setup, full-text search) live in `sqlite.py` / `postgres.py`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError, UsageError
-from netplanet.model import (
-    Enclosure,
-    SearchHit,
-    Source,
-    SourceSpec,
-    StoredEntry,
-)
+from netplanet.model import SearchHit, Source, SourceSpec, StoredEntry
 from netplanet.sources.bounds import bound_category, bound_title
 from netplanet.sources.slug import slugify, unique_slug
+from netplanet.store._rows import (
+    ENTRY_COLUMNS,
+    WRITE_FIRST,
+    db_reason,
+    entry_from_row,
+    source_from_row,
+)
 from netplanet.store.admin import AdminQueries
 from netplanet.store.base import SLUG_MOVED_PREFIX, valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
@@ -40,7 +42,7 @@ from netplanet.store.schema import (
     sources,
 )
 from netplanet.store.sealing import seal
-from netplanet.store.writes import UpdateWrites, db_reason, ensure_category
+from netplanet.store.writes import UpdateWrites, ensure_category
 from netplanet.untrusted import http_url
 
 SearchFn = Callable[..., list[SearchHit]]
@@ -48,9 +50,6 @@ CountFn = Callable[..., int]
 SEARCH_COUNT_CAP = 1000
 """Searches count their matches up to this many (see `SqlStore.count_matches`)."""
 
-# Execution option for transactions that read and then write (sealing pages, claiming
-# sources): sqlite.py begins them with BEGIN IMMEDIATE; PostgreSQL ignores it.
-WRITE_FIRST = "netplanet_write_first"
 # pg_advisory_xact_lock key serializing seal_pages across processes ("np-seal").
 SEAL_LOCK_KEY = 0x6E70_7365_616C
 
@@ -59,81 +58,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def source_from_row(row: Row[Any]) -> Source:
-    m = row._mapping
-    return Source(
-        id=m["id"],
-        feed_url=m["feed_url"],
-        title=m["title"],
-        site_url=m["site_url"],
-        category=m["category"],
-        slug=m["slug"],
-        enabled=bool(m["enabled"]),
-        disabled_reason=m["disabled_reason"],
-        created_at=m["created_at"],
-        etag=m["etag"],
-        last_modified=m["last_modified"],
-        body_hash=m["body_hash"],
-        last_fetched_at=m["last_fetched_at"],
-        last_success_at=m["last_success_at"],
-        last_status=m["last_status"],
-        last_error_class=m["last_error_class"],
-        last_error=m["last_error"],
-        last_bytes=m["last_bytes"],
-        last_duration_ms=m["last_duration_ms"],
-        consecutive_failures=m["consecutive_failures"],
-        next_poll_at=m["next_poll_at"],
-        avg_response_ms=m["avg_response_ms"],
-        avg_bytes=m["avg_bytes"],
-        posts_per_day=m["posts_per_day"],
-        poll_interval_s=m["poll_interval_s"],
-        failing_since=m["failing_since"],
-        dead_since=m["dead_since"],
-        rate_valid_until=m["rate_valid_until"],
-    )
-
-
-ENTRY_COLUMNS = (
-    *entries.c,
-    sources.c.title.label("source_title"),
-    sources.c.slug.label("source_slug"),
-)
-
-
-def entry_from_row(row: Row[Any]) -> StoredEntry:
-    m = row._mapping
-    enclosure = None
-    if m["enclosure_url"]:
-        enclosure = Enclosure(
-            url=m["enclosure_url"], type=m["enclosure_type"] or "", length=m["enclosure_length"]
-        )
-    return StoredEntry(
-        id=m["id"],
-        source_id=m["source_id"],
-        source_title=m["source_title"],
-        source_slug=m["source_slug"],
-        key=m["key"],
-        guid=m["guid"],
-        url=m["url"],
-        title=m["title"],
-        author=m["author"],
-        published=m["published"],
-        updated=m["updated"],
-        first_seen=m["first_seen"],
-        content_html=m["content_html"],
-        excerpt_html=m["excerpt_html"],
-        categories=tuple(json.loads(m["categories"])),
-        tags=tuple(json.loads(m["tags"])),
-        enclosure=enclosure,
-        duration_s=m["duration_s"],
-        sponsored=bool(m["sponsored"]),
-        fingerprint=m["fingerprint"],
-        date_known=bool(m["date_known"]),
-    )
-
-
 class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
-    """The Store Protocol over one SQLAlchemy engine (see store/base.py for the shared rules)."""
+    """Every Protocol of store/base.py (PlanetStore) over one SQLAlchemy engine (see there for
+    the shared rules)."""
 
     def __init__(
         self,

@@ -2,12 +2,12 @@
 
 The query's meaning is `fts_query.py`'s; matches are ranked by bm25 among the newest RANK_POOL
 (see `sqlite_search`), a query of only exclusions lists the newest posts without them, and
-`sqlite_count` counts matches up to a cap.
+`sqlite_count` counts matches up to a cap. What PostgreSQL's search shares with it (sentinels,
+filters, the exclusion-only listing) is in `_search.py`.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 
 from netplanet.model import SearchHit
+from netplanet.store._rows import WRITE_FIRST, entry_from_row
+from netplanet.store._search import RANK_POOL, filters_sql, listed_hits, marks_to_html
 from netplanet.store.fts_query import Query, parse_query, to_fts5
 from netplanet.store.schema import UTCDateTime
-from netplanet.store.sql import WRITE_FIRST, entry_from_row
-
-MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
-RANK_POOL = 10_000
 
 
 def create_sqlite_engine(url: str) -> Engine:
@@ -51,36 +49,6 @@ def create_sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
-
-
-def marks_to_html(snippet: str) -> str:
-    """Escape a snippet and turn the match sentinels into <mark> elements."""
-    escaped = html.escape(snippet, quote=False)
-    return escaped.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
-
-
-def plain_snippet(text: str, words: int = 32) -> str:
-    """The first words of a post, escaped and without marks (for listings with nothing to
-    highlight: a query of only exclusions). The same on both backends."""
-    parts = text.split()
-    snippet = " ".join(parts[:words]) + ("…" if len(parts) > words else "")
-    return html.escape(snippet, quote=False)
-
-
-def filters_sql(
-    alias: str, category_slug: str | None, source_id: int | None
-) -> tuple[str, dict[str, Any]]:
-    """SQL conditions on `alias` (an entries row id) for the reader's category/source filters."""
-    filters, params = "", dict[str, Any]()
-    if source_id is not None:
-        filters += f" AND {alias} IN (SELECT id FROM entries WHERE source_id = :source_id)"
-        params["source_id"] = source_id
-    if category_slug is not None:
-        filters += (
-            f" AND {alias} IN (SELECT entry_id FROM entry_categories WHERE category_slug = :cat)"
-        )
-        params["cat"] = category_slug
-    return filters, params
 
 
 def sqlite_search(
@@ -174,17 +142,6 @@ def _recent_without(
         """
     )
     return listed_hits(conn, sql, params, offset)
-
-
-def listed_hits(conn: Connection, sql: Any, params: dict[str, Any], offset: int) -> list[SearchHit]:
-    """Run a river-ordered listing of posts (an exclusion-only search, on either backend) and
-    rank its rows by their place in it, with plain snippets."""
-    sql = sql.columns(published=UTCDateTime, updated=UTCDateTime, first_seen=UTCDateTime)
-    rows = conn.execute(sql, params).all()
-    return [
-        SearchHit(entry=entry_from_row(r), snippet_html=plain_snippet(r.text), rank=float(n))
-        for n, r in enumerate(rows, start=offset)
-    ]
 
 
 def sqlite_count(

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from netplanet.errors import StoreError
 from netplanet.model import Entry, ExistingEntry, UpdatePlan
 from netplanet.sources.slug import slugify, unique_slug
+from netplanet.store._rows import WRITE_FIRST, db_reason
 from netplanet.store.base import SLUG_MOVED_PREFIX, ApplyResult
 from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
 
@@ -218,8 +219,6 @@ def _lock_sources(conn: Any, source_ids: Iterable[int]) -> None:
 def _write_transaction(engine: Engine) -> Any:
     """A transaction that takes SQLite's write lock when it begins (BEGIN IMMEDIATE), waiting
     for another writer's commit; its first statement may then be a read."""
-    from netplanet.store.sql import WRITE_FIRST
-
     return engine.connect().execution_options(**{WRITE_FIRST: True})
 
 
@@ -510,8 +509,3 @@ def _rename_slugs(conn: Any, plans: Iterable[UpdatePlan]) -> None:
         key = SLUG_MOVED_PREFIX + old
         conn.execute(delete(app_settings).where(app_settings.c.key == key))
         conn.execute(insert(app_settings).values(key=key, value=new))
-
-
-def db_reason(exc: SQLAlchemyError) -> str:
-    """The driver's own message when there is one (it names the constraint or the lock)."""
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
