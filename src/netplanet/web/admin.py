@@ -36,7 +36,7 @@ from netplanet.store.base import PlanetStore
 from netplanet.update.discovery import discover_feed
 from netplanet.update.pipeline import UpdatePipeline
 from netplanet.web import auth as auth_module
-from netplanet.web.app import Site, _site
+from netplanet.web.site import Site, _site
 from netplanet.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, Session
 from netplanet.web.ids import parse_id
 
