@@ -81,7 +81,8 @@ def create_app(
     nav_ttl: float = 5.0,
 ) -> Starlette:
     """The public website over `store`. `clock` gives "now" for relative dates and caching."""
-    from netplanet.web import admin, outputs, public
+    from netplanet.web import outputs, public
+    from netplanet.web.admin import area as admin_area
     from netplanet.web.auth import Auth
 
     site = Site(store, settings, clock=clock, page_size=page_size, nav_ttl=nav_ttl)
@@ -89,7 +90,7 @@ def create_app(
         *public.routes(),
         *outputs.routes(),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        *admin.routes(),
+        *admin_area.routes(),
         Route("/static/{name}", site.assets.response, name="static"),
     ]
     app = Starlette(
