@@ -347,9 +347,9 @@ def test_healthz_reports_the_database(
 def test_poll_now_fetches_the_feed_and_stores_its_posts(
     store: SqlStore, clock: Clock, loopback: FeedServer
 ) -> None:
-    """The product polls inline (web/admin.py poll_now): when the page comes back the feed has
-    been fetched and its new posts are stored and shown; a failing feed is reported and
-    recorded on the source."""
+    """The product polls inline (web/admin/sources.py poll_now): when the page comes back the
+    feed has been fetched and its new posts are stored and shown; a failing feed is reported
+    and recorded on the source."""
     from builders import spec
     from feedserver import rss
 

@@ -21,10 +21,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from builders import make_entry, plan, spec, sqlite_url
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
-from netplanet.web import admin as admin_module
+from netplanet.web.admin import sources as admin_sources
+from netplanet.web.admin.imports import STATUS_KEY
 from netplanet.web.app import create_app
 from netplanet.web.auth import GENERATION_KEY, PASSWORD_KEY, hash_password
-from netplanet.web.imports import STATUS_KEY
 from test_admin import PASSWORD, AdminClient, Clock, csrf_of, make_client, signed_in
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -115,8 +115,8 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         feed = SimpleNamespace(title="Added", link=url)
         return SimpleNamespace(feed_url=url + "feed", feed=feed, how="test")
 
-    monkeypatch.setattr(admin_module, "check_url_resolves_public", resolves)
-    monkeypatch.setattr(admin_module, "discover_feed", discover)
+    monkeypatch.setattr(admin_sources, "check_url_resolves_public", resolves)
+    monkeypatch.setattr(admin_sources, "discover_feed", discover)
 
 
 @dataclass

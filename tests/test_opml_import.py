@@ -332,7 +332,7 @@ def test_an_import_left_running_by_a_stopped_server_counts_as_interrupted(
     import json
     from datetime import timedelta
 
-    from netplanet.web.imports import STALE_AFTER_S, STATUS_KEY
+    from netplanet.web.admin.imports import STALE_AFTER_S, STATUS_KEY
 
     left = {"state": "running", "file": "old.opml", "started": NOW.isoformat()}
     store.set_setting(STATUS_KEY, json.dumps(left | {"updated": NOW.isoformat(), "total": 9}))

@@ -1,251 +1,31 @@
-"""The public website's application factory and the per-app `Site` every handler shares.
+"""The web application's assembly: `create_app`, /healthz and the error pages.
 
 `create_app(store, settings, clock=...)` builds a Starlette app over any store that satisfies
-`PlanetStore` (store/base.py; the public pages use its `SiteStore` part, /healthz and the admin
-area the rest); nothing here knows which database is behind it. `Site` owns the
-things pages have in common: templates, versioned static assets, the category navigation
-(cached for a few seconds), HTTP validators (ETag / Last-Modified, answered with 304) and a
-small cache of rendered pages keyed by those validators. Every request first passes
-web/edge.py (trusted proxies, the Host check that fixes the base URL, security headers).
+`PlanetStore` (store/base.py); nothing here knows which database is behind it. It builds the
+`Site` (web/site.py) every handler shares and mounts the routes of web/public.py,
+web/outputs.py and the admin area (web/admin/). Every request first passes web/edge.py
+(trusted proxies, the Host check that fixes the base URL, security headers).
+`UVICORN_OPTIONS` are the options of every uvicorn that serves the app.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
-import jinja2
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
-from netplanet import __version__
-from netplanet.publish.posts import category_href, format_date, iso_date, safe_url
 from netplanet.settings import Settings
-from netplanet.store.base import CategoryInfo, PlanetStore
-from netplanet.web.edge import BASE_SCOPE_KEY, Edge
-from netplanet.web.origin import Origin
+from netplanet.store.base import PlanetStore
+from netplanet.web.edge import Edge
+from netplanet.web.site import Clock, Site, _site, _utcnow
 
 log = logging.getLogger(__name__)
-
-HERE = Path(__file__).parent
-PAGE_CACHE_CONTROL = "public, max-age=60"
-ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
-# Pages show relative dates ("3 hours ago"), so their validators also change every few minutes.
-TIME_BUCKET_S = 300
-_ASSET_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Assets:
-    """Static files held in memory and served under content-hashed names (site.<hash>.css)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.by_name: dict[str, tuple[bytes, str, bool]] = {}
-        self.url_of: dict[str, str] = {}
-        for path in sorted(folder.iterdir()):
-            if path.suffix not in _ASSET_TYPES:
-                continue
-            body = path.read_bytes()
-            digest = hashlib.sha256(body).hexdigest()[:12]
-            versioned = f"{path.stem}.{digest}{path.suffix}"
-            kind = _ASSET_TYPES[path.suffix]
-            self.by_name[versioned] = (body, kind, True)
-            self.by_name[path.name] = (body, kind, False)  # old bookmarks; short cache
-            self.url_of[path.name] = f"/static/{versioned}"
-
-    def url(self, name: str) -> str:
-        return self.url_of[name]
-
-    def response(self, request: Request) -> Response:
-        found = self.by_name.get(request.path_params["name"])
-        if found is None:
-            raise HTTPException(404)
-        body, kind, immutable = found
-        cache = ASSET_CACHE_CONTROL if immutable else "public, max-age=300"
-        return Response(body, media_type=kind, headers={"Cache-Control": cache})
-
-
-class Site:
-    """What every page handler needs: store, settings, clock, templates and caches."""
-
-    def __init__(
-        self,
-        store: PlanetStore,
-        settings: Settings,
-        *,
-        clock: Clock = _utcnow,
-        page_size: int = 30,
-        nav_ttl: float = 5.0,
-        page_cache_size: int = 256,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.origin = Origin(store, settings)
-        self.clock = clock
-        self.page_size = page_size
-        self.nav_ttl = nav_ttl
-        self.assets = Assets(HERE / "static")
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
-            autoescape=True,
-            auto_reload=False,  # templates ship with the package; skip the per-render stat()
-            trim_blocks=True,
-            lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        self.env.filters.update(
-            safe_url=safe_url, category_href=category_href, iso=iso_date, date=format_date
-        )
-        self.env.globals.update(
-            site_title=settings.site_title, asset=self.assets.url, version=__version__
-        )
-        self._nav: tuple[float, list[CategoryInfo]] = (-1e9, [])
-        self._pages: OrderedDict[str, tuple[bytes, str, int]] = OrderedDict()
-        self._page_cache_size = page_cache_size
-        self._lock = threading.Lock()
-
-    # ------------------------------------------------------------------ shared data
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    def categories(self, *, fresh: bool = False) -> list[CategoryInfo]:
-        """The navigation's categories, re-read at most every `nav_ttl` seconds."""
-        stamp, cats = self._nav
-        if fresh or time.monotonic() - stamp > self.nav_ttl:
-            cats = self.store.list_categories()
-            self._nav = (time.monotonic(), cats)
-        return cats
-
-    def category(self, slug: str) -> CategoryInfo | None:
-        for fresh in (False, True):  # a category created seconds ago is not a 404
-            for cat in self.categories(fresh=fresh):
-                if cat.slug == slug:
-                    return cat
-        return None
-
-    def base_url(self, request: Request) -> str:
-        """The absolute base of every link: fixed for all clients (see web/origin.py)."""
-        base = request.scope.get(BASE_SCOPE_KEY)
-        if isinstance(base, str):
-            return base
-        return self.origin.fixed or str(request.base_url).rstrip("/")
-
-    def id_authority(self, request: Request) -> str:
-        """The authority of output-feed ids (`tag:<authority>:...`), fixed once stored."""
-        return self.origin.authority(self.base_url(request))
-
-    # ------------------------------------------------------------------ rendering
-
-    def render(self, request: Request, template: str, **ctx: Any) -> str:
-        ctx.setdefault("page_title", "")
-        ctx.setdefault("feeds", river_feeds())
-        ctx.setdefault("current_category", "")
-        ctx.setdefault("q", "")
-        return self.env.get_template(template).render(
-            request_path=request.url.path,
-            canonical=self.base_url(request) + request.url.path,
-            nav=self.categories(),
-            **ctx,
-        )
-
-    def html(self, request: Request, template: str, **ctx: Any) -> HTMLResponse:
-        return HTMLResponse(self.render(request, template, **ctx))
-
-    def cached(self, request: Request, build: Callable[[], Response]) -> Response:
-        """Answer with 304 when the client's copy is current; otherwise build (or reuse) the page.
-
-        The validators come from one tiny query (store.site_version), the URL and the current
-        five-minute bucket, so a conditional request costs no page queries at all. The base URL
-        is part of the key: a page rendered for a loopback Host before the site's base was fixed
-        is never served to anyone else.
-        """
-        now = self.now()
-        version = self.store.site_version()
-        bucket = int(now.timestamp()) // TIME_BUCKET_S
-        url = request.url.path + ("?" + request.url.query if request.url.query else "")
-        base = self.base_url(request)
-        tag = hashlib.blake2b(
-            f"{__version__}|{version.token}|{bucket}|{base}|{url}".encode(), digest_size=12
-        ).hexdigest()
-        etag = f'W/"{tag}"'
-        modified = datetime.fromtimestamp(bucket * TIME_BUCKET_S, UTC)
-        if version.changed_at is not None and version.changed_at > modified:
-            modified = version.changed_at
-        modified = min(modified, now).replace(microsecond=0)
-        headers = {
-            "ETag": etag,
-            "Last-Modified": format_datetime(modified, usegmt=True),
-            "Cache-Control": PAGE_CACHE_CONTROL,
-        }
-        if _not_modified(request, etag, modified):
-            return Response(status_code=304, headers=headers)
-        with self._lock:
-            hit = self._pages.get(etag)
-            if hit is not None:
-                self._pages.move_to_end(etag)
-        if hit is None:
-            response = build()
-            if response.status_code != 200:
-                return response
-            hit = (bytes(response.body), response.media_type or "text/html", 200)
-            with self._lock:
-                self._pages[etag] = hit
-                while len(self._pages) > self._page_cache_size:
-                    self._pages.popitem(last=False)
-        body, media_type, status = hit
-        return Response(body, status_code=status, media_type=media_type, headers=headers)
-
-
-def river_feeds(base: str = "", title: str = "") -> list[tuple[str, str, str]]:
-    """The (type, title, href) alternates a page advertises in its head."""
-    label = f" — {title}" if title else ""
-    return [
-        ("application/rss+xml", f"RSS{label}", f"{base}/feed.xml"),
-        ("application/atom+xml", f"Atom{label}", f"{base}/atom.xml"),
-        ("application/feed+json", f"JSON Feed{label}", f"{base}/feed.json"),
-    ]
-
-
-def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
-    inm = request.headers.get("if-none-match")
-    if inm is not None:  # RFC 9110 13.1.2: If-None-Match wins over If-Modified-Since
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or etag.removeprefix("W/") in tags
-    ims = request.headers.get("if-modified-since")
-    if ims is None:
-        return False
-    try:
-        since = parsedate_to_datetime(ims)
-    except (TypeError, ValueError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    return modified <= since
-
-
-def _site(request: Request) -> Site:
-    site = request.app.state.site
-    assert isinstance(site, Site)
-    return site
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:
@@ -301,7 +81,8 @@ def create_app(
     nav_ttl: float = 5.0,
 ) -> Starlette:
     """The public website over `store`. `clock` gives "now" for relative dates and caching."""
-    from netplanet.web import admin, outputs, public
+    from netplanet.web import outputs, public
+    from netplanet.web.admin import area as admin_area
     from netplanet.web.auth import Auth
 
     site = Site(store, settings, clock=clock, page_size=page_size, nav_ttl=nav_ttl)
@@ -309,7 +90,7 @@ def create_app(
         *public.routes(),
         *outputs.routes(),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        *admin.routes(),
+        *admin_area.routes(),
         Route("/static/{name}", site.assets.response, name="static"),
     ]
     app = Starlette(

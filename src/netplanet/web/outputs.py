@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from netplanet.model import StoredEntry
-from netplanet.web.app import _site
+from netplanet.web.site import _site
 
 FEED_SIZE = 50
 

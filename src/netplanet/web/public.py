@@ -22,8 +22,8 @@ from netplanet.publish.status import EmptySite, empty_site
 from netplanet.store.base import Scope
 from netplanet.store.fts_query import parse_query
 from netplanet.web import listing
-from netplanet.web.app import Site, _site, river_feeds
 from netplanet.web.ids import parse_id
+from netplanet.web.site import Site, _site, river_feeds
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from netplanet.source_import import import_read
 
 if TYPE_CHECKING:
     from netplanet.sources.opml import OpmlRead
-    from netplanet.web.app import Site
+    from netplanet.web.site import Site
 
 log = logging.getLogger(__name__)
 

@@ -1,16 +1,13 @@
-"""Admin pages for the category list (add, rename, reorder, delete) and OPML import/export.
+"""The admin's OPML pages: import (/admin/opml) and export (/admin/opml/export).
 
-Routes are wrapped by web/admin.py's `admin` guard (signed in, CSRF-checked). An OPML import
-goes through `source_import` (the limits, skipped outlines with their reasons, the guard's
-static checks, the bulk insert; see there) in a background thread (web/imports.py), and this
-page shows its progress and then its report.
+An OPML import goes through `source_import` (the limits, skipped outlines with their reasons,
+the guard's static checks, the bulk insert; see there) in a background thread
+(web/admin/imports.py), and this page shows its progress and then its report.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -21,43 +18,8 @@ from netplanet.errors import NetplanetError
 from netplanet.model import SourceSpec
 from netplanet.source_import import check_opml_size, max_opml_bytes, read_opml_bytes
 from netplanet.sources.opml import to_opml
-from netplanet.web.imports import load_status, start_import
-
-if TYPE_CHECKING:
-    from netplanet.web.admin import Ctx, Handler
-
-
-async def _categories(request: Request, ctx: Ctx) -> Response:
-    notice = problem = ""
-    if request.method == "POST":
-        action, slug, name = ctx.field("action"), ctx.field("slug"), ctx.field("name")
-        store = ctx.store
-        try:
-            if action == "add":
-                store.add_category(name)
-                notice = f"Added category {name}."
-            elif action == "rename":
-                store.rename_category(slug, name)
-                notice = f"Renamed to {name}."
-            elif action in ("up", "down"):
-                store.move_category(slug, -1 if action == "up" else 1)
-                return RedirectResponse("/admin/categories", 303)
-            elif action == "delete":
-                store.delete_category(slug)
-                notice = "Category deleted; its posts stay on the river and source pages."
-            else:
-                problem = f"unknown action {action!r}"
-        except NetplanetError as exc:
-            problem = str(exc)
-    return ctx.page(
-        request,
-        "admin/categories.html",
-        400 if problem else 200,
-        page_title="Categories — admin",
-        categories=ctx.site.categories(fresh=True),
-        notice=notice,
-        problem=problem,
-    )
+from netplanet.web.admin.guard import Ctx, admin
+from netplanet.web.admin.imports import load_status, start_import
 
 
 async def _opml(request: Request, ctx: Ctx) -> Response:
@@ -125,9 +87,8 @@ async def _export(request: Request, ctx: Ctx) -> Response:
     )
 
 
-def routes(admin: Callable[[Handler], Callable[[Request], Awaitable[Response]]]) -> list[Route]:
+def routes() -> list[Route]:
     return [
-        Route("/admin/categories", admin(_categories), methods=["GET", "POST"]),
         Route("/admin/opml", admin(_opml), methods=["GET", "POST"]),
         Route("/admin/opml/export", admin(_export), methods=["GET"]),
     ]

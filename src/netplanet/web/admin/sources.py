@@ -1,0 +1,176 @@
+"""The admin's sources: the list (/admin/), adding one, and one source's page (edit the feed
+URL, title and category; use the suggested feed URL; enable/disable, delete, poll now).
+
+Every URL an admin adds passes the SSRF guard before anything is stored: the pre-save check
+(`check_url_resolves_public`), then discovery through the guarded fetcher. A changed feed URL
+passes the same pre-save check (source_edit.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from netplanet.errors import NetplanetError
+from netplanet.fetch.guard import check_url_resolves_public
+from netplanet.fetch.http import Fetcher
+from netplanet.model import SourceSpec
+from netplanet.publish.health import health_row, suggested_feed_url
+from netplanet.schedule import Policy
+from netplanet.source_edit import edit_source
+from netplanet.update.discovery import discover_feed
+from netplanet.update.pipeline import UpdatePipeline
+from netplanet.web.admin.guard import NO_STORE, Ctx, admin
+from netplanet.web.ids import parse_id
+from netplanet.web.site import Site
+
+
+async def _sources(request: Request, ctx: Ctx, **extra: Any) -> Response:
+    added = parse_id(request.query_params.get("added"))
+    notice = ""
+    if added is not None and (source := ctx.store.get_source(added)) is not None:
+        notice = f"Added {source.display_title} <{source.feed_url}>."
+    extra.setdefault("notice", notice)
+    extra.setdefault("form_url", "")
+    extra.setdefault("form_category", "")
+    return ctx.page(
+        request,
+        "admin/sources.html",
+        page_title="Sources — admin",
+        sources=ctx.store.list_sources(),
+        categories=ctx.store.list_categories(),
+        **extra,
+    )
+
+
+async def _add(request: Request, ctx: Ctx) -> Response:
+    url, category = ctx.field("url"), ctx.field("category")
+    settings = ctx.site.settings
+    try:
+        # The pre-save guard (scheme, credentials, literal and resolved addresses), then
+        # discovery through the guarded fetcher, which checks every hop again.
+        await check_url_resolves_public(url, settings.allow_private_networks)
+        async with Fetcher(settings) as fetcher:
+            found = await discover_feed(fetcher, url)
+        spec = SourceSpec(found.feed_url, found.feed.title, found.feed.link, category)
+        source = ctx.store.add_source(spec)
+    except NetplanetError as exc:
+        return await _sources(
+            request, ctx, problem=f"Not added: {exc}", form_url=url, form_category=category
+        )
+    ctx.store.bump_generation()
+    return RedirectResponse(f"/admin/?added={source.id}", 303, headers=NO_STORE)
+
+
+async def _source(request: Request, ctx: Ctx) -> Response:
+    source_id: int = request.path_params["id"]
+    source = ctx.store.get_source(source_id)
+    if source is None:
+        raise HTTPException(404)
+    notice = problem = ""
+    if request.method == "POST":
+        action = ctx.field("action")
+        try:
+            notice, source_id = await _act(ctx, action, source_id)
+        except NetplanetError as exc:
+            problem = str(exc)
+        if action == "delete" and not problem:
+            return RedirectResponse("/admin/", 303, headers=NO_STORE)
+        source = ctx.store.get_source(source_id) or source
+    row = health_row(source, ctx.site.now(), ctx.site.settings.slow_response_ms)
+    return ctx.page(
+        request,
+        "admin/source.html",
+        400 if problem else 200,
+        page_title=f"{source.display_title} — admin",
+        source=source,
+        row=row,
+        posts=ctx.store.count_entries(source_id=source.id),
+        categories=ctx.store.list_categories(),
+        suggested=suggested_feed_url(source),
+        form_url=ctx.field("url") if problem and ctx.field("action") == "save" else "",
+        notice=notice,
+        problem=problem,
+    )
+
+
+async def _act(ctx: Ctx, action: str, source_id: int) -> tuple[str, int]:
+    store = ctx.store
+    allow_private = ctx.site.settings.allow_private_networks
+    if action in ("save", "suggested"):
+        title = category = None
+        if action == "save":
+            url = ctx.field("url") or None
+            title, category = ctx.field("title"), ctx.field("category")
+        else:  # the one-click fix: the feed discovery named in the source's last error
+            source = store.get_source(source_id)
+            url = suggested_feed_url(source) if source is not None else ""
+            if not url:
+                raise NetplanetError("there is no suggested feed URL for this source any more")
+        done = await edit_source(
+            store,
+            source_id,
+            allow_private=allow_private,
+            url=url,
+            title=title,
+            category=category,
+        )
+        store.bump_generation()
+        if any(line.startswith("feed URL") for line in done.changes):
+            return (
+                f"Feed URL changed to {done.source.feed_url}; its posts stay, and it is "
+                "polled at the next round (or use Poll now).",
+                source_id,
+            )
+        return "Saved.", source_id
+    if action in ("enable", "disable"):
+        store.edit_source(source_id, enabled=action == "enable")
+        store.bump_generation()
+        return f"Source {action}d.", source_id
+    if action == "delete":
+        if ctx.field("confirm") != "yes":
+            raise NetplanetError("tick the box to confirm deleting the source and its posts")
+        store.remove_source(source_id)
+        return "Deleted.", source_id
+    if action == "poll":
+        return await poll_now(ctx.site, source_id), source_id
+    raise NetplanetError(f"unknown action {action!r}")
+
+
+async def poll_now(site: Site, source_id: int) -> str:
+    """Run the pipeline for one source inline, within the fetch time limit plus a margin."""
+    source = site.store.get_source(source_id)
+    if source is None:
+        raise NetplanetError(f"no source with id {source_id}")
+    settings = site.settings
+    async with Fetcher(settings) as fetcher:
+        pipeline = UpdatePipeline(
+            site.store,
+            fetcher,
+            excerpt_words=settings.excerpt_words,
+            policy=Policy.from_settings(settings),
+        )
+        try:
+            async with asyncio.timeout(settings.total_timeout + 10):
+                report = await pipeline.update_source(source)
+        except TimeoutError:
+            raise NetplanetError(
+                f"polling took longer than {settings.total_timeout + 10:g} s; "
+                "the scheduler will try again"
+            ) from None
+    if report.outcome in ("failed", "gone"):
+        return f"Polled: {report.outcome} — {report.error}"
+    return f"Polled: {report.outcome.replace('_', ' ')}, {report.new} new posts."
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/admin/", admin(_sources), methods=["GET"]),
+        Route("/admin/add", admin(_add), methods=["POST"]),
+        Route("/admin/sources/{id:id}", admin(_source), methods=["GET", "POST"]),
+    ]
