@@ -52,7 +52,7 @@ def empty_site(
     kinds: Sequence[tuple[str, int]] = (),
 ) -> EmptySite:
     """The notes for an empty river, from HealthCounts-like numbers and
-    HealthStore.failure_kinds()."""
+    PlanetStore.failure_kinds()."""
     if sources == 0:
         add = "Feeds are added in the admin area (/admin/) or with `netplanet sources add URL`."
         return EmptySite("This planet has no sources yet.", (add,), True)
