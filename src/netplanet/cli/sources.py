@@ -83,7 +83,7 @@ def sources_edit(
     import asyncio
 
     from netplanet.errors import UsageError
-    from netplanet.source_edit import edit_source
+    from netplanet.operations.sources import edit_source
 
     if url is None and title is None and category is None and enabled is None:
         raise UsageError("nothing to change; give --url, --title, --category or --enable/--disable")
@@ -154,7 +154,7 @@ def sources_import(
     At most `opml_max_outlines` feed outlines per file (10,000 by default); a bigger file is
     refused whole.
     """
-    from netplanet.source_import import import_read, read_opml_file
+    from netplanet.operations.imports import import_read, read_opml_file
 
     current = planet()
     read = read_opml_file(file, current.settings)

@@ -29,8 +29,8 @@ import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from netplanet.operations.imports import max_opml_bytes
 from netplanet.settings import Settings, host_name, split_list
-from netplanet.source_import import max_opml_bytes
 from netplanet.web.origin import Origin
 
 BASE_SCOPE_KEY: Final = "netplanet.base_url"

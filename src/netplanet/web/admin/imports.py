@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from netplanet.errors import NetplanetError
-from netplanet.source_import import import_read
+from netplanet.operations.imports import import_read
 
 if TYPE_CHECKING:
     from netplanet.sources.opml import OpmlRead

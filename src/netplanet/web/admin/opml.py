@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from netplanet.errors import NetplanetError
 from netplanet.model import SourceSpec
-from netplanet.source_import import check_opml_size, max_opml_bytes, read_opml_bytes
+from netplanet.operations.imports import check_opml_size, max_opml_bytes, read_opml_bytes
 from netplanet.sources.opml import to_opml
 from netplanet.web.admin.guard import Ctx, admin
 from netplanet.web.admin.imports import load_status, start_import

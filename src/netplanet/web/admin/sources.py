@@ -20,9 +20,9 @@ from netplanet.errors import NetplanetError
 from netplanet.fetch.guard import check_url_resolves_public
 from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
+from netplanet.operations.sources import edit_source
 from netplanet.publish.health import health_row, suggested_feed_url
 from netplanet.schedule import Policy
-from netplanet.source_edit import edit_source
 from netplanet.update.discovery import discover_feed
 from netplanet.update.pipeline import UpdatePipeline
 from netplanet.web.admin.guard import NO_STORE, Ctx, admin
