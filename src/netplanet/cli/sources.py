@@ -33,29 +33,14 @@ def sources_add(
     """Add a source; for an HTML page, discover its feed and say which one was chosen."""
     import asyncio
 
-    from netplanet.fetch.guard import check_url_resolves_public
-    from netplanet.model import SourceSpec
-    from netplanet.update.discovery import discover_feed
+    from netplanet.operations.sources import add_source
 
     current = planet()
     store = current.store  # a database that is missing or unreachable, before any request
-
-    async def run() -> SourceSpec:
-        # Refuse bad schemes and private addresses before any request; the fetcher checks every
-        # resolved address and redirect hop again while discovering the feed.
-        await check_url_resolves_public(url, current.settings.allow_private_networks)
-        async with current.fetcher() as fetcher:
-            found = await discover_feed(fetcher, url)
-        say(found.how)
-        return SourceSpec(
-            feed_url=found.feed_url,
-            title=title or found.feed.title,
-            site_url=found.feed.link,
-            category=category,
-        )
-
-    spec = asyncio.run(run())
-    source = store.add_source(spec)
+    added = asyncio.run(
+        add_source(store, current.settings, url, title=title, category=category, on_found=say)
+    )
+    source = added.source
     say(f"added source {source.id} ({source.slug}): {source.display_title} <{source.feed_url}>")
 
 

@@ -1,21 +1,69 @@
-"""Changing one source: the one path `netplanet sources edit` and the admin source form share.
+"""Adding and changing one source: the one path `netplanet sources add`/`sources edit` and the
+admin's add form and source page share.
 
-A new feed URL is checked like an added one before anything is stored: an http(s) URL, no
-other source already polling it (one line naming that source), then the SSRF guard's pre-save
-check (`check_url_resolves_public`: scheme, credentials, literal and resolved addresses); the
-fetcher checks every connection again when the source is polled. The store keeps the source's
-id, slug and posts and resets its poll state, so it is due at once (store/sql.py).
+An added URL passes the SSRF guard's pre-save check (`check_url_resolves_public`: scheme,
+credentials, literal and resolved addresses), then feed discovery through the guarded fetcher,
+which checks every resolved address and redirect hop again; only then is the source stored.
+
+A new feed URL for a stored source is checked like an added one before anything is stored: an
+http(s) URL, no other source already polling it (one line naming that source), then the same
+pre-save check; the fetcher checks every connection again when the source is polled. The store
+keeps the source's id, slug and posts and resets its poll state, so it is due at once
+(store/sql.py). The admin's one-click fix (`use_suggested_feed_url`) is such an edit, to the
+feed URL that the update pipeline's discovery named in the source's last error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from netplanet.errors import DuplicateSourceError, NotFoundError, UsageError
+from netplanet.errors import DuplicateSourceError, NetplanetError, NotFoundError, UsageError
 from netplanet.fetch.guard import check_url_resolves_public
-from netplanet.model import Source
+from netplanet.model import Source, SourceSpec
+from netplanet.settings import Settings
 from netplanet.store.base import SourceStore
 from netplanet.untrusted import http_url
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    source: Source
+    how: str
+    """How the feed was found, e.g. "found <link rel=alternate> at https://a/feed.xml"."""
+
+
+async def add_source(
+    store: SourceStore,
+    settings: Settings,
+    url: str,
+    *,
+    title: str = "",
+    category: str = "",
+    on_found: Callable[[str], None] | None = None,
+) -> Added:
+    """Check `url`, discover its feed and store the source (`title` "": the feed's); raises a
+    NetplanetError with one line (BlockedAddressError, DnsError, a fetch or discovery error,
+    DuplicateSourceError) and stores nothing when the URL is refused.
+
+    `on_found` hears how the feed was found before the source is stored, so the command line
+    says it even when storing then fails (a feed already stored under another URL)."""
+    # Here, not at the top: `sources edit` needs neither the fetcher nor the feed parsers.
+    from netplanet.fetch.http import Fetcher
+    from netplanet.update.discovery import discover_feed
+
+    await check_url_resolves_public(url, settings.allow_private_networks)
+    async with Fetcher(settings) as fetcher:
+        found = await discover_feed(fetcher, url)
+    if on_found is not None:
+        on_found(found.how)
+    spec = SourceSpec(
+        feed_url=found.feed_url,
+        title=title or found.feed.title,
+        site_url=found.feed.link,
+        category=category,
+    )
+    return Added(store.add_source(spec), found.how)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,4 +123,18 @@ async def edit_source(
     return Edited(edited, tuple(changes))
 
 
-__all__ = ["Edited", "edit_source", "feed_url_of"]
+async def use_suggested_feed_url(
+    store: SourceStore, source_id: int, *, allow_private: bool
+) -> Edited:
+    """Change a failing source's feed URL to the one discovery named in its last error
+    (`publish.health.suggested_feed_url`), checked like any new URL by `edit_source`."""
+    from netplanet.publish.health import suggested_feed_url
+
+    source = store.get_source(source_id)
+    url = suggested_feed_url(source) if source is not None else ""
+    if not url:
+        raise NetplanetError("there is no suggested feed URL for this source any more")
+    return await edit_source(store, source_id, allow_private=allow_private, url=url)
+
+
+__all__ = ["Added", "Edited", "add_source", "edit_source", "feed_url_of", "use_suggested_feed_url"]
