@@ -177,21 +177,16 @@ def sources_export(
 ) -> None:
     """Export the sources as OPML 2.0."""
     from netplanet.errors import UsageError
-    from netplanet.model import SourceSpec
-    from netplanet.sources.opml import to_opml
+    from netplanet.operations.imports import export_sources
 
-    specs = [
-        SourceSpec(feed_url=s.feed_url, title=s.title, site_url=s.site_url, category=s.category)
-        for s in planet().store.list_sources()
-    ]
-    data = to_opml(specs)
+    exported = export_sources(planet().store)
     if output is None:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(exported.opml)
         sys.stdout.flush()
     else:
         try:
-            output.write_bytes(data)
+            output.write_bytes(exported.opml)
         except OSError as exc:  # a directory that does not exist, no permission, a full disk
             reason = exc.strerror or type(exc).__name__
             raise UsageError(f"cannot write {output}: {reason}; choose another --output") from None
-        say(f"wrote {len(specs)} sources to {output}")
+        say(f"wrote {exported.sources} sources to {output}")
