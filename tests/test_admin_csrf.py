@@ -19,9 +19,10 @@ import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
 from builders import make_entry, plan, spec, sqlite_url
+from netplanet.operations import sources as operations_sources
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
-from netplanet.web.admin import sources as admin_sources
+from netplanet.update import discovery
 from netplanet.web.admin.imports import STATUS_KEY
 from netplanet.web.app import create_app
 from netplanet.web.auth import GENERATION_KEY, PASSWORD_KEY, hash_password
@@ -115,8 +116,8 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         feed = SimpleNamespace(title="Added", link=url)
         return SimpleNamespace(feed_url=url + "feed", feed=feed, how="test")
 
-    monkeypatch.setattr(admin_sources, "check_url_resolves_public", resolves)
-    monkeypatch.setattr(admin_sources, "discover_feed", discover)
+    monkeypatch.setattr(operations_sources, "check_url_resolves_public", resolves)
+    monkeypatch.setattr(discovery, "discover_feed", discover)
 
 
 @dataclass

@@ -26,8 +26,7 @@ LAYERS = {
     "fetch": 2,
     "store": 2,
     "update": 3,
-    "source_import": 3,  # OPML and bulk imports: reads sources, checks with fetch.guard, stores
-    "source_edit": 3,  # an operator's change to one source: the guard for a new URL, then the store
+    "operations": 3.5,  # what the CLI and the admin share: add/edit/import/export sources, poll now
     "web": 4,
     "export": 4,
     "demo": 4,

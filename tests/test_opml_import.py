@@ -1,6 +1,6 @@
-"""OPML imports through the one shared path (netplanet.source_import): the CLI and the admin,
-the limits, skipped outlines with their reasons, bounded titles, the bulk insert, and the
-site answering while an admin import runs."""
+"""OPML imports through the one shared path (netplanet.operations.imports): the CLI and the
+admin, the limits, skipped outlines with their reasons, bounded titles, the bulk insert, and
+the site answering while an admin import runs."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 from builders import NOW, spec, sqlite_url
 from netplanet.errors import ConfigError
 from netplanet.model import SourceSpec
+from netplanet.operations.imports import MAX_NEW_CATEGORIES, import_specs
 from netplanet.settings import load_settings
-from netplanet.source_import import MAX_NEW_CATEGORIES, import_specs
 from netplanet.sources.bounds import MAX_CATEGORY_CHARS, MAX_TITLE_CHARS
 from netplanet.store import SqlStore
 from netplanet.web.auth import PASSWORD_KEY, hash_password

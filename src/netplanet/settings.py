@@ -136,7 +136,7 @@ class Settings:
     """Failed sign-ins from all addresses together within login_window_s."""
     login_window_s: int = _ranged(900, 1, 7 * DAY_S, unit="s")
     """The window of both login limits."""
-    # --- imports (source_import.py)
+    # --- imports (operations/imports.py)
     opml_max_outlines: int = _ranged(10_000, 1, 1_000_000)
     """Most feed outlines one OPML import may hold (CLI and admin); a bigger file is refused
     whole. The file itself may be 512 bytes per allowed outline (at least 5 MB)."""

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from netplanet.model import Source, SourceSpec
+    from netplanet.operations.imports import ImportReport
     from netplanet.planet import Planet
-    from netplanet.source_import import ImportReport
 
 
 class State:
@@ -79,7 +79,7 @@ def find_source(ref: str) -> Source:
 def import_specs(specs: Sequence[SourceSpec]) -> ImportReport:
     """Add the specs not stored yet (the bundled list at `init` and first `run`), through the
     same path as an OPML import; a URL the guard refuses is skipped with a line on stderr."""
-    from netplanet.source_import import import_specs as add
+    from netplanet.operations.imports import import_specs as add
 
     current = planet()
     report = add(current.store, specs, allow_private=current.settings.allow_private_networks)

@@ -33,29 +33,14 @@ def sources_add(
     """Add a source; for an HTML page, discover its feed and say which one was chosen."""
     import asyncio
 
-    from netplanet.fetch.guard import check_url_resolves_public
-    from netplanet.model import SourceSpec
-    from netplanet.update.discovery import discover_feed
+    from netplanet.operations.sources import add_source
 
     current = planet()
     store = current.store  # a database that is missing or unreachable, before any request
-
-    async def run() -> SourceSpec:
-        # Refuse bad schemes and private addresses before any request; the fetcher checks every
-        # resolved address and redirect hop again while discovering the feed.
-        await check_url_resolves_public(url, current.settings.allow_private_networks)
-        async with current.fetcher() as fetcher:
-            found = await discover_feed(fetcher, url)
-        say(found.how)
-        return SourceSpec(
-            feed_url=found.feed_url,
-            title=title or found.feed.title,
-            site_url=found.feed.link,
-            category=category,
-        )
-
-    spec = asyncio.run(run())
-    source = store.add_source(spec)
+    added = asyncio.run(
+        add_source(store, current.settings, url, title=title, category=category, on_found=say)
+    )
+    source = added.source
     say(f"added source {source.id} ({source.slug}): {source.display_title} <{source.feed_url}>")
 
 
@@ -83,7 +68,7 @@ def sources_edit(
     import asyncio
 
     from netplanet.errors import UsageError
-    from netplanet.source_edit import edit_source
+    from netplanet.operations.sources import edit_source
 
     if url is None and title is None and category is None and enabled is None:
         raise UsageError("nothing to change; give --url, --title, --category or --enable/--disable")
@@ -154,7 +139,7 @@ def sources_import(
     At most `opml_max_outlines` feed outlines per file (10,000 by default); a bigger file is
     refused whole.
     """
-    from netplanet.source_import import import_read, read_opml_file
+    from netplanet.operations.imports import import_read, read_opml_file
 
     current = planet()
     read = read_opml_file(file, current.settings)
@@ -192,21 +177,16 @@ def sources_export(
 ) -> None:
     """Export the sources as OPML 2.0."""
     from netplanet.errors import UsageError
-    from netplanet.model import SourceSpec
-    from netplanet.sources.opml import to_opml
+    from netplanet.operations.imports import export_sources
 
-    specs = [
-        SourceSpec(feed_url=s.feed_url, title=s.title, site_url=s.site_url, category=s.category)
-        for s in planet().store.list_sources()
-    ]
-    data = to_opml(specs)
+    exported = export_sources(planet().store)
     if output is None:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(exported.opml)
         sys.stdout.flush()
     else:
         try:
-            output.write_bytes(data)
+            output.write_bytes(exported.opml)
         except OSError as exc:  # a directory that does not exist, no permission, a full disk
             reason = exc.strerror or type(exc).__name__
             raise UsageError(f"cannot write {output}: {reason}; choose another --output") from None
-        say(f"wrote {len(specs)} sources to {output}")
+        say(f"wrote {exported.sources} sources to {output}")

@@ -15,7 +15,7 @@
 4. A bound on request bodies: the site's forms are small, so a body over MAX_FORM_BYTES is
    answered 413 (at once when Content-Length says so, else as soon as the count passes it),
    before the form parser spools it to disk. Only the OPML upload may be as large as an import
-   may be (`source_import.max_opml_bytes`).
+   may be (`operations.imports.max_opml_bytes`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from netplanet.operations.imports import max_opml_bytes
 from netplanet.settings import Settings, host_name, split_list
-from netplanet.source_import import max_opml_bytes
 from netplanet.web.origin import Origin
 
 BASE_SCOPE_KEY: Final = "netplanet.base_url"

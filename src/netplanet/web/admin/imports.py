@@ -2,7 +2,7 @@
 
 The upload is read and checked (size, outline limit, well-formed OPML) before the import
 starts, so a refused file is reported at once and nothing of it is stored. The import itself
-(`source_import.import_read`) then runs in a thread of its own; its status (running with
+(`operations.imports.import_read`) then runs in a thread of its own; its status (running with
 progress, done with the report, failed) is kept in the database (`app_settings`), so whichever
 web process serves the next page shows it. One import runs at a time: a second upload while
 one is running is refused with a line saying so. A status left "running" by a process that
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from netplanet.errors import NetplanetError
-from netplanet.source_import import import_read
+from netplanet.operations.imports import import_read
 
 if TYPE_CHECKING:
     from netplanet.sources.opml import OpmlRead

@@ -1,8 +1,9 @@
 """The admin's OPML pages: import (/admin/opml) and export (/admin/opml/export).
 
-An OPML import goes through `source_import` (the limits, skipped outlines with their reasons,
-the guard's static checks, the bulk insert; see there) in a background thread
-(web/admin/imports.py), and this page shows its progress and then its report.
+An OPML import goes through `operations.imports` (the limits, skipped outlines with their
+reasons, the guard's static checks, the bulk insert; see there) in a background thread
+(web/admin/imports.py), and this page shows its progress and then its report. The export is
+the one `netplanet sources export` writes (`operations.imports.export_sources`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from netplanet.errors import NetplanetError
-from netplanet.model import SourceSpec
-from netplanet.source_import import check_opml_size, max_opml_bytes, read_opml_bytes
-from netplanet.sources.opml import to_opml
+from netplanet.operations.imports import (
+    check_opml_size,
+    export_sources,
+    max_opml_bytes,
+    read_opml_bytes,
+)
 from netplanet.web.admin.guard import Ctx, admin
 from netplanet.web.admin.imports import load_status, start_import
 
@@ -73,12 +77,8 @@ def _file_name(raw: str | None) -> str:
 
 
 async def _export(request: Request, ctx: Ctx) -> Response:
-    specs = [
-        SourceSpec(feed_url=s.feed_url, title=s.title, site_url=s.site_url, category=s.category)
-        for s in ctx.store.list_sources()
-    ]
     return Response(
-        to_opml(specs),
+        export_sources(ctx.store).opml,
         media_type="text/x-opml; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="netplanet-sources.opml"',

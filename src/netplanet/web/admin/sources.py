@@ -1,9 +1,10 @@
 """The admin's sources: the list (/admin/), adding one, and one source's page (edit the feed
 URL, title and category; use the suggested feed URL; enable/disable, delete, poll now).
 
-Every URL an admin adds passes the SSRF guard before anything is stored: the pre-save check
-(`check_url_resolves_public`), then discovery through the guarded fetcher. A changed feed URL
-passes the same pre-save check (source_edit.py).
+Adding, editing and the one-click fix are the operations the command line shares
+(operations/sources.py): every URL an admin adds passes the SSRF guard before anything is
+stored (the pre-save check, then discovery through the guarded fetcher), and a changed feed URL
+passes the same pre-save check.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from netplanet.errors import NetplanetError
-from netplanet.fetch.guard import check_url_resolves_public
 from netplanet.fetch.http import Fetcher
-from netplanet.model import SourceSpec
+from netplanet.operations.sources import add_source, edit_source, use_suggested_feed_url
 from netplanet.publish.health import health_row, suggested_feed_url
 from netplanet.schedule import Policy
-from netplanet.source_edit import edit_source
-from netplanet.update.discovery import discover_feed
 from netplanet.update.pipeline import UpdatePipeline
 from netplanet.web.admin.guard import NO_STORE, Ctx, admin
 from netplanet.web.ids import parse_id
@@ -50,15 +48,8 @@ async def _sources(request: Request, ctx: Ctx, **extra: Any) -> Response:
 
 async def _add(request: Request, ctx: Ctx) -> Response:
     url, category = ctx.field("url"), ctx.field("category")
-    settings = ctx.site.settings
     try:
-        # The pre-save guard (scheme, credentials, literal and resolved addresses), then
-        # discovery through the guarded fetcher, which checks every hop again.
-        await check_url_resolves_public(url, settings.allow_private_networks)
-        async with Fetcher(settings) as fetcher:
-            found = await discover_feed(fetcher, url)
-        spec = SourceSpec(found.feed_url, found.feed.title, found.feed.link, category)
-        source = ctx.store.add_source(spec)
+        source = (await add_source(ctx.store, ctx.site.settings, url, category=category)).source
     except NetplanetError as exc:
         return await _sources(
             request, ctx, problem=f"Not added: {exc}", form_url=url, form_category=category
@@ -103,23 +94,17 @@ async def _act(ctx: Ctx, action: str, source_id: int) -> tuple[str, int]:
     store = ctx.store
     allow_private = ctx.site.settings.allow_private_networks
     if action in ("save", "suggested"):
-        title = category = None
         if action == "save":
-            url = ctx.field("url") or None
-            title, category = ctx.field("title"), ctx.field("category")
+            done = await edit_source(
+                store,
+                source_id,
+                allow_private=allow_private,
+                url=ctx.field("url") or None,
+                title=ctx.field("title"),
+                category=ctx.field("category"),
+            )
         else:  # the one-click fix: the feed discovery named in the source's last error
-            source = store.get_source(source_id)
-            url = suggested_feed_url(source) if source is not None else ""
-            if not url:
-                raise NetplanetError("there is no suggested feed URL for this source any more")
-        done = await edit_source(
-            store,
-            source_id,
-            allow_private=allow_private,
-            url=url,
-            title=title,
-            category=category,
-        )
+            done = await use_suggested_feed_url(store, source_id, allow_private=allow_private)
         store.bump_generation()
         if any(line.startswith("feed URL") for line in done.changes):
             return (

@@ -1,5 +1,6 @@
-"""Importing many sources at once: the one path `netplanet sources import`, `init`, `run` and
-the admin's OPML form share.
+"""Importing many sources at once, and exporting them: the one path `netplanet sources
+import`, `init`, `run` and the admin's OPML form share, and the one OPML export of
+`netplanet sources export` and the admin's export link (`export_sources`).
 
 An import is, in order:
 1. the limits: at most `max_opml_bytes(settings)` bytes and `settings.opml_max_outlines`
@@ -16,8 +17,12 @@ An import is, in order:
 5. a bulk insert (`add_sources`: chunks of 500 per transaction, no per-source queries),
    reporting progress after each chunk.
 
-Everything here is synchronous; the admin runs it in a thread (web/imports.py), the CLI with
-a progress bar.
+Everything here is synchronous; the admin runs an import in a thread (web/admin/imports.py),
+the CLI with a progress bar.
+
+The export holds every stored source, enabled or not, without a date, so that exporting twice
+gives the same file. The public /opml.xml (`publish.feeds.render_opml`) is another list on
+purpose: the enabled sources only, under the site's title and dated.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import TYPE_CHECKING
 from netplanet.errors import BlockedAddressError, UsageError
 from netplanet.model import SourceSpec
 from netplanet.settings import Settings
-from netplanet.sources.opml import OpmlRead, Skipped, TooManyOutlinesError, read_opml
+from netplanet.sources.opml import OpmlRead, Skipped, TooManyOutlinesError, read_opml, to_opml
 from netplanet.sources.slug import slugify
 
 if TYPE_CHECKING:
@@ -38,9 +43,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_NEW_CATEGORIES",
+    "Exported",
     "ImportReport",
     "Progress",
     "check_opml_size",
+    "export_sources",
     "import_read",
     "import_specs",
     "max_opml_bytes",
@@ -205,6 +212,22 @@ def _cap_new_categories(
         f"{MAX_NEW_CATEGORIES} (each is a link on every page); the first "
         f"{MAX_NEW_CATEGORIES} in the file were kept"
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    opml: bytes
+    sources: int
+    """How many sources `opml` holds (the CLI says it)."""
+
+
+def export_sources(store: PlanetStore) -> Exported:
+    """Every stored source as OPML 2.0, one folder per category (see sources.opml.to_opml)."""
+    specs = [
+        SourceSpec(feed_url=s.feed_url, title=s.title, site_url=s.site_url, category=s.category)
+        for s in store.list_sources()
+    ]
+    return Exported(to_opml(specs), len(specs))
 
 
 def _shown(url: str) -> str:
