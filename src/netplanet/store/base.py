@@ -97,8 +97,8 @@ class SourceStore(Protocol):
         """Change operator-editable fields; raises NotFoundError.
 
         A new `feed_url` (an http(s) URL, else UsageError; checked by the SSRF guard before,
-        see source_edit.py) keeps the source's id, slug and posts and resets its poll state so
-        it is due at once; DuplicateSourceError when another source has that URL."""
+        see operations/sources.py) keeps the source's id, slug and posts and resets its poll
+        state so it is due at once; DuplicateSourceError when another source has that URL."""
         ...
 
     def remove_source(self, source_id: int) -> None:
