@@ -16,11 +16,15 @@ from netplanet.model import (
     FetchRequest,
     FetchResult,
     ParsedFeed,
+    PollOutcome,
     Source,
+    SourceReport,
     SourceUpdate,
     UpdatePlan,
 )
+from netplanet.sources.discover import suggest_feed, suggested_feed
 from netplanet.update import decide
+from netplanet.update.digest import Digest
 
 SOURCE = Source(
     id=7, feed_url="https://a.example/feed", title="", site_url="", category="", slug="a"
@@ -646,3 +650,178 @@ def test_expires_header_is_read_against_now() -> None:
     expires = format_datetime(NOW + timedelta(seconds=50000), usegmt=True)
     result = dataclasses.replace(OK, headers={"expires": expires})
     assert scheduled(result).poll_interval_s == 50000.0
+
+
+# ------------------------------------------------------------ plan_poll: what one fetch means
+
+
+def test_plan_poll_reads_each_outcome_as_its_plan() -> None:
+    gone = dataclasses.replace(OK, outcome=FetchOutcome.GONE, status=410, body=None)
+    assert decide.plan_poll(SOURCE, gone, NOW, None) == decide.plan_gone(SOURCE, gone, NOW)
+    failed = dataclasses.replace(FAILED, error_class="http", error="HTTP 503 at x")
+    assert decide.plan_poll(SOURCE, failed, NOW, None) == decide.plan_failure(
+        SOURCE, failed, NOW, error_class="http", error="HTTP 503 at x"
+    )
+    same = dataclasses.replace(OK, outcome=FetchOutcome.UNCHANGED, body=None)
+    moved = "https://b.example/f"
+    assert decide.plan_poll(SOURCE, same, NOW, None, new_feed_url=moved) == (
+        decide.plan_not_modified(SOURCE, same, NOW, new_feed_url=moved)
+    )
+
+
+def test_plan_poll_names_what_an_unreadable_body_was() -> None:
+    broken = Digest(None, error_kind="parse", error="no root element")
+    plan = decide.plan_poll(SOURCE, OK, NOW, broken)
+    assert plan.source.last_error_class == "parse" and plan.source.clear_cache_state
+    assert plan.source.last_error == f"{OK.final_url} is not a readable feed: no root element"
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head>'
+    html = dataclasses.replace(OK, body=page)
+    plan = decide.plan_poll(SOURCE, html, NOW, Digest(None, error_kind="not_a_feed", error="x"))
+    assert plan.source.last_error_class == "not_a_feed"
+    assert plan.source.last_error == decide.html_diagnosis(page, OK.final_url)
+    assert "https://a.example/rss" in plan.source.last_error
+
+
+def test_plan_poll_lets_known_entries_claim_their_stored_posts() -> None:
+    old, known = stored(1), stored(2, raw_hash="raw-2")
+    digested = Digest(FEED, (make_entry(7, 1), make_entry(7, 3)), known=("raw-2",))
+    plan = decide.plan_poll(SOURCE, OK, NOW, digested, existing=[old, known])
+    assert plan == decide.plan_entries(
+        SOURCE, OK, FEED, digested.entries, [old, known], NOW, known=[known]
+    )
+    assert plan.unchanged_entries == 2 and len(plan.new_entries) == 1
+
+
+# ------------------------------------------------------------ the posting rate and its recount
+
+
+def test_the_rate_is_counted_after_new_entries_or_once_its_count_is_stale() -> None:
+    counted = dataclasses.replace(
+        HEALTH, posts_per_day=1.0, rate_valid_until=NOW + timedelta(seconds=1)
+    )
+    quiet = decide.plan_entries(counted, OK, FEED, [], [], NOW)
+    assert not decide.rate_needs_count(counted, quiet, NOW)
+    assert decide.rate_needs_count(counted, quiet, NOW + timedelta(seconds=1))
+    busy = decide.plan_entries(counted, OK, FEED, [make_entry(7, 1)], [], NOW)
+    assert decide.rate_needs_count(counted, busy, NOW)
+    edited = dataclasses.replace(quiet, changed_entries=((101, make_entry(7, 1)),))
+    assert decide.rate_needs_count(counted, edited, NOW)
+    assert decide.rate_needs_count(dataclasses.replace(counted, rate_valid_until=None), quiet, NOW)
+    assert decide.rate_needs_count(dataclasses.replace(counted, posts_per_day=None), quiet, NOW)
+    failed = decide.plan_failure(counted, FAILED, NOW, error_class="http", error="HTTP 503")
+    assert not decide.rate_needs_count(
+        dataclasses.replace(counted, posts_per_day=None), failed, NOW
+    )
+
+
+def test_the_rate_counts_new_posts_in_the_window_and_holds_until_the_oldest_leaves() -> None:
+    window = decide.RATE_WINDOW
+    assert window == timedelta(days=schedule.RATE_WINDOW_DAYS)
+    inside = make_entry(7, 1, published=NOW - timedelta(days=3))
+    outside = make_entry(7, 2, published=NOW - window - timedelta(seconds=1))
+    plan = decide.plan_entries(HEALTH, OK, FEED, [inside, outside], [], NOW)
+    oldest = NOW - timedelta(days=10)
+    assert decide.posting_rate(plan, NOW, stored=4, oldest=oldest) == (5, oldest + window)
+    newest_only = NOW - timedelta(days=1)
+    assert decide.posting_rate(plan, NOW, stored=4, oldest=newest_only) == (
+        5,
+        inside.published + window,
+    )
+    empty = decide.plan_entries(HEALTH, OK, FEED, [], [], NOW)
+    assert decide.posting_rate(empty, NOW, stored=0, oldest=None) == (0, NOW + window)
+    edge = make_entry(7, 3, published=NOW - window)
+    plan = decide.plan_entries(HEALTH, OK, FEED, [edge], [], NOW)
+    assert decide.posting_rate(plan, NOW, stored=0, oldest=None) == (1, NOW)
+
+
+def test_a_counted_rate_is_scheduled_with_the_time_it_goes_stale() -> None:
+    until = NOW + timedelta(days=2)
+    plan = decide.plan_entries(HEALTH, OK, FEED, [], [], NOW)
+    planned = decide.schedule_plan(
+        plan,
+        HEALTH,
+        OK,
+        FEED,
+        recent_posts=60,
+        now=NOW,
+        policy=POLICY,
+        rand=lambda: 0.5,
+        rate_valid_until=until,
+    )
+    assert planned.source.rate_valid_until == until and planned.source.posts_per_day == 2.0
+    assert scheduled().rate_valid_until is None
+
+
+# ------------------------------------------------------------ moved feeds
+
+
+def test_a_404_or_a_page_naming_no_feed_looks_moved() -> None:
+    def failure(status: int | None, kind: str, error: str) -> bool:
+        result = dataclasses.replace(FAILED, status=status)
+        plan = decide.plan_failure(SOURCE, result, NOW, error_class=kind, error=error)
+        return decide.looks_moved(result, plan)
+
+    assert failure(404, "http", "HTTP 404 Not Found at x")
+    assert not failure(403, "http", "HTTP 403 Forbidden at x")
+    assert not failure(404, "connect", "dropped")
+    assert failure(200, "not_a_feed", "x returned HTML, not a feed, and the page names no feed")
+    assert not failure(200, "not_a_feed", "x returned HTML, not a feed; found <link> y")
+    assert not failure(200, "parse", "names no feed")
+    assert not decide.looks_moved(OK, decide.plan_entries(SOURCE, OK, FEED, [], [], NOW))
+
+
+def test_discovery_looks_on_the_site_else_the_feeds_origin() -> None:
+    assert decide.discovery_site(SOURCE) == "https://a.example/"
+    port = dataclasses.replace(SOURCE, feed_url="http://b.example:8081/x/feed.xml?a=1")
+    assert decide.discovery_site(port) == "http://b.example:8081/"
+    site = dataclasses.replace(SOURCE, site_url="https://a.example/blog/")
+    assert decide.discovery_site(site) == "https://a.example/blog/"
+
+
+def test_a_feed_found_elsewhere_is_named_in_the_error_only() -> None:
+    result = dataclasses.replace(FAILED, status=404, final_url="https://a.example/final")
+    plan = decide.plan_failure(SOURCE, result, NOW, error_class="http", error="HTTP 404 at x")
+    site = "https://a.example/"
+    suggested = decide.suggest_moved_feed(
+        plan, SOURCE, result, site=site, found="https://a.example/new.xml"
+    )
+    assert suggested.source.last_error == (
+        "HTTP 404 at x; the site https://a.example/ now names a feed "
+        + suggest_feed("https://a.example/new.xml")
+    )
+    assert suggested_feed(suggested.source.last_error) == "https://a.example/new.xml"
+    assert suggested.source.feed_url is None
+    assert suggested == dataclasses.replace(
+        plan, source=dataclasses.replace(plan.source, last_error=suggested.source.last_error)
+    )
+    for same in (SOURCE.feed_url, result.final_url):
+        assert decide.suggest_moved_feed(plan, SOURCE, result, site=site, found=same) is plan
+
+
+# ------------------------------------------------------------ what a poll is reported as
+
+
+@pytest.mark.parametrize(
+    ("outcome", "error_class", "reported"),
+    [
+        (FetchOutcome.OK, "", PollOutcome.UPDATED),
+        (FetchOutcome.NOT_MODIFIED, "", PollOutcome.NOT_MODIFIED),
+        (FetchOutcome.UNCHANGED, "", PollOutcome.UNCHANGED),
+        (FetchOutcome.OK, "parse", PollOutcome.FAILED),
+        (FetchOutcome.ERROR, "http", PollOutcome.FAILED),
+        (FetchOutcome.GONE, "gone", PollOutcome.GONE),
+    ],
+)
+def test_poll_outcome(outcome: FetchOutcome, error_class: str, reported: PollOutcome) -> None:
+    result = dataclasses.replace(OK, outcome=outcome)
+    update = dataclasses.replace(
+        decide.plan_entries(SOURCE, OK, FEED, [], [], NOW).source, last_error_class=error_class
+    )
+    assert decide.poll_outcome(result, UpdatePlan(source_id=7, source=update)) is reported
+
+
+def test_poll_outcomes_read_and_print_as_the_strings_they_replace() -> None:
+    values = ["updated", "not_modified", "unchanged", "failed", "gone"]
+    assert [str(o) for o in PollOutcome] == values
+    assert [f"{o}" for o in PollOutcome] == values and PollOutcome.FAILED == "failed"
+    assert [o for o in PollOutcome if SourceReport(1, "t", o).failed] == ["failed", "gone"]

@@ -80,7 +80,7 @@ def test_a_feed_url_must_be_http(store: SqlStore, url: str) -> None:
 
 def test_suggested_feed_url_comes_from_the_diagnosis() -> None:
     from netplanet.model import Source
-    from netplanet.update.pipeline import html_diagnosis
+    from netplanet.update.decide import html_diagnosis
 
     page = b'<html><head><link rel="alternate" type="application/atom+xml" href="/a.xml">'
     error = html_diagnosis(page, "https://x.example/feed")
@@ -202,7 +202,7 @@ def test_admin_edits_the_feed_url(
 def test_admin_uses_the_suggested_feed_url_in_one_click(
     client: AdminClient, store: SqlStore, loopback: FeedServer
 ) -> None:
-    from netplanet.update.pipeline import html_diagnosis
+    from netplanet.update.decide import html_diagnosis
 
     source_id = failing_source_with_posts(store)
     page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/real.xml">'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 
 class NetplanetError(Exception):
     """Base of every error netplanet raises on purpose; the CLI prints it as one line."""
@@ -85,22 +87,15 @@ class ConnectError(FetchError):
     kind = "connect"
 
 
-class TlsError(FetchError):
-    """The TLS handshake failed (bad certificate, protocol mismatch)."""
-
-    kind = "tls"
-
-
 class ProtocolError(FetchError):
     """The server answered with something that is not valid HTTP (or a corrupt encoded body)."""
 
     kind = "protocol"
 
 
-class HttpStatusError(FetchError):
-    """The server answered with an error status (4xx/5xx)."""
-
-    kind = "http"
+HTTP_STATUS_KIND: Final = "http"
+"""The kind of a fetch answered with an error status (4xx/5xx but 410): a response, not an
+exception, so no FetchError subclass carries it (fetch/http.py)."""
 
 
 class ParseError(NetplanetError):

@@ -1,7 +1,7 @@
 """The records that flow through netplanet, each named for its place in the flow.
 
     SourceSpec/Source -> FetchRequest -> FetchResult -> ParsedFeed/ParsedEntry -> Entry
-    -> UpdatePlan -> rows
+    -> UpdatePlan -> rows, and a SourceReport saying what the poll did
 
 Every record is a frozen dataclass. All datetimes are timezone-aware UTC. Nothing here does I/O.
 """
@@ -337,6 +337,41 @@ class UpdatePlan:
     rehashed_entries: tuple[tuple[int, str], ...] = ()
     """(existing row id, raw hash) of unchanged entries whose stored raw hash is missing or
     stale: only that column is rewritten, so the next poll can skip enriching them."""
+
+
+class PollOutcome(enum.StrEnum):
+    """What one poll of one source did. A StrEnum: printed, logged and compared as its value."""
+
+    UPDATED = "updated"  # a new body was read (it may still hold no new entry)
+    NOT_MODIFIED = "not_modified"  # 304
+    UNCHANGED = "unchanged"  # 200 with the body of the last poll
+    FAILED = "failed"
+    GONE = "gone"  # 410: the source is disabled
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """What one poll of one source did, for progress output and the closing table."""
+
+    source_id: int
+    title: str
+    outcome: str
+    """A PollOutcome. Annotated str until every reader compares with PollOutcome: mypy refuses
+    a plain string as the key of a Counter[PollOutcome] (cli_update.py's summary)."""
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    error_class: str = ""
+    error: str = ""
+    moved_to: str | None = None
+    stored: bool = True
+    """False when not even the failure could be recorded (the database refused it): the
+    source is still due, so a scheduler must hold it back itself."""
+
+    @property
+    def failed(self) -> bool:
+        """The poll read no feed: it failed, or the feed is gone."""
+        return self.outcome in (PollOutcome.FAILED, PollOutcome.GONE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from netplanet.errors import (
+    HTTP_STATUS_KIND,
     FetchError,
     FetchTimeoutError,
     ProtocolError,
@@ -359,7 +360,7 @@ class Fetcher:
             if not 200 <= status < 300:
                 return dataclasses.replace(
                     result,
-                    error_class="http",
+                    error_class=HTTP_STATUS_KIND,
                     error=one_line(f"HTTP {status} {resp.reason or ''}".rstrip() + f" at {url}"),
                     retry_after_s=parse_retry_after(resp.headers.get("Retry-After"), self._clock()),
                 )

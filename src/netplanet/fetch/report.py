@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp.http_exceptions import ContentLengthError, TransferEncodingError
 from yarl import URL
 
-from netplanet.errors import ConnectError
+from netplanet.errors import ConnectError, DnsError, FetchTimeoutError, ProtocolError
 from netplanet.settings import Settings
 
 
@@ -97,8 +97,16 @@ class Progress:
     elapsed: float = 0.0
 
 
+TLS_KIND: Final = "tls"
+"""The kind of a refused certificate or failed handshake: found in aiohttp's exceptions only."""
+
+URL_KIND: Final = "url"
+"""The kind of a URL aiohttp cannot request (the guard refuses most bad URLs before)."""
+
+
 def classify(exc: BaseException, progress: Progress, settings: Settings) -> tuple[str, str]:
-    """Map an aiohttp/OS exception to (error_class, one-line message)."""
+    """Map an aiohttp/OS exception to (error_class, one-line message); the error classes are
+    the kinds of netplanet's own FetchErrors (errors.py) where one stands for the failure."""
     s = settings
     url = progress.url
     try:
@@ -108,43 +116,46 @@ def classify(exc: BaseException, progress: Progress, settings: Settings) -> tupl
         host, port = url, None
     match exc:
         case aiohttp.ConnectionTimeoutError():
-            return "timeout", (
+            return FetchTimeoutError.kind, (
                 f"timed out after {fmt_seconds(s.connect_timeout)} connecting to {host}"
             )
         case aiohttp.SocketTimeoutError():
-            return "timeout", (
+            return FetchTimeoutError.kind, (
                 f"timed out after {fmt_seconds(s.read_timeout)} {progress.phase} at {url}"
             )
         case aiohttp.ClientConnectorDNSError():
-            return "dns", f"DNS lookup failed for host {host} ({exc.strerror or exc.os_error})"
+            return (
+                DnsError.kind,
+                f"DNS lookup failed for host {host} ({exc.strerror or exc.os_error})",
+            )
         case aiohttp.ClientConnectorCertificateError():
-            return "tls", certificate_problem(exc.certificate_error, host)
+            return TLS_KIND, certificate_problem(exc.certificate_error, host)
         case aiohttp.ClientSSLError():
-            return "tls", f"TLS handshake with {host} failed: {_ssl_text(exc.os_error)}"
+            return TLS_KIND, f"TLS handshake with {host} failed: {_ssl_text(exc.os_error)}"
         case aiohttp.ClientConnectorError():
             errno = exc.os_error.errno
             why = os.strerror(errno) if errno else str(exc.os_error)
-            return "connect", f"could not connect to {host}:{port}: {why}"
+            return ConnectError.kind, f"could not connect to {host}:{port}: {why}"
         case aiohttp.ServerDisconnectedError():
-            return "connect", f"{host} closed the connection {progress.phase} at {url}"
+            return ConnectError.kind, f"{host} closed the connection {progress.phase} at {url}"
         case aiohttp.ClientPayloadError() if isinstance(
             exc.__cause__, ContentLengthError | TransferEncodingError
         ):
             # The body stopped short of its length or last chunk: the connection went away.
-            return "connect", (
+            return ConnectError.kind, (
                 f"{host} dropped the connection after {progress.bytes_received} bytes of the "
                 f"body at {url}: the body is incomplete"
             )
         case aiohttp.ClientPayloadError():
-            return "protocol", f"malformed response body at {url}: {exc}"
+            return ProtocolError.kind, f"malformed response body at {url}: {exc}"
         case aiohttp.InvalidURL() | ValueError():
-            return "url", f"invalid URL {url}: {exc}"
+            return URL_KIND, f"invalid URL {url}: {exc}"
         case aiohttp.ClientResponseError():
-            return "protocol", f"invalid HTTP response at {url}: {exc.message}"
+            return ProtocolError.kind, f"invalid HTTP response at {url}: {exc.message}"
         case TimeoutError():
-            return "timeout", f"timed out {progress.phase} at {url}"
+            return FetchTimeoutError.kind, f"timed out {progress.phase} at {url}"
         case OSError() if exc.errno == errnos.ECONNRESET:
-            return "connect", f"{host} reset the connection {progress.phase} at {url}"
+            return ConnectError.kind, f"{host} reset the connection {progress.phase} at {url}"
         case _:
             error = ConnectError(f"connection to {host} failed {progress.phase}: {exc}")
             return error.kind, str(error)

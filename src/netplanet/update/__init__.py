@@ -1,1 +1,2 @@
-"""update stage."""
+"""The update stage: each poll is fetched, digested (digest.py), decided (decide.py, pure) and
+applied (pipeline.py, batch.py)."""

@@ -8,6 +8,12 @@ A stored entry keeps its key, id and first-seen time forever; edits update its o
 
 Entries the digest did not enrich because their raw hash is stored (`known`) are that stored
 entry, unchanged: they claim it before any identity rule runs and are never rewritten.
+
+Every decision of a poll is made here, in the order update/pipeline.py asks for them (it
+fetches what each one needs in between): what the fetch and its digest mean (`plan_poll`),
+whether the posting rate must be counted again (`rate_needs_count`, `posting_rate`), the next
+poll (`schedule_plan`), whether the feed may have moved (`looks_moved`, `suggest_moved_feed`)
+and what the poll is reported as (`poll_outcome`).
 """
 
 from __future__ import annotations
@@ -21,20 +27,26 @@ from urllib.parse import urlsplit
 
 from netplanet import schedule
 from netplanet.enrich.identity import as_edit
+from netplanet.errors import HTTP_STATUS_KIND, NotAFeedError
 from netplanet.model import (
     Entry,
     ExistingEntry,
     FetchOutcome,
     FetchResult,
     ParsedFeed,
+    PollOutcome,
     Source,
     SourceUpdate,
     UpdatePlan,
 )
 from netplanet.sources.bounds import bound_title
+from netplanet.sources.discover import find_feed_links, suggest_feed
 from netplanet.sources.slug import slugify
 from netplanet.untrusted import http_url, plain_text
 from netplanet.update.dating import date_undated
+from netplanet.update.digest import Digest
+
+RATE_WINDOW = timedelta(days=schedule.RATE_WINDOW_DAYS)
 
 
 def _is_home_page(url: str) -> bool:
@@ -229,6 +241,87 @@ def plan_entries(
     )
 
 
+def html_diagnosis(body: bytes, url: str) -> str:
+    """The one-line explanation for an HTML page served where a feed was expected."""
+    links = find_feed_links(body, url)
+    if links:
+        return (
+            f"{url} returned HTML, not a feed; found <link rel=alternate> {suggest_feed(links[0])}"
+        )
+    return f"{url} returned HTML, not a feed, and the page names no feed; check the feed URL"
+
+
+def plan_poll(
+    source: Source,
+    result: FetchResult,
+    now: datetime,
+    digested: Digest | None,
+    *,
+    existing: Sequence[ExistingEntry] = (),
+    new_feed_url: str | None = None,
+) -> UpdatePlan:
+    """What one fetch and its digest (update/digest.py, None unless a new body was read)
+    change, before scheduling. `existing` are the stored entries the digested ones may be
+    (store.existing_entries); `new_feed_url` is where a permanent redirect moves the source."""
+    if result.outcome is FetchOutcome.GONE:
+        return plan_gone(source, result, now)
+    if result.outcome is FetchOutcome.ERROR:
+        return plan_failure(source, result, now, error_class=result.error_class, error=result.error)
+    if result.outcome is not FetchOutcome.OK:
+        return plan_not_modified(source, result, now, new_feed_url=new_feed_url)
+    assert result.body is not None and digested is not None
+    if digested.feed is None:
+        if digested.error_kind == NotAFeedError.kind:
+            error = html_diagnosis(result.body, result.final_url)
+        else:
+            error = f"{result.final_url} is not a readable feed: {digested.error}"
+        return plan_failure(
+            source,
+            result,
+            now,
+            error_class=digested.error_kind,
+            error=error,
+            clear_cache_state=True,
+        )
+    known_hashes = set(digested.known)
+    return plan_entries(
+        source,
+        result,
+        digested.feed,
+        digested.entries,
+        existing,
+        now,
+        new_feed_url=new_feed_url,
+        known=[e for e in existing if e.raw_hash in known_hashes],
+    )
+
+
+def rate_needs_count(source: Source, plan: UpdatePlan, now: datetime) -> bool:
+    """Whether a successful poll must count the posting rate again: entries changed, or the
+    stored count may have gone stale (a post left the window). A 304 usually needs no query
+    at all; a failure keeps the stored rate."""
+    if plan.source.last_error_class:
+        return False
+    if plan.new_entries or plan.changed_entries or source.posts_per_day is None:
+        return True
+    return source.rate_valid_until is None or now >= source.rate_valid_until
+
+
+def posting_rate(
+    plan: UpdatePlan, now: datetime, *, stored: int, oldest: datetime | None
+) -> tuple[int, datetime]:
+    """(posts in the rate window, until when that count holds), from the `stored` posts
+    published since `now - RATE_WINDOW` (the oldest of them `oldest`) and the plan's new ones."""
+    since = now - RATE_WINDOW
+    dates = [e.published for e in plan.new_entries if e.published >= since]
+    recent = stored + len(dates)
+    if oldest is not None:
+        dates.append(oldest)
+    # The count holds until its oldest post leaves the window (nothing counted: until a post
+    # arrives, which counts again anyway; recounted now and then regardless).
+    return recent, min(dates) + RATE_WINDOW if dates else now + RATE_WINDOW
+
+
 def schedule_plan(
     plan: UpdatePlan,
     source: Source,
@@ -239,11 +332,13 @@ def schedule_plan(
     now: datetime,
     policy: schedule.Policy,
     rand: schedule.Random,
+    rate_valid_until: datetime | None = None,
 ) -> UpdatePlan:
     """The plan with its next poll (schedule.py) and the source's health averages filled in.
 
     `recent_posts` counts the source's posts published in the last RATE_WINDOW_DAYS, new ones
-    included (None when unknown, e.g. after a failure: the stored rate is kept).
+    included (None when unknown, e.g. after a failure: the stored rate is kept);
+    `rate_valid_until` is when that count goes stale (see `posting_rate`).
     """
     su = plan.source
     avg_ms = source.avg_response_ms
@@ -289,5 +384,44 @@ def schedule_plan(
         poll_interval_s=decision.interval_s if decision else None,
         next_poll_at=decision.next_poll_at if decision else None,
         dead_since=dead_since,
+        rate_valid_until=rate_valid_until,
     )
     return dataclasses.replace(plan, source=updated)
+
+
+def looks_moved(result: FetchResult, plan: UpdatePlan) -> bool:
+    """A 404, or HTML that names no feed: the feed may have moved somewhere the site names."""
+    kind = plan.source.last_error_class
+    if kind == HTTP_STATUS_KIND and result.status == 404:
+        return True
+    return kind == NotAFeedError.kind and "names no feed" in plan.source.last_error
+
+
+def discovery_site(source: Source) -> str:
+    """Where to look for a moved feed: the source's site, else its feed's origin."""
+    if source.site_url:
+        return source.site_url
+    parts = urlsplit(source.feed_url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def suggest_moved_feed(
+    plan: UpdatePlan, source: Source, result: FetchResult, *, site: str, found: str
+) -> UpdatePlan:
+    """The plan with its error naming the feed discovery `found` on `site`, for the operator
+    to act on; the feed URL itself is never changed this way (only a permanent redirect)."""
+    if found in (source.feed_url, result.final_url):
+        return plan
+    error = f"{plan.source.last_error}; the site {site} now names a feed {suggest_feed(found)}"
+    return dataclasses.replace(plan, source=dataclasses.replace(plan.source, last_error=error))
+
+
+def poll_outcome(result: FetchResult, plan: UpdatePlan) -> PollOutcome:
+    """What the poll is reported as."""
+    if result.outcome is FetchOutcome.GONE:
+        return PollOutcome.GONE
+    if plan.source.last_error_class:
+        return PollOutcome.FAILED
+    if result.outcome is FetchOutcome.OK:
+        return PollOutcome.UPDATED
+    return PollOutcome(result.outcome.value)

@@ -1,10 +1,10 @@
 """The update pipeline: the one place that touches both fetch and store.
 
-For each source: fetch conditionally -> parse -> enrich -> look up what is stored -> decide ->
-schedule the next poll (schedule.py, through decide.schedule_plan) -> apply the plan, all or
-nothing, in a transaction shared with the plans of other polls finishing at about the same
-time (update/batch.py). Deciding and scheduling are pure; this module only gathers their
-inputs.
+For each source: fetch conditionally -> digest (parse and enrich, update/digest.py) -> decide
+(update/decide.py, with what is stored read in between) -> apply the plan, all or nothing, in
+a transaction shared with the plans of other polls finishing at about the same time
+(update/batch.py). Every decision, the next poll's included, is made in decide.py; this
+module only does the I/O and gathers the decisions' inputs.
 
 When a feed URL starts answering 404, or HTML naming no feed, the pipeline runs feed
 discovery on the source's site and names what it found in the error, for the operator to act
@@ -14,35 +14,34 @@ on; it never changes the URL itself (only a permanent redirect does that).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from netplanet.enrich.excerpt import EXCERPT_WORDS
-from netplanet.errors import DiscoveryError, NotAFeedError, StoreError
+from netplanet.errors import DiscoveryError, StoreError
 from netplanet.fetch.http import Fetcher
 from netplanet.model import (
+    ExistingEntry,
     FetchOutcome,
     FetchRequest,
     FetchResult,
-    ParsedFeed,
+    PollOutcome,
     Source,
     UpdatePlan,
 )
-from netplanet.schedule import RATE_WINDOW_DAYS, Policy, Random
-from netplanet.sources.discover import find_feed_links, suggest_feed
+from netplanet.model import SourceReport as SourceReport  # callers import it from here
+from netplanet.schedule import Policy, Random
 from netplanet.store.base import SEAL_AFTER, ApplyResult, Store
 from netplanet.text import one_line
 from netplanet.update import decide
 from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
 from netplanet.update.digest import Digest, digest
+from netplanet.update.discovery import discover_feed
 
 log = logging.getLogger(__name__)
 
@@ -60,76 +59,18 @@ KNOWN_HASHES = 1000
 (a feed lists its newest posts; an older one that reappears is merely enriched again)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SourceReport:
-    """What one poll of one source did, for progress output and the closing table."""
-
-    source_id: int
-    title: str
-    outcome: str
-    """"updated", "not_modified", "unchanged", "failed" or "gone"."""
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    error_class: str = ""
-    error: str = ""
-    moved_to: str | None = None
-    stored: bool = True
-    """False when not even the failure could be recorded (the database refused it): the
-    source is still due, so a scheduler must hold it back itself."""
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def html_diagnosis(body: bytes, url: str) -> str:
-    """The one-line explanation for an HTML page served where a feed was expected."""
-    links = find_feed_links(body, url)
-    if links:
-        return (
-            f"{url} returned HTML, not a feed; found <link rel=alternate> {suggest_feed(links[0])}"
-        )
-    return f"{url} returned HTML, not a feed, and the page names no feed; check the feed URL"
-
-
-def _looks_moved(result: FetchResult, plan: UpdatePlan) -> bool:
-    """A 404, or HTML that names no feed: the feed may have moved somewhere the site names."""
-    kind = plan.source.last_error_class
-    if kind == "http" and result.status == 404:
-        return True
-    return kind == NotAFeedError.kind and "names no feed" in plan.source.last_error
-
-
-def _rate_needs_count(source: Source, plan: UpdatePlan, now: datetime) -> bool:
-    """Whether the posting rate must be counted again: entries changed, or the stored count
-    may have gone stale (a post left the window). A 304 usually needs no query at all."""
-    if plan.new_entries or plan.changed_entries or source.posts_per_day is None:
-        return True
-    return source.rate_valid_until is None or now >= source.rate_valid_until
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/"
 
 
 def _report(
     source: Source, result: FetchResult, plan: UpdatePlan, applied: ApplyResult
 ) -> SourceReport:
     su = plan.source
-    if result.outcome is FetchOutcome.GONE:
-        outcome = "gone"
-    elif su.last_error_class:
-        outcome = "failed"
-    elif result.outcome is FetchOutcome.OK:
-        outcome = "updated"
-    else:
-        outcome = result.outcome.value
     return SourceReport(
         source_id=source.id,
         title=source.display_title,
-        outcome=outcome,
+        outcome=decide.poll_outcome(result, plan),
         new=applied.new,
         changed=applied.changed,
         unchanged=applied.unchanged,
@@ -196,7 +137,7 @@ class UpdatePipeline:
             now = self.clock()
             digested = await self._digest(source, result, now)
             plan = self.plan(source, result, now, digested)
-            if _looks_moved(result, plan):
+            if decide.looks_moved(result, plan):
                 plan = await self._suggest_new_feed(source, result, plan)
             writer.running -= 1
             waiting = True
@@ -266,7 +207,7 @@ class UpdatePipeline:
         return SourceReport(
             source_id=source.id,
             title=source.display_title,
-            outcome="failed",
+            outcome=PollOutcome.FAILED,
             error_class=error_class,
             error=error,
             stored=stored,
@@ -303,101 +244,50 @@ class UpdatePipeline:
     def plan(
         self, source: Source, result: FetchResult, now: datetime, digested: Digest | None
     ) -> UpdatePlan:
-        """Turn one fetch result and its digest (from `_digest`) into a scheduled plan."""
-        plan, parsed = self._decide(source, result, now, digested)
+        """Turn one fetch result and its digest (from `_digest`) into a scheduled plan,
+        reading from the store what the decisions need."""
+        new_url = None
+        existing: Sequence[ExistingEntry] = ()
+        if result.outcome not in (FetchOutcome.GONE, FetchOutcome.ERROR):
+            new_url = self._new_feed_url(source, result)
+        if digested is not None and digested.feed is not None:
+            entries = digested.entries
+            existing = self.store.existing_entries(
+                source.id,
+                keys=[e.key for e in entries],
+                urls=[e.url for e in entries],
+                title_date_hashes=[e.title_date_hash for e in entries],
+                raw_hashes=digested.known,
+            )
+        plan = decide.plan_poll(
+            source, result, now, digested, existing=existing, new_feed_url=new_url
+        )
         recent = valid_until = None
-        if not plan.source.last_error_class and _rate_needs_count(source, plan, now):
-            window = timedelta(days=RATE_WINDOW_DAYS)
-            since = now - window
-            recent, oldest = self.store.recent_entry_stats(source.id, since)
-            dates = [e.published for e in plan.new_entries if e.published >= since]
-            recent += len(dates)
-            if oldest is not None:
-                dates.append(oldest)
-            # The count holds until its oldest post leaves the window (nothing counted: until
-            # a post arrives, which counts again anyway; recounted now and then regardless).
-            valid_until = min(dates) + window if dates else now + window
-        scheduled = decide.schedule_plan(
+        if decide.rate_needs_count(source, plan, now):
+            stored, oldest = self.store.recent_entry_stats(source.id, now - decide.RATE_WINDOW)
+            recent, valid_until = decide.posting_rate(plan, now, stored=stored, oldest=oldest)
+        return decide.schedule_plan(
             plan,
             source,
             result,
-            parsed,
+            digested.feed if digested is not None else None,
             recent_posts=recent,
             now=now,
             policy=self.policy,
             rand=self.rand,
+            rate_valid_until=valid_until,
         )
-        if valid_until is None:
-            return scheduled
-        su = dataclasses.replace(scheduled.source, rate_valid_until=valid_until)
-        return dataclasses.replace(scheduled, source=su)
-
-    def _decide(
-        self, source: Source, result: FetchResult, now: datetime, digested: Digest | None
-    ) -> tuple[UpdatePlan, ParsedFeed | None]:
-        if result.outcome is FetchOutcome.GONE:
-            return decide.plan_gone(source, result, now), None
-        if result.outcome is FetchOutcome.ERROR:
-            failed = decide.plan_failure(
-                source, result, now, error_class=result.error_class, error=result.error
-            )
-            return failed, None
-        new_url = self._new_feed_url(source, result)
-        if result.outcome is not FetchOutcome.OK:
-            return decide.plan_not_modified(source, result, now, new_feed_url=new_url), None
-        assert result.body is not None and digested is not None
-        if digested.feed is None:
-            if digested.error_kind == NotAFeedError.kind:
-                error = html_diagnosis(result.body, result.final_url)
-            else:
-                error = f"{result.final_url} is not a readable feed: {digested.error}"
-            failed = decide.plan_failure(
-                source,
-                result,
-                now,
-                error_class=digested.error_kind,
-                error=error,
-                clear_cache_state=True,
-            )
-            return failed, None
-        entries = digested.entries
-        existing = self.store.existing_entries(
-            source.id,
-            keys=[e.key for e in entries],
-            urls=[e.url for e in entries],
-            title_date_hashes=[e.title_date_hash for e in entries],
-            raw_hashes=digested.known,
-        )
-        known_hashes = set(digested.known)
-        known = [e for e in existing if e.raw_hash in known_hashes]
-        planned = decide.plan_entries(
-            source,
-            result,
-            digested.feed,
-            entries,
-            existing,
-            now,
-            new_feed_url=new_url,
-            known=known,
-        )
-        return planned, digested.feed
 
     async def _suggest_new_feed(
         self, source: Source, result: FetchResult, plan: UpdatePlan
     ) -> UpdatePlan:
         """Run discovery on the source's site and name the feed it finds in the error."""
-        from netplanet.update.discovery import discover_feed
-
-        site = source.site_url or _origin(source.feed_url)
+        site = decide.discovery_site(source)
         try:
             found = await discover_feed(self.fetcher, site)
         except DiscoveryError:
             return plan
-        if found.feed_url in (source.feed_url, result.final_url):
-            return plan
-        suggestion = suggest_feed(found.feed_url)
-        error = f"{plan.source.last_error}; the site {site} now names a feed {suggestion}"
-        return dataclasses.replace(plan, source=dataclasses.replace(plan.source, last_error=error))
+        return decide.suggest_moved_feed(plan, source, result, site=site, found=found.feed_url)
 
     def _new_feed_url(self, source: Source, result: FetchResult) -> str | None:
         moved = result.permanent_url
