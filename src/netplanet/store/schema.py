@@ -109,7 +109,7 @@ sources = Table(
     Column("poll_interval_s", Float),
     Column("failing_since", UTCDateTime),
     Column("dead_since", UTCDateTime),
-    # Until when posts_per_day holds without counting again (migration 0005; update/pipeline.py).
+    # Until when posts_per_day holds without counting again (migration 0005; update/decide.py).
     Column("rate_valid_until", UTCDateTime),
     Index("ix_sources_enabled_next_poll_at", "enabled", "next_poll_at"),
     Index("ix_sources_lease_until", "lease_until"),
