@@ -17,7 +17,6 @@ LAYERS = {
     "lifeline": 0,
     "lazy": 0,
     "untrusted": 0,
-    "text": 0,
     "sources": 1,
     "schedule": 1,
     "parse": 1,

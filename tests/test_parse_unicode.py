@@ -16,7 +16,7 @@ import pytest
 from netplanet.errors import ParseError
 from netplanet.model import ParsedFeed
 from netplanet.parse import parse_feed
-from netplanet.text import valid_text
+from netplanet.untrusted import valid_text
 
 REPLACEMENT = "\ufffd"
 

@@ -42,7 +42,7 @@ from netplanet.fetch.report import (
 )
 from netplanet.model import FetchOutcome, FetchRequest, FetchResult
 from netplanet.settings import Settings
-from netplanet.text import one_line, valid_text
+from netplanet.untrusted import one_line, valid_text
 
 FEED_ACCEPT: Final = (
     "application/atom+xml, application/rss+xml, application/feed+json, "

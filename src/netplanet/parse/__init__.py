@@ -7,7 +7,7 @@ as a tie-breaker), parses with lxml (`xml.py`, hardened and self-repairing) and 
 feedparser (`fallback.py`) only for what lxml cannot read. Raises NotAFeedError for HTML and
 ParseError for everything else that is not a feed; never any other exception.
 
-Every string of the result is valid Unicode (no lone surrogates, see netplanet/text.py), so
+Every string of the result is valid Unicode (no lone surrogates, see netplanet/untrusted.py), so
 nothing downstream has to check: lxml hands out only what CPython's strict UTF-8 decoder
 accepted, and the plain-text helpers decode references to surrogates as U+FFFD; the JSON
 reader, the byte decoder of the repair path and the feedparser mapping each pass their strings

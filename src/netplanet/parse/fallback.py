@@ -27,8 +27,7 @@ from netplanet.parse.common import (
     to_int,
     unique,
 )
-from netplanet.text import valid_text
-from netplanet.untrusted import plain_text
+from netplanet.untrusted import plain_text, valid_text
 
 _FORMATS = {
     "rss20": "rss20", "rss": "rss20", "rss10": "rss10", "rss090": "rss09", "rss091n": "rss09",

@@ -22,8 +22,7 @@ from netplanet.parse.common import (
     unique,
 )
 from netplanet.parse.xml import decode
-from netplanet.text import valid_text
-from netplanet.untrusted import plain_text
+from netplanet.untrusted import plain_text, valid_text
 
 CONTENT_TYPES = ("application/feed+json", "application/json")
 

@@ -25,7 +25,7 @@ from lxml import etree
 
 from netplanet.errors import ParseError
 from netplanet.parse import lift
-from netplanet.text import valid_text
+from netplanet.untrusted import valid_text
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from netplanet.model import UpdatePlan
 from netplanet.store.base import ApplyResult, Store
-from netplanet.text import one_line
+from netplanet.untrusted import one_line
 
 log = logging.getLogger(__name__)
 

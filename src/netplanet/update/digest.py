@@ -21,7 +21,7 @@ from netplanet.enrich import enrich_entry
 from netplanet.errors import NotAFeedError, ParseError
 from netplanet.model import Entry, ParsedEntry, ParsedFeed
 from netplanet.parse import parse_feed
-from netplanet.text import one_line
+from netplanet.untrusted import one_line
 
 log = logging.getLogger(__name__)
 

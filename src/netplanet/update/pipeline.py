@@ -37,7 +37,7 @@ from netplanet.model import (
 from netplanet.model import SourceReport as SourceReport  # callers import it from here
 from netplanet.schedule import Policy, Random
 from netplanet.store.base import SEAL_AFTER, ApplyResult, Store
-from netplanet.text import one_line
+from netplanet.untrusted import one_line
 from netplanet.update import decide
 from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
 from netplanet.update.digest import Digest, digest
