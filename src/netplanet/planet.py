@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from netplanet.lifeline import watch_owner
+from netplanet.update.pool import watch_owner
 from netplanet.settings import Settings
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _process_pool(workers: int) -> Executor:
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["netplanet.update.digest", "netplanet.lifeline"])
+    context.set_forkserver_preload(["netplanet.update.digest", "netplanet.update.pool"])
     return ProcessPoolExecutor(
         workers,
         mp_context=context,
