@@ -31,11 +31,11 @@ from netplanet.fetch.http import Fetcher
 from netplanet.model import Entry, Source, SourceSpec
 from netplanet.planet import Planet
 from netplanet.schedule import Policy
-from netplanet.service import Scheduler
+from netplanet.runtime.service import Scheduler
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
-from netplanet.worker import WorkerConfig, run_worker
+from netplanet.runtime.worker import WorkerConfig, run_worker
 
 GOOD = ("/a.xml", "/b.xml")
 BOOM = "/boom.xml"

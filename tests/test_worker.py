@@ -13,7 +13,7 @@ from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
 from netplanet.schedule import Policy
 from netplanet.store import SqlStore
-from netplanet.worker import WorkerConfig, run_worker
+from netplanet.runtime.worker import WorkerConfig, run_worker
 
 LEASE = 60.0
 

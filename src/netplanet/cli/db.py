@@ -1,7 +1,7 @@
 """The scale-out commands: `netplanet worker` and `netplanet db copy`.
 
 `cli/__init__.py` calls `register(app, db_app, planet=...)` so the global --database/--config/
---data-dir options apply. The worker loop itself is `netplanet.worker`; copying is
+--data-dir options apply. The worker loop itself is `netplanet.runtime.worker`; copying is
 `netplanet.store.copy`.
 """
 
@@ -72,7 +72,7 @@ def register(
         import socket
 
         from netplanet.schedule import Policy
-        from netplanet.worker import WorkerConfig, install_signal_handlers, run_worker
+        from netplanet.runtime.worker import WorkerConfig, install_signal_handlers, run_worker
 
         current = planet()
         settings = current.settings

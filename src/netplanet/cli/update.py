@@ -178,7 +178,7 @@ def run_command(
 
     from netplanet import __version__
     from netplanet.cli._common import import_specs
-    from netplanet.service import run_service
+    from netplanet.runtime.service import run_service
     from netplanet.settings import with_options
     from netplanet.sources.defaults import load_default_sources
     from netplanet.update.pipeline import UpdatePipeline
