@@ -14,7 +14,6 @@ LAYERS = {
     "model": 0,
     "errors": 0,
     "settings": 0,
-    "lifeline": 0,
     "lazy": 0,
     "untrusted": 0,
     "text": 0,
@@ -28,6 +27,7 @@ LAYERS = {
     "update": 3,
     "source_import": 3,  # OPML and bulk imports: reads sources, checks with fetch.guard, stores
     "source_edit": 3,  # an operator's change to one source: the guard for a new URL, then the store
+    "operations": 3.5,  # what the CLI and the admin area share: polling one source now
     "web": 4,
     "export": 4,
     "demo": 4,
