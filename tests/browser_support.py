@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 
+from builders import pipelines_over
 from netplanet.demo.ingest import DemoSummary, ingest_demo
 from netplanet.demo.server import DemoFeedServer
 from netplanet.settings import Settings
@@ -112,7 +113,13 @@ def populate_demo_store(path: Path, *, now: datetime | None = None) -> tuple[Sql
 
     async def main() -> DemoSummary:
         async with DemoFeedServer() as feeds:
-            return await ingest_demo(store, settings, feeds.base_url, now=now or datetime.now(UTC))
+            return await ingest_demo(
+                store,
+                settings,
+                feeds.base_url,
+                pipelines=pipelines_over(store, settings),
+                now=now or datetime.now(UTC),
+            )
 
     # A thread of its own: Playwright's sync API may already run an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -112,3 +112,24 @@ def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     code = exit_info.value.code
     return (code if isinstance(code, int) else 1), out, err
+
+
+def pipelines_over(store: Any, settings: Any = None) -> Any:
+    """A PipelineFactory like Planet.pipeline (the settings' excerpt length and policy), over a
+    test's own store and without the process pool: what the runtime loops, the admin's "poll
+    now" and the demo are handed in tests."""
+    from netplanet.schedule import Policy
+    from netplanet.settings import Settings
+    from netplanet.update.pipeline import UpdatePipeline
+
+    chosen = settings if settings is not None else Settings()
+
+    def make(fetcher: Any, /, **overrides: Any) -> UpdatePipeline:
+        options: dict[str, Any] = {
+            "excerpt_words": chosen.excerpt_words,
+            "policy": Policy.from_settings(chosen),
+            **overrides,
+        }
+        return UpdatePipeline(store, fetcher, **options)
+
+    return make

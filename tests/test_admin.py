@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from builders import NOW
+from builders import NOW, pipelines_over
 from feedserver import FeedServer
 from netplanet.settings import Settings
 from netplanet.store import SqlStore
@@ -81,7 +81,9 @@ def clock() -> Clock:
 def make_client(store: SqlStore, clock: Clock, **settings: Any) -> AdminClient:
     values: dict[str, Any] = {"admin_session_s": 3600, "per_host_gap_s": 0.0}
     values.update(settings)
-    return AdminClient(create_app(store, Settings(**values), clock=clock, nav_ttl=0.0))
+    chosen = Settings(**values)
+    pipelines = pipelines_over(store, chosen)
+    return AdminClient(create_app(store, chosen, pipelines=pipelines, clock=clock, nav_ttl=0.0))
 
 
 @pytest.fixture
@@ -347,7 +349,7 @@ def test_healthz_reports_the_database(
 def test_poll_now_fetches_the_feed_and_stores_its_posts(
     store: SqlStore, clock: Clock, loopback: FeedServer
 ) -> None:
-    """The product polls inline (web/admin/sources.py poll_now): when the page comes back the
+    """The product polls inline (operations/poll.py poll_now): when the page comes back the
     feed has been fetched and its new posts are stored and shown; a failing feed is reported
     and recorded on the source."""
     from builders import spec

@@ -21,7 +21,7 @@ from feedserver import rss
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
-from netplanet.service import Scheduler
+from netplanet.runtime.service import Scheduler
 from netplanet.store import SqlStore, open_store
 from netplanet.store.base import ApplyResult
 from netplanet.update.pipeline import SourceReport, UpdatePipeline

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from multidict import CIMultiDict
 
-from builders import free_port
+from builders import free_port, pipelines_over
 from netplanet.cli._common import listen_socket
 from netplanet.cli.demo import demo_settings
 from netplanet.demo import (
@@ -169,8 +169,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
 
     async def main() -> tuple[DemoSummary, DemoSummary, str]:
         async with DemoFeedServer() as server:
-            first = await ingest_demo(store, settings, server.base_url)
-            second = await ingest_demo(store, settings, server.base_url)
+            pipelines = pipelines_over(store, settings)
+            first = await ingest_demo(store, settings, server.base_url, pipelines=pipelines)
+            second = await ingest_demo(store, settings, server.base_url, pipelines=pipelines)
             return first, second, server.base_url
 
     try:

@@ -14,7 +14,6 @@ LAYERS = {
     "model": 0,
     "errors": 0,
     "settings": 0,
-    "lifeline": 0,
     "lazy": 0,
     "untrusted": 0,
     "sources": 1,
@@ -29,8 +28,7 @@ LAYERS = {
     "web": 4,
     "export": 4,
     "demo": 4,
-    "service": 4.5,  # runs the web app and the update loop together
-    "worker": 4,
+    "runtime": 4.5,  # the long-running loops: `run` (web app + scheduler) and `worker`
     "planet": 5,
     "cli": 6,  # the package: app and main(), command modules, shared _common/_params/_logging
     "__main__": 7,

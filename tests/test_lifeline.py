@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from netplanet.lifeline import _poll_for_exit, _wait_for_exit
+from netplanet.update.pool import _poll_for_exit, _wait_for_exit
 
 OWNER = """
 import os, sys, time

@@ -107,7 +107,7 @@ def test_sources_directory_says_the_last_attempt_in_the_singular(store: SqlStore
 
 
 def test_stopping_line_names_the_signal() -> None:
-    from netplanet.service import stopping_line
+    from netplanet.runtime.service import stopping_line
 
     assert stopping_line(signal.SIGTERM, 1) == "stopping (SIGTERM)"
     assert stopping_line(signal.SIGINT, 1) == "stopping (SIGINT)"

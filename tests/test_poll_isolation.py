@@ -22,7 +22,7 @@ import pytest
 
 import netplanet.store.writes
 import netplanet.update.pipeline
-from builders import cli, sqlite_url
+from builders import cli, pipelines_over, sqlite_url
 from feedserver import FeedServer, feed_server, rss
 from loopback import fetch_settings
 from netplanet.cli import EXIT_SOME_FAILED
@@ -30,12 +30,12 @@ from netplanet.errors import StoreError
 from netplanet.fetch.http import Fetcher
 from netplanet.model import Entry, Source, SourceSpec
 from netplanet.planet import Planet
+from netplanet.runtime.service import Scheduler
+from netplanet.runtime.worker import WorkerConfig, run_worker
 from netplanet.schedule import Policy
-from netplanet.service import Scheduler
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
-from netplanet.worker import WorkerConfig, run_worker
 
 GOOD = ("/a.xml", "/b.xml")
 BOOM = "/boom.xml"
@@ -247,7 +247,8 @@ def test_worker_gives_its_leases_back_when_a_batch_fails(
 
     async def scenario() -> None:
         async with Fetcher(fetch_settings()) as fetcher:
-            await run_worker(store, fetcher, WorkerConfig("w1", batch=10, once=True))
+            config = WorkerConfig("w1", batch=10, once=True)
+            await run_worker(store, fetcher, config, pipelines=pipelines_over(store))
 
     with pytest.raises(RuntimeError, match=INJECTED):
         asyncio.run(scenario())

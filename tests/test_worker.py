@@ -6,14 +6,14 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
-from builders import NOW, make_entry, plan, spec, success
+from builders import NOW, make_entry, pipelines_over, plan, spec, success
 from feedserver import feed_server, rss
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
+from netplanet.runtime.worker import WorkerConfig, run_worker
 from netplanet.schedule import Policy
 from netplanet.store import SqlStore
-from netplanet.worker import WorkerConfig, run_worker
 
 LEASE = 60.0
 
@@ -97,7 +97,12 @@ def test_release_gives_back_only_own_leases(store: SqlStore) -> None:
 
 async def _run_once(store: SqlStore, config: WorkerConfig) -> None:
     async with Fetcher(fetch_settings(fetch_per_host=50)) as fetcher:
-        await run_worker(store, fetcher, dataclasses.replace(config, once=True, per_host=None))
+        await run_worker(
+            store,
+            fetcher,
+            dataclasses.replace(config, once=True, per_host=None),
+            pipelines=pipelines_over(store),
+        )
 
 
 def test_worker_polls_every_due_source_once_per_interval(store: SqlStore) -> None:

@@ -9,11 +9,9 @@ process-pool machinery unless it parses.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Executor, Future
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
 
-from netplanet.lifeline import watch_owner
 from netplanet.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,41 +19,6 @@ if TYPE_CHECKING:
     from netplanet.store import SqlStore
     from netplanet.store.base import PlanetStore
     from netplanet.update.pipeline import UpdatePipeline
-
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-class _PoolOnDemand(Executor):
-    """An executor that makes its process pool on the first submit.
-
-    Most polls of a round never reach the pool (a 304, or a small body of a known source is
-    digested inline, see UpdatePipeline._digest); making the pool at once would still spawn
-    multiprocessing's resource tracker, a Python process (~25 ms of CPU), on every run.
-    """
-
-    def __init__(self, make: Callable[[], Executor]) -> None:
-        self._make = make
-        self._pool: Executor | None = None
-
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        if self._pool is None:
-            self._pool = self._make()
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except BrokenExecutor:  # BrokenProcessPool, without importing multiprocessing here
-            # A worker died (killed, or a crash in C on some document): the pool refuses every
-            # job from then on. The jobs it held failed, each its own poll's error; later jobs
-            # get a new pool rather than failing every source for the rest of the process.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._make()
-            return self._pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-            self._pool = None
 
 
 class Planet:
@@ -105,20 +68,27 @@ class Planet:
                 workers = os.cpu_count() or 1
                 workers = 0 if workers < 2 else min(workers, 8)
             if workers > 0:
-                self._executor = _PoolOnDemand(lambda: _process_pool(workers))
+                from netplanet.update.pool import PoolOnDemand, process_pool
+
+                self._executor = PoolOnDemand(lambda: process_pool(workers))
         return self._executor
 
-    def pipeline(self, fetcher: Fetcher) -> UpdatePipeline:
+    def pipeline(self, fetcher: Fetcher, /, **overrides: Any) -> UpdatePipeline:
+        """The update pipeline over `fetcher`, with the planet's store, process pool, excerpt
+        length and scheduling policy; `overrides` (a clock, a policy, a sealing cadence) go to
+        UpdatePipeline as they are. This is the one place that builds one: every poller
+        (`update`, `run`, `worker`, the admin's "poll now", the demo) is handed this method
+        as its PipelineFactory (update/factory.py)."""
         from netplanet.schedule import Policy
         from netplanet.update.pipeline import UpdatePipeline
 
-        return UpdatePipeline(
-            self.store,
-            fetcher,
-            executor=self.executor(),
-            excerpt_words=self.settings.excerpt_words,
-            policy=Policy.from_settings(self.settings),
-        )
+        options: dict[str, Any] = {
+            "executor": self.executor(),
+            "excerpt_words": self.settings.excerpt_words,
+            "policy": Policy.from_settings(self.settings),
+            **overrides,
+        }
+        return UpdatePipeline(self.store, fetcher, **options)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -127,17 +97,3 @@ class Planet:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-
-def _process_pool(workers: int) -> Executor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["netplanet.update.digest", "netplanet.lifeline"])
-    return ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=watch_owner,  # workers must not outlive a killed planet
-        initargs=(os.getpid(),),
-    )

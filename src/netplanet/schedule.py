@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from netplanet.settings import Settings
+from netplanet.settings import Settings, setting_default
 
 DAY_S = 86400.0
 POLLS_PER_POST = 4
@@ -52,13 +52,14 @@ Random = Callable[[], float]
 class Policy:
     """The scheduling knobs (from Settings; see settings.py for each one's meaning)."""
 
-    min_interval_s: float = 900.0
-    max_interval_s: float = 14400.0
-    default_interval_s: float = 1800.0
-    backoff_max_s: float = DAY_S
-    dead_after_s: float = 7 * DAY_S
-    dead_retry_s: float = DAY_S
-    jitter: float = 0.1
+    # The defaults are the settings' defaults: Policy() == Policy.from_settings(Settings()).
+    min_interval_s: float = setting_default("min_interval_s")
+    max_interval_s: float = setting_default("max_interval_s")
+    default_interval_s: float = float(setting_default("update_interval_s"))
+    backoff_max_s: float = setting_default("backoff_max_s")
+    dead_after_s: float = setting_default("dead_after_s")
+    dead_retry_s: float = setting_default("dead_retry_s")
+    jitter: float = setting_default("jitter")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:

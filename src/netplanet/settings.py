@@ -166,6 +166,15 @@ RANGES: dict[str, Range] = {f.name: f.metadata["range"] for f in fields(Settings
 """The allowed range of every numeric setting; command-line options use the same bounds."""
 
 
+def setting_default(name: str) -> Any:
+    """The default of one setting, for the records that mirror settings (schedule.Policy,
+    runtime.worker.WorkerConfig): each default is written once, in Settings."""
+    default = Settings.__dataclass_fields__[name].default
+    if default is dataclasses.MISSING:
+        raise KeyError(f"setting {name!r} has no plain default")
+    return default
+
+
 def _mask(value: str) -> str:
     if "://" in value and "@" in value:
         return mask_url(value)

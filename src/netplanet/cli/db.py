@@ -1,7 +1,7 @@
 """The scale-out commands: `netplanet worker` and `netplanet db copy`.
 
 `cli/__init__.py` calls `register(app, db_app, planet=...)` so the global --database/--config/
---data-dir options apply. The worker loop itself is `netplanet.worker`; copying is
+--data-dir options apply. The worker loop itself is `netplanet.runtime.worker`; copying is
 `netplanet.store.copy`.
 """
 
@@ -71,17 +71,14 @@ def register(
         import os
         import socket
 
-        from netplanet.schedule import Policy
-        from netplanet.worker import WorkerConfig, install_signal_handlers, run_worker
+        from netplanet.runtime.worker import WorkerConfig, run_worker, worker_signals
 
         current = planet()
-        settings = current.settings
-        config = WorkerConfig(
-            worker_id=worker_id or f"{socket.gethostname()}-{os.getpid()}",
-            batch=batch or settings.fetch_concurrency,
-            lease_s=lease or 4 * settings.total_timeout,
-            policy=Policy.from_settings(settings),
-            per_host=settings.fetch_per_host,
+        config = WorkerConfig.from_settings(
+            current.settings,
+            worker_id or f"{socket.gethostname()}-{os.getpid()}",
+            batch=batch,
+            lease_s=lease,
             idle_s=idle,
             once=once,
         )
@@ -101,13 +98,13 @@ def register(
                         store,
                         fetcher,
                         config,
+                        pipelines=current.pipeline,
                         stop=stop,
-                        excerpt_words=settings.excerpt_words,
                         on_batch=report,
                     )
                 )
-                install_signal_handlers(stop, task)
-                stats = await task
+                with worker_signals(stop, task):
+                    stats = await task
             if not quiet():
                 _line(
                     f"{config.worker_id}: stopped after {stats.polled} polls "

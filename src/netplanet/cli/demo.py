@@ -101,7 +101,7 @@ async def run_demo(
             shown = f"[{host}]" if ":" in host else host
             say(f"netplanet demo running at http://{shown}:{port}/ (Ctrl-C to stop)")
             config = uvicorn.Config(
-                create_app(store, settings),
+                create_app(store, settings, pipelines=planet.pipeline),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

@@ -173,15 +173,12 @@ def run_command(
         raise UsageError(f"--log-format must be text or json, not {log_format!r}")
     configure_logging(log_format, level=logging.ERROR if quiet() else logging.INFO)
     import asyncio
-    from collections.abc import AsyncIterator
-    from contextlib import asynccontextmanager
 
     from netplanet import __version__
     from netplanet.cli._common import import_specs
-    from netplanet.service import run_service
+    from netplanet.runtime.service import run_service
     from netplanet.settings import with_options
     from netplanet.sources.defaults import load_default_sources
-    from netplanet.update.pipeline import UpdatePipeline
 
     current = planet()
     settings = with_options(
@@ -200,11 +197,6 @@ def run_command(
         report = import_specs(load_default_sources())
         say(f"first start: imported {report.added} bundled sources")
 
-    @asynccontextmanager
-    async def pipelines() -> AsyncIterator[UpdatePipeline]:
-        async with current.fetcher() as fetcher:
-            yield current.pipeline(fetcher)
-
     sources = len(current.store.list_sources())
     if not no_web:
         say(f"netplanet {__version__}: {site_address(settings.host, settings.port)}")
@@ -212,4 +204,9 @@ def run_command(
         f"{sources} sources in {current.store.url}; polling each every "
         f"{settings.min_interval_s:g}-{settings.max_interval_s:g} s as it posts (Ctrl-C to stop)"
     )
-    asyncio.run(run_service(current.store, settings, pipelines, web=not no_web))
+
+    async def serve() -> None:
+        async with current.fetcher() as fetcher:
+            await run_service(current.store, settings, current.pipeline, fetcher, web=not no_web)
+
+    asyncio.run(serve())

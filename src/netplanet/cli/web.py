@@ -47,7 +47,7 @@ def register(app: typer.Typer, *, planet: Callable[[], Planet] | None = None) ->
             sock = listen_socket(settings.host, settings.port)
             try:
                 config = uvicorn.Config(
-                    create_app(store, settings),
+                    create_app(store, settings, pipelines=current.pipeline),
                     log_level="warning",
                     lifespan="off",
                     **UVICORN_OPTIONS,

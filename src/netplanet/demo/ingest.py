@@ -2,9 +2,9 @@
 
 `add_demo_sources` stores the catalogue's sources (pointing at a running DemoFeedServer);
 `update_demo` polls them with a given pipeline and seals the archive pages; `ingest_demo` does
-both with a Fetcher and an UpdatePipeline built from Settings, for tests and tools that have no
-Planet at hand. Nothing here is faked: the fetcher talks HTTP to the loopback server, so the
-Settings must allow private networks (the demo's own fetcher only).
+both with a Fetcher built from Settings and a pipeline from the given PipelineFactory
+(Planet.pipeline, or what a test builds). Nothing here is faked: the fetcher talks HTTP to the
+loopback server, so the Settings must allow private networks (the demo's own fetcher only).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from netplanet.fetch.http import Fetcher
 from netplanet.model import Source
 from netplanet.settings import Settings
 from netplanet.store.base import Store
+from netplanet.update.factory import PipelineFactory
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 
 
@@ -75,10 +76,14 @@ async def update_demo(
 
 
 async def ingest_demo(
-    store: Store, settings: Settings, base_url: str, *, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    base_url: str,
+    *,
+    pipelines: PipelineFactory,
+    now: datetime | None = None,
 ) -> DemoSummary:
-    """Add the demo sources and run the real pipeline over them once."""
+    """Add the demo sources and run the real pipeline (`pipelines`, over `store`) once."""
     add_demo_sources(store, base_url)
     async with Fetcher(settings) as fetcher:
-        pipeline = UpdatePipeline(store, fetcher, excerpt_words=settings.excerpt_words)
-        return await update_demo(pipeline, store, base_url, now=now)
+        return await update_demo(pipelines(fetcher), store, base_url, now=now)

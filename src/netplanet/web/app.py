@@ -1,7 +1,8 @@
 """The web application's assembly: `create_app`, /healthz and the error pages.
 
-`create_app(store, settings, clock=...)` builds a Starlette app over any store that satisfies
-`PlanetStore` (store/base.py); nothing here knows which database is behind it. It builds the
+`create_app(store, settings, pipelines=..., clock=...)` builds a Starlette app over any store
+that satisfies `PlanetStore` (store/base.py); nothing here knows which database is behind it.
+`pipelines` (Planet.pipeline) is what the admin's "poll now" polls with. It builds the
 `Site` (web/site.py) every handler shares and mounts the routes of web/public.py,
 web/outputs.py and the admin area (web/admin/). Every request first passes web/edge.py
 (trusted proxies, the Host check that fixes the base URL, security headers).
@@ -22,6 +23,7 @@ from starlette.routing import Match, Route
 
 from netplanet.settings import Settings
 from netplanet.store.base import PlanetStore
+from netplanet.update.factory import PipelineFactory
 from netplanet.web.edge import Edge
 from netplanet.web.site import Clock, Site, _site, _utcnow
 
@@ -76,16 +78,20 @@ def create_app(
     store: PlanetStore,
     settings: Settings,
     *,
+    pipelines: PipelineFactory | None = None,
     clock: Clock = _utcnow,
     page_size: int = 30,
     nav_ttl: float = 5.0,
 ) -> Starlette:
-    """The public website over `store`. `clock` gives "now" for relative dates and caching."""
+    """The public website over `store`. `clock` gives "now" for relative dates and caching;
+    `pipelines` builds the admin's "poll now" pipeline (None: polling is not offered)."""
     from netplanet.web import outputs, public
     from netplanet.web.admin import area as admin_area
     from netplanet.web.auth import Auth
 
-    site = Site(store, settings, clock=clock, page_size=page_size, nav_ttl=nav_ttl)
+    site = Site(
+        store, settings, pipelines=pipelines, clock=clock, page_size=page_size, nav_ttl=nav_ttl
+    )
     routes = [
         *public.routes(),
         *outputs.routes(),

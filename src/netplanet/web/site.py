@@ -4,8 +4,9 @@
 public pages use its `SiteStore` part, /healthz and the admin area the rest), templates,
 versioned static assets (`Assets`), the category navigation (cached for a few seconds), HTTP
 validators (ETag / Last-Modified, answered with 304) and a small cache of rendered pages keyed
-by those validators. `river_feeds` is the feed alternates a page advertises. Route modules
-import from here; web/app.py builds the `Site` and puts it on the app's state.
+by those validators, and the PipelineFactory the admin's "poll now" polls with.
+`river_feeds` is the feed alternates a page advertises. Route modules import from here;
+web/app.py builds the `Site` and puts it on the app's state.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from netplanet import __version__
 from netplanet.publish.posts import category_href, format_date, iso_date, safe_url
 from netplanet.settings import Settings
 from netplanet.store.base import CategoryInfo, PlanetStore
+from netplanet.update.factory import PipelineFactory
 from netplanet.web.edge import BASE_SCOPE_KEY
 from netplanet.web.origin import Origin
 
@@ -83,6 +85,7 @@ class Site:
         store: PlanetStore,
         settings: Settings,
         *,
+        pipelines: PipelineFactory | None = None,
         clock: Clock = _utcnow,
         page_size: int = 30,
         nav_ttl: float = 5.0,
@@ -90,6 +93,8 @@ class Site:
     ) -> None:
         self.store = store
         self.settings = settings
+        self.pipelines = pipelines
+        """Builds the admin's "poll now" pipeline (Planet.pipeline); None: no polling here."""
         self.origin = Origin(store, settings)
         self.clock = clock
         self.page_size = page_size

@@ -9,7 +9,6 @@ passes the same pre-save check.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -18,14 +17,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from netplanet.errors import NetplanetError
-from netplanet.fetch.http import Fetcher
+from netplanet.operations.poll import poll_now
 from netplanet.operations.sources import add_source, edit_source, use_suggested_feed_url
 from netplanet.publish.health import health_row, suggested_feed_url
-from netplanet.schedule import Policy
-from netplanet.update.pipeline import UpdatePipeline
 from netplanet.web.admin.guard import NO_STORE, Ctx, admin
 from netplanet.web.ids import parse_id
-from netplanet.web.site import Site
 
 
 async def _sources(request: Request, ctx: Ctx, **extra: Any) -> Response:
@@ -123,34 +119,9 @@ async def _act(ctx: Ctx, action: str, source_id: int) -> tuple[str, int]:
         store.remove_source(source_id)
         return "Deleted.", source_id
     if action == "poll":
-        return await poll_now(ctx.site, source_id), source_id
+        site = ctx.site
+        return await poll_now(store, site.settings, site.pipelines, source_id), source_id
     raise NetplanetError(f"unknown action {action!r}")
-
-
-async def poll_now(site: Site, source_id: int) -> str:
-    """Run the pipeline for one source inline, within the fetch time limit plus a margin."""
-    source = site.store.get_source(source_id)
-    if source is None:
-        raise NetplanetError(f"no source with id {source_id}")
-    settings = site.settings
-    async with Fetcher(settings) as fetcher:
-        pipeline = UpdatePipeline(
-            site.store,
-            fetcher,
-            excerpt_words=settings.excerpt_words,
-            policy=Policy.from_settings(settings),
-        )
-        try:
-            async with asyncio.timeout(settings.total_timeout + 10):
-                report = await pipeline.update_source(source)
-        except TimeoutError:
-            raise NetplanetError(
-                f"polling took longer than {settings.total_timeout + 10:g} s; "
-                "the scheduler will try again"
-            ) from None
-    if report.outcome in ("failed", "gone"):
-        return f"Polled: {report.outcome} — {report.error}"
-    return f"Polled: {report.outcome.replace('_', ' ')}, {report.new} new posts."
 
 
 def routes() -> list[Route]:

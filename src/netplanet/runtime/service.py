@@ -11,6 +11,9 @@ nothing new and gives in-flight polls `GRACE_S` to finish, then cancels them. Ea
 update is stored all-or-nothing after its fetch (grouped with other polls' updates into one
 transaction, see update/batch.py; a poll returns once its update is committed), so a cancelled
 poll leaves no trace and none is half-written. A second signal cancels at once.
+
+The loop and the signal handling are runtime/scheduler.py's, shared with `netplanet worker`;
+the pipeline comes from Planet.pipeline (the `pipelines` factory), like every other poller's.
 """
 
 from __future__ import annotations
@@ -20,16 +23,17 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable, Generator, Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
-from typing import Any
 
 import uvicorn
 
+from netplanet.fetch.http import Fetcher
 from netplanet.model import Source
+from netplanet.runtime.scheduler import Pause, PollingLoop, stop_on_signals
 from netplanet.settings import Settings
 from netplanet.store.base import PlanetStore
+from netplanet.update.factory import PipelineFactory
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 from netplanet.web.app import UVICORN_OPTIONS, create_app
 
@@ -38,14 +42,12 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_S = 30.0
 GRACE_S = 5.0
 
-PipelineFactory = Callable[[], AbstractAsyncContextManager[UpdatePipeline]]
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler:
+class Scheduler(PollingLoop):
     """Polls due sources as they come due, `concurrency` at a time, until stopped."""
 
     def __init__(
@@ -58,8 +60,8 @@ class Scheduler:
         max_sleep_s: float = MAX_SLEEP_S,
         on_report: Callable[[SourceReport], None] | None = None,
     ) -> None:
+        super().__init__(pipeline)
         self.store = store
-        self.pipeline = pipeline
         self.concurrency = max(1, concurrency)
         self.clock = clock
         self.max_sleep_s = max_sleep_s
@@ -73,18 +75,18 @@ class Scheduler:
         self.last_round_at: datetime | None = None
         self.polled = 0
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                # Polls seal as they finish; this covers the idle stretches, when entries
-                # age past the cut-off without any poll (throttled by the pipeline).
-                self.pipeline.seal()
-                self._start_due()
-                delay = self._sleep_s()
-            except Exception:  # a database hiccup must not stop the planet; retry soon
-                log.exception("scheduler step failed; retrying in %g s", self.max_sleep_s)
-                delay = self.max_sleep_s
-            await self._wait(stop, delay)
+    async def step(self) -> Pause:
+        """Start what is due; sleep until the next due time, or until a poll finishes (a
+        slot is free)."""
+        try:
+            self._start_due()
+            delay = self._sleep_s()
+        except Exception:  # a database hiccup must not stop the planet; retry soon
+            log.exception("scheduler step failed; retrying in %g s", self.max_sleep_s)
+            delay = self.max_sleep_s
+        return Pause(delay, tuple(self.in_flight.values()))
+
+    async def finish(self) -> None:
         await self._drain()
 
     def _start_due(self) -> None:
@@ -153,15 +155,6 @@ class Scheduler:
         wait = (due - self.clock()).total_seconds()
         return min(self.max_sleep_s, max(0.05, wait))
 
-    async def _wait(self, stop: asyncio.Event, delay: float) -> None:
-        """Sleep `delay`, waking early on stop or when a poll finishes (a slot is free)."""
-        stopper = asyncio.ensure_future(stop.wait())
-        waiters: set[asyncio.Future[Any]] = {stopper, *self.in_flight.values()}
-        try:
-            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-
     async def _drain(self) -> None:
         tasks = list(self.in_flight.values())
         if not tasks:
@@ -197,31 +190,21 @@ def stopping_line(sig: int, count: int) -> str:
     return f"stopping ({name})"
 
 
-@contextlib.contextmanager
-def _signals(handler: Callable[[int], None]) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, handler, sig)
-    try:
-        yield
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-
-
 async def run_service(
     store: PlanetStore,
     settings: Settings,
     pipelines: PipelineFactory,
+    fetcher: Fetcher,
     *,
     web: bool = True,
     update: bool = True,
 ) -> None:
-    """Serve the site and keep it updated until SIGINT/SIGTERM."""
+    """Serve the site and keep it updated until SIGINT/SIGTERM. The scheduler and the admin's
+    "poll now" build their pipelines with `pipelines`; the scheduler's polls use `fetcher`."""
     stop = asyncio.Event()
     server: _Server | None = None
     if web:
-        app = create_app(store, settings)
+        app = create_app(store, settings, pipelines=pipelines)
         config = uvicorn.Config(
             app,
             host=settings.host,
@@ -232,36 +215,31 @@ async def run_service(
             **UVICORN_OPTIONS,
         )
         server = _Server(config)
-    signals = 0
 
-    def on_signal(sig: int) -> None:
-        nonlocal signals
-        signals += 1
-        log.info(stopping_line(sig, signals))
-        stop.set()
+    def on_signal(sig: int, count: int) -> None:
+        log.info(stopping_line(sig, count))
         if server is not None:
             server.should_exit = True
-            server.force_exit = signals > 1
+            server.force_exit = count > 1
 
-    async with pipelines() as pipeline:
-        scheduler = Scheduler(
-            store,
-            pipeline,
-            concurrency=settings.fetch_concurrency,
-            max_sleep_s=min(MAX_SLEEP_S, settings.min_interval_s),
-        )
-        with _signals(on_signal):
-            tasks: list[asyncio.Task[None]] = []
-            if update:
-                tasks.append(asyncio.create_task(scheduler.run(stop)))
+    scheduler = Scheduler(
+        store,
+        pipelines(fetcher),
+        concurrency=settings.fetch_concurrency,
+        max_sleep_s=min(MAX_SLEEP_S, settings.min_interval_s),
+    )
+    with stop_on_signals(stop, on_signal):
+        tasks: list[asyncio.Task[None]] = []
+        if update:
+            tasks.append(asyncio.create_task(scheduler.run(stop)))
+        if server is not None:
+            tasks.append(asyncio.create_task(server.serve()))
+        try:
+            # Whichever ends first (a signal, or the web server failing to start) ends both.
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.set()
             if server is not None:
-                tasks.append(asyncio.create_task(server.serve()))
-            try:
-                # Whichever ends first (a signal, or the web server failing to start) ends both.
-                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stop.set()
-                if server is not None:
-                    server.should_exit = True
-                await asyncio.gather(*tasks)
+                server.should_exit = True
+            await asyncio.gather(*tasks)
     log.info("stopped after %d polls", scheduler.polled)

@@ -11,24 +11,27 @@ that ends with an exception (or is abandoned) gives back the leases it did not a
 
 Shutdown: the first SIGTERM/SIGINT lets the in-flight batch finish (each source update is
 stored all-or-nothing, the batch's updates grouped into few transactions); a second one abandons
-it, storing nothing more, and gives the unfinished leases back at once.
+it, storing nothing more, and gives the unfinished leases back at once. The loop and the signal
+handling are runtime/scheduler.py's, shared with `netplanet run`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from netplanet.enrich.excerpt import EXCERPT_WORDS
 from netplanet.fetch.http import Fetcher
+from netplanet.model import Source
+from netplanet.runtime.scheduler import Pause, PollingLoop, stop_on_signals
 from netplanet.schedule import Policy
+from netplanet.settings import Settings, setting_default
 from netplanet.store.base import SEAL_AFTER, WorkerStore
-from netplanet.update.pipeline import SourceReport, UpdatePipeline
+from netplanet.update.factory import PipelineFactory
+from netplanet.update.pipeline import SEAL_EVERY_S, SourceReport, UpdatePipeline
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +43,43 @@ def _utcnow() -> datetime:
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     worker_id: str
-    batch: int = 20
+    batch: int = setting_default("fetch_concurrency")
     """Sources claimed at a time (they are fetched concurrently, within the fetcher's limits)."""
     lease_s: float = 300.0
     """How long a claim holds; must exceed the worst time to poll a whole batch."""
     policy: Policy = field(default_factory=Policy)
     """When a polled source is due again (schedule.py)."""
-    per_host: int | None = 2
+    per_host: int | None = setting_default("fetch_per_host")
     """At most this many sources of one host leased at once, across all workers."""
     idle_s: float = 5.0
     """Sleep between claims when nothing is due."""
-    seal_every_s: float = 300.0
+    seal_every_s: float = SEAL_EVERY_S
     seal_after: timedelta = SEAL_AFTER
     once: bool = False
     """Exit when no unleased source is due instead of waiting for the next due source."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        worker_id: str,
+        *,
+        batch: int | None = None,
+        lease_s: float | None = None,
+        idle_s: float = 5.0,
+        once: bool = False,
+    ) -> WorkerConfig:
+        """`netplanet worker`'s configuration: a batch is `fetch_concurrency` sources, a lease
+        holds 4x the fetch time limit, unless given."""
+        return cls(
+            worker_id=worker_id,
+            batch=batch or settings.fetch_concurrency,
+            lease_s=lease_s or 4 * settings.total_timeout,
+            policy=Policy.from_settings(settings),
+            per_host=settings.fetch_per_host,
+            idle_s=idle_s,
+            once=once,
+        )
 
 
 @dataclass(slots=True)
@@ -69,57 +95,81 @@ async def run_worker(
     fetcher: Fetcher,
     config: WorkerConfig,
     *,
+    pipelines: PipelineFactory,
     stop: asyncio.Event | None = None,
-    excerpt_words: int = EXCERPT_WORDS,
     clock: Callable[[], datetime] = _utcnow,
     on_batch: Callable[[list[SourceReport]], None] | None = None,
 ) -> WorkerStats:
-    """Poll due sources until `stop` is set (or, with `once`, until none is due)."""
-    stop = stop or asyncio.Event()
-    pipeline = UpdatePipeline(
-        store,
+    """Poll due sources until `stop` is set (or, with `once`, until none is due). The
+    pipeline is `pipelines(fetcher)` (Planet.pipeline: the planet's process pool too), with
+    the config's policy and sealing cadence."""
+    pipeline = pipelines(
         fetcher,
-        excerpt_words=excerpt_words,
         clock=clock,
         policy=config.policy,
         seal_after=config.seal_after,
         seal_every_s=config.seal_every_s,
     )
-    stats = WorkerStats()
-    while not stop.is_set():
-        pipeline.seal()  # also while idle: entries age past the cut-off without any poll
+    loop = _Worker(store, pipeline, config, clock, on_batch)
+    await loop.run(stop or asyncio.Event())
+    return loop.stats
+
+
+class _Worker(PollingLoop):
+    """Claim a batch of due sources, poll them, repeat; wait a little when none is due."""
+
+    def __init__(
+        self,
+        store: WorkerStore,
+        pipeline: UpdatePipeline,
+        config: WorkerConfig,
+        clock: Callable[[], datetime],
+        on_batch: Callable[[list[SourceReport]], None] | None,
+    ) -> None:
+        super().__init__(pipeline)
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.on_batch = on_batch
+        self.stats = WorkerStats()
+
+    async def step(self) -> Pause | None:
+        config, store = self.config, self.store
         batch = store.claim_due_sources(
-            config.worker_id, clock(), config.batch, config.lease_s, per_host=config.per_host
+            config.worker_id, self.clock(), config.batch, config.lease_s, per_host=config.per_host
         )
         if not batch:
             # With --once, stop only when nothing claimable is left: an empty claim can also
             # mean the due rows were locked by another worker's claim at that instant.
-            if config.once and store.count_claimable(clock()) == 0:
-                break
+            if config.once and store.count_claimable(self.clock()) == 0:
+                return None
             # Under --once the wait is for other claims to finish, which takes milliseconds.
-            idle = min(config.idle_s, 0.2) if config.once else config.idle_s
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=idle)
-            continue
+            return Pause(min(config.idle_s, 0.2) if config.once else config.idle_s)
+        await self._poll(batch)
+        return Pause(0)
+
+    async def _poll(self, batch: list[Source]) -> None:
         try:
-            reports = await pipeline.update_many(batch)
+            reports = await self.pipeline.update_many(batch)
         except BaseException:
             # Abandoned (second signal) or failed past the per-source boundary: hand back what
             # was not applied, so nobody waits for the leases to expire. Applied sources have
             # no lease left to release. (A finished batch keeps only the leases of polls whose
             # failure the database would not even record: they hold those sources back until
             # they expire, instead of claiming them again at once.)
-            _release(store, config.worker_id, [s.id for s in batch])
+            _release(self.store, self.config.worker_id, [s.id for s in batch])
             raise
+        stats = self.stats
         stats.batches += 1
         stats.polled += len(reports)
         stats.new += sum(r.new for r in reports)
         stats.failed += sum(1 for r in reports if r.outcome in ("failed", "gone"))
-        if on_batch is not None:
-            on_batch(reports)
-    if config.once:
-        pipeline.seal(force=True)
-    return stats
+        if self.on_batch is not None:
+            self.on_batch(reports)
+
+    async def finish(self) -> None:
+        if self.config.once:
+            self.pipeline.seal(force=True)
 
 
 def _release(store: WorkerStore, worker_id: str, source_ids: list[int]) -> None:
@@ -129,16 +179,15 @@ def _release(store: WorkerStore, worker_id: str, source_ids: list[int]) -> None:
         log.exception("giving back the leases of %d sources failed", len(source_ids))
 
 
-def install_signal_handlers(stop: asyncio.Event, task: asyncio.Task[object]) -> None:
+@contextmanager
+def worker_signals(stop: asyncio.Event, task: asyncio.Task[object]) -> Iterator[None]:
     """First SIGTERM/SIGINT: finish the in-flight batch and exit. Second: abandon it."""
-    loop = asyncio.get_running_loop()
 
-    def handle() -> None:
-        if stop.is_set():
+    def on_signal(sig: int, count: int) -> None:
+        if count > 1:
             task.cancel()
         else:
             log.warning("stopping after the current batch (signal again to abandon it)")
-            stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, handle)
+    with stop_on_signals(stop, on_signal):
+        yield
