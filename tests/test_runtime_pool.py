@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 
 from builders import cli, free_port, spec, sqlite_url
-from netplanet.model import Source
+from netplanet.model import PollOutcome, Source
 from netplanet.store import open_store
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 from netplanet.update.pool import PoolOnDemand
@@ -57,7 +57,7 @@ def test_admin_poll_now_parses_in_the_process_pool(
 
     async def record(self: UpdatePipeline, source: Source) -> SourceReport:
         seen.append(self.executor)
-        return SourceReport(source.id, source.title or "", "not_modified")
+        return SourceReport(source.id, source.title or "", PollOutcome.NOT_MODIFIED)
 
     def serve(self: uvicorn.Server, sockets: Any = None) -> None:
         with AdminClient(self.config.app) as client:

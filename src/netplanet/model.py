@@ -355,9 +355,7 @@ class SourceReport:
 
     source_id: int
     title: str
-    outcome: str
-    """A PollOutcome. Annotated str until every reader compares with PollOutcome: mypy refuses
-    a plain string as the key of a Counter[PollOutcome] (cli_update.py's summary)."""
+    outcome: PollOutcome
     new: int = 0
     changed: int = 0
     unchanged: int = 0

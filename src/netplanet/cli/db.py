@@ -86,7 +86,7 @@ def register(
 
         def report(reports: list[SourceReport]) -> None:
             if not quiet():
-                failed = sum(1 for r in reports if r.outcome in ("failed", "gone"))
+                failed = sum(1 for r in reports if r.failed)
                 new = sum(r.new for r in reports)
                 _line(f"{config.worker_id}: polled {len(reports)}, {new} new, {failed} failed")
 

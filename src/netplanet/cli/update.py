@@ -70,7 +70,7 @@ def update(
         return
     reports = asyncio.run(_run_update(current, targets, concurrency))
     _print_summary(reports)
-    if any(r.outcome in ("failed", "gone") for r in reports):
+    if any(r.failed for r in reports):
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
@@ -111,11 +111,13 @@ async def _run_update(
 def _print_summary(reports: list[SourceReport]) -> None:
     if quiet():
         for r in reports:
-            if r.outcome in ("failed", "gone"):
+            if r.failed:
                 warn(f"{r.title}: {r.error}")
         return
     from rich.table import Table
     from rich.text import Text
+
+    from netplanet.model import PollOutcome
 
     out = console()
     counts = Counter(r.outcome for r in reports)
@@ -124,14 +126,14 @@ def _print_summary(reports: list[SourceReport]) -> None:
         table.add_column(col, justify="right")
     table.add_row(
         str(len(reports)),
-        str(counts["updated"]),
-        str(counts["not_modified"]),
-        str(counts["unchanged"]),
-        str(counts["failed"] + counts["gone"]),
+        str(counts[PollOutcome.UPDATED]),
+        str(counts[PollOutcome.NOT_MODIFIED]),
+        str(counts[PollOutcome.UNCHANGED]),
+        str(counts[PollOutcome.FAILED] + counts[PollOutcome.GONE]),
         f"{sum(r.new for r in reports)} (+{sum(r.changed for r in reports)} edited)",
     )
     out.print(table)
-    failed = [r for r in reports if r.outcome in ("failed", "gone")]
+    failed = [r for r in reports if r.failed]
     if failed:
         by_class = Counter(r.error_class for r in failed)
         errors = Table(title="top errors", title_justify="left")

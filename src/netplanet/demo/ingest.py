@@ -36,7 +36,7 @@ class DemoSummary:
 
     @property
     def failed(self) -> tuple[SourceReport, ...]:
-        return tuple(r for r in self.reports if r.outcome in ("failed", "gone"))
+        return tuple(r for r in self.reports if r.failed)
 
     def lines(self) -> list[str]:
         """A short human summary, one line per fact."""

@@ -39,6 +39,6 @@ async def poll_now(
                 f"polling took longer than {settings.total_timeout + 10:g} s; "
                 "the scheduler will try again"
             ) from None
-    if report.outcome in ("failed", "gone"):
+    if report.failed:
         return f"Polled: {report.outcome} — {report.error}"
     return f"Polled: {report.outcome.replace('_', ' ')}, {report.new} new posts."

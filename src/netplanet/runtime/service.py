@@ -135,7 +135,7 @@ class Scheduler(PollingLoop):
             self.held[source.id] = time.monotonic() + self.hold_s
         self.polled += 1
         extra = {"source_id": one.source_id, "outcome": one.outcome, "new": one.new}
-        if one.outcome in ("failed", "gone"):
+        if one.failed:
             log.warning("%s: %s", one.title, one.error, extra=extra)
         else:
             log.info("%s: %s, %d new", one.title, one.outcome, one.new, extra=extra)

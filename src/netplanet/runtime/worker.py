@@ -163,7 +163,7 @@ class _Worker(PollingLoop):
         stats.batches += 1
         stats.polled += len(reports)
         stats.new += sum(r.new for r in reports)
-        stats.failed += sum(1 for r in reports if r.outcome in ("failed", "gone"))
+        stats.failed += sum(1 for r in reports if r.failed)
         if self.on_batch is not None:
             self.on_batch(reports)
 
