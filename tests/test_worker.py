@@ -11,7 +11,7 @@ from feedserver import feed_server, rss
 from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
 from netplanet.model import SourceSpec
-from netplanet.runtime.worker import WorkerConfig, run_worker
+from netplanet.runtime.worker import IDLE_S, WorkerConfig, run_worker
 from netplanet.schedule import Policy
 from netplanet.store import SqlStore
 
@@ -142,3 +142,15 @@ def test_worker_seals_pages(store: SqlStore) -> None:
 
     asyncio.run(_run_once(store, WorkerConfig("w", seal_after=timedelta(0))))
     assert store.max_seq() == 1
+
+
+def test_the_idle_default_is_written_once() -> None:
+    """`netplanet worker --idle` keeps its default in the option (the command line loads no
+    runtime code until a command runs); it must be the worker's own."""
+    import typer
+
+    from netplanet.cli import app
+
+    worker = typer.main.get_command(app).commands["worker"]  # type: ignore[attr-defined]
+    idle = next(p for p in worker.params if p.name == "idle")
+    assert idle.default == IDLE_S == WorkerConfig("w").idle_s

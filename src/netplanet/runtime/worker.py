@@ -40,6 +40,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+IDLE_S = 5.0
+"""Sleep between claims when nothing is due (`netplanet worker --idle`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     worker_id: str
@@ -51,7 +55,7 @@ class WorkerConfig:
     """When a polled source is due again (schedule.py)."""
     per_host: int | None = setting_default("fetch_per_host")
     """At most this many sources of one host leased at once, across all workers."""
-    idle_s: float = 5.0
+    idle_s: float = IDLE_S
     """Sleep between claims when nothing is due."""
     seal_every_s: float = SEAL_EVERY_S
     seal_after: timedelta = SEAL_AFTER
@@ -66,7 +70,7 @@ class WorkerConfig:
         *,
         batch: int | None = None,
         lease_s: float | None = None,
-        idle_s: float = 5.0,
+        idle_s: float = IDLE_S,
         once: bool = False,
     ) -> WorkerConfig:
         """`netplanet worker`'s configuration: a batch is `fetch_concurrency` sources, a lease
