@@ -5,6 +5,7 @@ AdminClient warns about its httpx backend, and warnings are errors here)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -119,6 +120,18 @@ def test_password_hash_round_trip() -> None:
     assert verify_password("s3cret passphrase", stored)
     assert not verify_password("s3cret passphrasf", stored)
     assert not verify_password("x", "garbage")
+
+
+def test_stored_password_hash_has_the_documented_strength() -> None:
+    """The stored form (docs/design-notes.md): default cost, a 16-byte salt, a 32-byte hash."""
+    scheme, n, r, p, salt, digest = hash_password("s3cret passphrase").split("$")
+    assert (scheme, n, r, p) == ("scrypt", "32768", "8", "1")
+    assert len(_unpadded_b64(salt)) == 16
+    assert len(_unpadded_b64(digest)) == 32
+
+
+def _unpadded_b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def test_admin_is_off_without_a_password(store: SqlStore, clock: Clock) -> None:

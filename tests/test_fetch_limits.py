@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import tracemalloc
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from loopback import (
     BOMB_SIZE,
@@ -15,7 +19,7 @@ from loopback import (
     gzip_bomb,
     serve,
 )
-from netplanet.fetch import Fetcher
+from netplanet.fetch import Fetcher, http
 from netplanet.model import FetchOutcome, FetchRequest, FetchResult
 
 
@@ -188,3 +192,13 @@ def test_duration_counts_every_redirect_hop() -> None:
     result, elapsed = fetch_path("/slowhop/2")
     assert result.outcome is FetchOutcome.OK
     assert 400 <= result.duration_ms <= elapsed * 1000 + 1
+
+
+def test_duration_is_the_network_time_of_every_hop_in_ms(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a clock where each reading is 0.5 s after the one before, every hop (read before and
+    # after) takes 0.5 s: three hops are 1500 ms exactly, whatever the machine's real speed.
+    readings = itertools.count(step=0.5)
+    monkeypatch.setattr(http, "time", SimpleNamespace(monotonic=lambda: next(readings)))
+    result, _elapsed = fetch_path("/many/2")
+    assert result.outcome is FetchOutcome.OK
+    assert result.duration_ms == 1500
