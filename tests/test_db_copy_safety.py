@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -420,6 +421,49 @@ def test_two_schemas_of_one_postgres_database_are_different_planets(
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
+def _answer_as(store: Any, *rewrites: tuple[str, str]) -> None:
+    """Make `store`'s connections answer as another server would: each (SQL function call,
+    replacement) is swapped into the statements sent (whatever the keywords' case)."""
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute", retval=True)
+    def rewrite(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> tuple[str, Any]:
+        for call, replacement in rewrites:
+            statement = re.sub(re.escape(call), replacement, statement, flags=re.IGNORECASE)
+        return statement, parameters
+
+
+# The second server: another system identifier; where control data is not readable (a managed
+# server revoking pg_control_system), another address.
+OTHER_SERVER = ("pg_control_system()", "(SELECT 7305516540541234567 AS system_identifier) AS c")
+DENIED = ("pg_control_system()", "netplanet_test_no_such_function()")
+OTHER_ADDRESS = ("inet_server_addr()", "'192.0.2.7'::inet")
+
+
+@PG
+@pytest.mark.parametrize("readable", [True, False], ids=["control-data", "no-control-data"])
+def test_a_database_of_the_same_name_on_another_server_is_another_planet(
+    postgres_url: str, readable: bool
+) -> None:
+    """Same database name and schema, two servers (production to a new host, say): not the
+    same database. One server reached by two URLs still is, also where the role may not read
+    the server's control data and its address tells it apart."""
+    other_url = f"{postgres_url}&application_name=other"
+    one, two = open_store(postgres_url), open_store(other_url)
+    try:
+        if not readable:
+            _answer_as(one, DENIED)
+            _answer_as(two, DENIED)
+        with pytest.raises(UsageError, match="same database"):
+            copy_module.check_target(one, two, force=True)
+        _answer_as(two, OTHER_SERVER if readable else OTHER_ADDRESS)
+        copy_module.check_target(one, two, force=True)  # no error: two servers
+    finally:
+        one.close()
+        two.close()
+
+
 # ---------------------------------------------------------------------- details (SQLite)
 
 
@@ -449,6 +493,39 @@ def test_progress_reports_every_batch_of_every_table(tmp_path: Path) -> None:
         *(("entry_categories", n, links) for n in range(1000, links, 1000)),
         ("entry_categories", links, links),
     ]
+
+
+def test_a_copy_quiets_only_psycopgs_repeat_of_its_error(tmp_path: Path) -> None:
+    """psycopg logs "error ignored terminating <Pipeline>: pipeline aborted" after a failed
+    batch insert: a second line repeating the one error. Whether it comes depends on when the
+    server's error arrives, so the failing-copy tests cannot rely on seeing it; this looks at
+    the levels while rows are copied. Nothing else is quieted, and psycopg's level is back
+    afterwards."""
+    source, target = f"sqlite:///{tmp_path / 's.db'}", f"sqlite:///{tmp_path / 't.db'}"
+    one, two = open_store(source), open_store(target)
+    psycopg_log, planet_log, root = (
+        logging.getLogger(name) for name in ("psycopg", "netplanet", None)
+    )
+    level = psycopg_log.level
+    others = (planet_log.isEnabledFor(logging.WARNING), root.isEnabledFor(logging.WARNING))
+    during: set[tuple[bool, tuple[bool, bool]]] = set()
+
+    def look(table: str, done: int, total: int) -> None:
+        during.add(
+            (
+                psycopg_log.isEnabledFor(logging.WARNING),
+                (planet_log.isEnabledFor(logging.WARNING), root.isEnabledFor(logging.WARNING)),
+            )
+        )
+
+    try:
+        one.add_source(spec(1))
+        copy_database(one, two, progress=look)
+    finally:
+        one.close()
+        two.close()
+    assert during == {(False, others)}
+    assert psycopg_log.level == level
 
 
 def test_force_keeps_the_targets_own_secrets_and_copies_only_planet_settings(

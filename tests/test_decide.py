@@ -674,6 +674,9 @@ def test_plan_poll_names_what_an_unreadable_body_was() -> None:
     plan = decide.plan_poll(SOURCE, OK, NOW, broken)
     assert plan.source.last_error_class == "parse" and plan.source.clear_cache_state
     assert plan.source.last_error == f"{OK.final_url} is not a readable feed: no root element"
+    assert plan == decide.plan_failure(  # dated by this fetch, like any failure
+        SOURCE, OK, NOW, error_class="parse", error=plan.source.last_error, clear_cache_state=True
+    )
     page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head>'
     html = dataclasses.replace(OK, body=page)
     plan = decide.plan_poll(SOURCE, html, NOW, Digest(None, error_kind="not_a_feed", error="x"))
@@ -690,6 +693,14 @@ def test_plan_poll_lets_known_entries_claim_their_stored_posts() -> None:
         SOURCE, OK, FEED, digested.entries, [old, known], NOW, known=[known]
     )
     assert plan.unchanged_entries == 2 and len(plan.new_entries) == 1
+
+
+def test_plan_poll_moves_a_permanently_redirected_source_that_brought_posts() -> None:
+    moved = "https://b.example/f"
+    digested = Digest(FEED, (make_entry(7, 1),))
+    plan = decide.plan_poll(SOURCE, OK, NOW, digested, new_feed_url=moved)
+    assert plan.source.feed_url == moved and len(plan.new_entries) == 1
+    assert decide.plan_poll(SOURCE, OK, NOW, digested).source.feed_url is None  # stays put
 
 
 # ------------------------------------------------------------ the posting rate and its recount

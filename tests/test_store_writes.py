@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -90,6 +91,32 @@ def test_db_reason_is_the_first_line_of_the_drivers_message() -> None:
     wrapped = IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed\ndetail"))
     assert _rows.db_reason(wrapped) == "UNIQUE constraint failed"
     assert _rows.db_reason(SQLAlchemyError("database is locked\nmore")) == "database is locked"
+
+
+def test_aggregate_times_are_aware_utc_whatever_the_backend_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite gives MIN/MAX of a datetime column as naive text, PostgreSQL as an aware datetime;
+    naive means UTC (as stored), never the machine's local time."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # +05:30: a local reading would show
+    time.tzset()
+    try:
+        utc = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        kolkata = timezone(timedelta(hours=5, minutes=30))
+        for given in (
+            "2026-01-02 03:04:05",
+            "2026-01-02T03:04:05",
+            datetime(2026, 1, 2, 3, 4, 5),
+            utc,
+            utc.astimezone(kolkata),
+        ):
+            found = _rows.as_utc(given)
+            assert found is not None and found.tzinfo is UTC, given
+            assert found.replace(tzinfo=None) == datetime(2026, 1, 2, 3, 4, 5), given
+        assert _rows.as_utc(None) is None
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_recent_entry_stats_counts_and_dates_the_oldest_in_utc(store: SqlStore) -> None:
