@@ -10,6 +10,7 @@ import asyncio
 import functools
 import gzip
 import ipaddress
+import random
 import socket
 import ssl
 import struct
@@ -111,6 +112,8 @@ class ServerState:
     active: int = 0
     max_active: int = 0
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the first request reaches the server."""
 
 
 def build_app(state: ServerState) -> web.Application:
@@ -120,6 +123,7 @@ def build_app(state: ServerState) -> web.Application:
     async def record(request: web.Request, handler: Any) -> web.StreamResponse:
         state.requests.append(request)
         state.paths.append(request.path_qs)
+        state.arrived.set()
         state.active += 1
         state.max_active = max(state.max_active, state.active)
         try:
@@ -234,6 +238,23 @@ def build_app(state: ServerState) -> web.Application:
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(0.15)
         return web.Response(body=FEED)
+
+    @routes.get("/delay")
+    async def delay(request: web.Request) -> web.Response:
+        await asyncio.sleep(float(request.query["s"]))
+        return web.Response(body=FEED)
+
+    @routes.get("/cookie")
+    async def cookie(request: web.Request) -> web.Response:
+        resp = web.Response(body=FEED)
+        resp.set_cookie("session", "feed-a", path="/", max_age=3600)
+        return resp
+
+    @routes.get("/incompressible")
+    async def incompressible(request: web.Request) -> web.Response:
+        # Random bytes grow under gzip: the body is larger on the wire than decoded.
+        data = random.Random(0).randbytes(int(request.query["size"]))
+        return web.Response(body=gzip.compress(data), headers={"Content-Encoding": "gzip"})
 
     app = web.Application(middlewares=[record])
     app.add_routes(routes)

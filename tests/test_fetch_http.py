@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import platform
 import socket
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+import sys
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import TypeVar
+from urllib.parse import quote
 
+import aiohttp
 import pytest
+from aiohttp import compression_utils
 
 from loopback import ETAG, FEED, LAST_MODIFIED, FakeResolver, ServerState, fetch_settings, serve
-from netplanet.fetch import Fetcher, parse_retry_after
+from netplanet.fetch import Fetcher, http, parse_retry_after
 from netplanet.model import FetchOutcome, FetchRequest, FetchResult
 from netplanet.settings import Settings
 
@@ -221,7 +228,7 @@ def test_unknown_host_is_dns_error() -> None:
 
 
 def test_fetcher_outside_context_manager_is_a_programming_error() -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^Fetcher used outside 'async with'$"):
         asyncio.run(Fetcher(fetch_settings()).fetch(FetchRequest("http://127.0.0.1/")))
 
 
@@ -240,14 +247,48 @@ def test_ipv6_loopback_server_is_fetched() -> None:
     assert result.final_url.startswith("http://[::1]:")
 
 
-@pytest.mark.skipif(
+ISAL_WHEELS = pytest.mark.skipif(
     platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64"),
     reason="isal is a dependency only where it has wheels",
 )
-def test_gzip_bodies_are_inflated_with_isal_where_it_is_a_dependency() -> None:
-    from netplanet.fetch import http
 
+
+@ISAL_WHEELS
+def test_gzip_bodies_are_inflated_with_isal_where_it_is_a_dependency() -> None:
     assert http.FAST_INFLATE, "isal is installed with netplanet here; aiohttp should use it"
+
+
+@pytest.fixture
+def zlib_backend() -> Iterator[None]:
+    """Start from the standard zlib backend and put back the one in use afterwards: the choice
+    is process-wide in aiohttp."""
+    saved = compression_utils.ZLibBackend._zlib_backend
+    compression_utils.set_zlib_backend(zlib)
+    yield
+    compression_utils.set_zlib_backend(saved)
+
+
+@ISAL_WHEELS
+@pytest.mark.usefixtures("zlib_backend")
+def test_fast_inflate_hands_isal_to_aiohttp() -> None:
+    # FAST_INFLATE was decided at import; call the function again to see what it does.
+    assert http._use_fast_inflate() is True
+    assert compression_utils.ZLibBackend._zlib_backend is sys.modules["isal.isal_zlib"]
+
+
+@pytest.mark.usefixtures("zlib_backend")
+def test_without_isal_aiohttp_keeps_zlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "isal.isal_zlib", None)  # import fails as if not installed
+    assert http._use_fast_inflate() is False
+    assert compression_utils.ZLibBackend._zlib_backend is zlib
+
+
+@ISAL_WHEELS
+@pytest.mark.usefixtures("zlib_backend")
+def test_aiohttp_without_a_zlib_backend_switch_keeps_zlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(aiohttp, "set_zlib_backend")  # aiohttp before 3.12
+    assert http._use_fast_inflate() is False
+    assert compression_utils.ZLibBackend._zlib_backend is zlib
 
 
 def test_response_without_content_type_has_an_empty_one() -> None:
@@ -264,3 +305,107 @@ def test_304_without_validators_keeps_both_that_were_sent() -> None:
     assert result.outcome is FetchOutcome.NOT_MODIFIED
     assert (result.etag, result.last_modified, result.body_hash) == ('"e"', LAST_MODIFIED, "h")
     assert result.request.etag == '"e"'
+
+
+def test_only_the_fetchers_own_headers_are_sent() -> None:
+    async def body(fetcher: Fetcher, base: str, state: ServerState) -> list[str]:
+        await fetcher.fetch(FetchRequest(base + "/feed"))
+        return [name.decode().lower() for name, _value in state.requests[-1].raw_headers]
+
+    # Header names are case-insensitive; what matters is that nothing else goes out.
+    assert sorted(run_with_server(body)) == ["accept", "accept-encoding", "host", "user-agent"]
+
+
+def test_cookies_a_feed_sets_are_never_sent_back() -> None:
+    # A host name, not an IP address: cookie jars ignore cookies set by IP-address hosts.
+    names = {"feeds.example": "127.0.0.1"}
+
+    async def body(fetcher: Fetcher, base: str, state: ServerState) -> None:
+        url = f"http://feeds.example:{base.rsplit(':', 1)[1]}"
+        first = await fetcher.fetch(FetchRequest(url + "/cookie"))
+        assert first.outcome is FetchOutcome.OK
+        await fetcher.fetch(FetchRequest(url + "/feed"))
+        await fetcher.fetch(FetchRequest(url + "/cookie"))
+        assert [r.path for r in state.requests] == ["/cookie", "/feed", "/cookie"]
+        assert all("Cookie" not in r.headers for r in state.requests)
+
+    run_with_server(body, resolver=FakeResolver(names))
+
+
+def test_proxy_settings_in_the_environment_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy would resolve feed hosts itself, past the SSRF guard.
+    async def main() -> tuple[FetchResult, ServerState, ServerState]:
+        async with serve() as (proxy, proxy_state), serve() as (base, state):
+            for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+                monkeypatch.setenv(name, proxy)
+            for name in ("no_proxy", "NO_PROXY"):
+                monkeypatch.delenv(name, raising=False)
+            async with Fetcher(fetch_settings()) as fetcher:
+                result = await fetcher.fetch(FetchRequest(base + "/feed"))
+            return result, state, proxy_state
+
+    result, state, proxy_state = asyncio.run(main())
+    assert result.outcome is FetchOutcome.OK
+    assert state.paths == ["/feed"]
+    assert proxy_state.paths == []
+
+
+def test_retry_after_date_without_an_injected_clock_uses_the_current_time() -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
+
+    async def main() -> FetchResult:
+        async with serve() as (base, _state), Fetcher(fetch_settings()) as fetcher:
+            return await fetcher.fetch(FetchRequest(f"{base}/status/503?ra={quote(later)}"))
+
+    result = asyncio.run(main())
+    assert result.error_class == "http"
+    assert result.retry_after_s is not None
+    assert 3000 < result.retry_after_s <= 3600
+
+
+def test_fetcher_used_after_close_is_the_same_programming_error() -> None:
+    async def main() -> None:
+        fetcher = Fetcher(fetch_settings())
+        async with fetcher:
+            pass
+        with pytest.raises(RuntimeError, match=r"^Fetcher used outside 'async with'$"):
+            await fetcher.fetch(FetchRequest("http://127.0.0.1:1/feed"))
+
+    asyncio.run(main())
+
+
+def test_close_is_safe_before_open_and_twice() -> None:
+    async def main() -> None:
+        never_opened = Fetcher(fetch_settings())
+        await never_opened.close()
+        fetcher = Fetcher(fetch_settings())
+        async with fetcher:
+            pass
+        await fetcher.close()
+        await fetcher.close()
+
+    asyncio.run(main())
+
+
+def test_error_result_keeps_the_request_and_the_time_spent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A clock that advances 2.5 s per reading: the one hop takes exactly that long.
+    readings = itertools.count()
+
+    class SteppingClock:
+        @staticmethod
+        def monotonic() -> float:
+            return 100.0 + 2.5 * next(readings)
+
+    monkeypatch.setattr(http, "time", SteppingClock)
+    req = FetchRequest("http://127.0.0.1:1/feed", etag='"e"', body_hash="h")
+
+    async def main() -> FetchResult:
+        async with Fetcher(fetch_settings()) as fetcher:
+            return await fetcher.fetch(req)
+
+    result = asyncio.run(main())
+    assert result.error_class == "connect"
+    assert result.request == req
+    assert result.duration_ms == 2500

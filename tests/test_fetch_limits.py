@@ -10,6 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiohttp import TCPConnector
+from aiohttp.abc import ResolveResult
 
 from loopback import (
     BOMB_SIZE,
@@ -20,6 +22,7 @@ from loopback import (
     serve,
 )
 from netplanet.fetch import Fetcher, http
+from netplanet.fetch.http import _HostLimiter
 from netplanet.model import FetchOutcome, FetchRequest, FetchResult
 
 
@@ -106,9 +109,10 @@ def test_gzip_bomb_is_cut_after_decompression_with_bounded_memory() -> None:
     assert peak < 24 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
 
 
-def test_per_host_limit_is_respected() -> None:
+@pytest.mark.parametrize("per_host", [1, 2])
+def test_per_host_limit_is_respected(per_host: int) -> None:
     async def main() -> ServerState:
-        settings = fetch_settings(fetch_per_host=2, fetch_concurrency=20)
+        settings = fetch_settings(fetch_per_host=per_host, fetch_concurrency=20)
         async with serve() as (base, state), Fetcher(settings) as fetcher:
             results = await asyncio.gather(
                 *(fetcher.fetch(FetchRequest(f"{base}/slow?{i}")) for i in range(6))
@@ -118,7 +122,7 @@ def test_per_host_limit_is_respected() -> None:
 
     state = asyncio.run(main())
     assert len(state.paths) == 6
-    assert state.max_active == 2
+    assert state.max_active == per_host
 
 
 def test_requests_to_one_host_start_at_least_the_gap_apart() -> None:
@@ -202,3 +206,93 @@ def test_duration_is_the_network_time_of_every_hop_in_ms(monkeypatch: pytest.Mon
     result, _elapsed = fetch_path("/many/2")
     assert result.outcome is FetchOutcome.OK
     assert result.duration_ms == 1500
+
+
+def test_body_in_many_chunks_is_returned_whole() -> None:
+    size = 300_000  # several reads of the 64 KB chunk size
+    result, _elapsed = fetch_path(f"/big?size={size}")
+    assert result.outcome is FetchOutcome.OK
+    assert result.body == b"x" * size
+    assert result.bytes_received == size
+
+
+def test_compressed_body_larger_than_the_limit_on_the_wire_but_not_decoded_is_accepted() -> None:
+    # The limit is on the decoded body: a Content-Length over it only refuses a body unread
+    # when that length is the decoded size (no Content-Encoding).
+    result, _elapsed = fetch_path("/incompressible?size=2000", max_body_bytes=2010)
+    assert result.outcome is FetchOutcome.OK
+    assert result.body is not None and len(result.body) == 2000
+
+
+class HangingResolver(FakeResolver):
+    """A DNS server that never answers."""
+
+    async def resolve(self, host: str, port: int = 0, family: Any = 0) -> list[ResolveResult]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def test_connect_timeout_covers_a_dns_lookup_that_never_ends() -> None:
+    async def main() -> FetchResult:
+        settings = fetch_settings(connect_timeout=0.2, total_timeout=30)
+        async with Fetcher(settings, resolver=HangingResolver({})) as fetcher:
+            return await fetcher.fetch(FetchRequest("http://feeds.example/feed"))
+
+    result = asyncio.run(main())
+    assert result.error_class == "timeout"
+    assert result.error == "timed out after 0.2 s connecting to feeds.example"
+
+
+def test_a_fetch_queued_behind_the_concurrency_limit_spends_none_of_its_timeouts() -> None:
+    # With one fetch at a time, the second waits for the first (held 1 s by the server) before
+    # it starts: waiting must not count against its 0.3 s connect limit.
+    names = {"a.example": "127.0.0.1", "b.example": "127.0.0.1"}
+
+    async def main() -> list[FetchResult]:
+        settings = fetch_settings(fetch_concurrency=1, connect_timeout=0.3)
+        async with (
+            serve() as (base, state),
+            Fetcher(settings, resolver=FakeResolver(names)) as fetcher,
+        ):
+            port = base.rsplit(":", 1)[1]
+            first = asyncio.create_task(
+                fetcher.fetch(FetchRequest(f"http://a.example:{port}/delay?s=1"))
+            )
+            await state.arrived.wait()
+            second = await fetcher.fetch(FetchRequest(f"http://b.example:{port}/feed"))
+            return [await first, second]
+
+    results = asyncio.run(main())
+    assert [r.outcome for r in results] == [FetchOutcome.OK, FetchOutcome.OK]
+
+
+@pytest.mark.parametrize("concurrency", [0, 1, 7])
+def test_connection_pool_is_bounded_like_the_fetches(concurrency: int) -> None:
+    # A second bound behind the fetcher's own limit; per-host limits are the fetcher's alone
+    # (aiohttp reads a false limit_per_host, 0 or None, as "none").
+    async def main() -> tuple[int, int | None]:
+        async with Fetcher(fetch_settings(fetch_concurrency=concurrency)) as fetcher:
+            assert fetcher._session is not None
+            connector = fetcher._session.connector
+            assert isinstance(connector, TCPConnector)
+            return connector.limit, connector.limit_per_host
+
+    limit, per_host = asyncio.run(main())
+    assert limit == max(1, concurrency)
+    assert not per_host
+
+
+def test_host_limiter_keeps_working_past_its_housekeeping_threshold() -> None:
+    # Beyond 4096 hosts with a pending start time, past ones are dropped; it must go on.
+    async def main() -> None:
+        limiter = _HostLimiter(1, gap_s=60.0)
+        for i in range(4100):
+            async with limiter.hold(f"h{i}.example"):
+                pass
+        held = asyncio.create_task(limiter.hold("h0.example").__aenter__())
+        await asyncio.sleep(0.05)
+        # h0's next start is a minute away: it waits for it rather than starting now.
+        assert not held.done()
+        held.cancel()
+
+    asyncio.run(main())
