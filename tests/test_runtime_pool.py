@@ -74,3 +74,23 @@ def test_admin_poll_now_parses_in_the_process_pool(
     assert len(pages) == 1 and "Polled: not modified, 0 new posts." in pages[0]
     assert len(seen) == 1
     assert isinstance(seen[0], PoolOnDemand)
+
+
+def test_run_polls_with_the_interval_given_on_its_command_line(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run --interval N` is the poll interval of sources whose posting rate is not known yet:
+    the pipelines `run` polls with schedule with it, not with the value from before the option."""
+    from netplanet.runtime import service
+
+    policies: list[float] = []
+
+    async def record(store: Any, settings: Any, pipelines: Any, fetcher: Any, **_: Any) -> None:
+        policies.append(pipelines(fetcher).policy.default_interval_s)
+
+    monkeypatch.setattr(service, "run_service", record)
+    monkeypatch.setenv("NETPLANET_UPDATE_INTERVAL_S", "1800")
+    database = _database(tmp_path)
+    code, _out, err = cli(capsys, "--database", database, "run", "--no-web", "--interval", "3600")
+    assert code == 0, err
+    assert policies == [3600.0]

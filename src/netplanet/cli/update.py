@@ -191,6 +191,9 @@ def run_command(
             "update_interval_s": ("--interval", interval),
         },
     )
+    # The planet builds every pipeline from its settings: with the options applied, `run`
+    # schedules with --interval (the options change nothing the store or the pool depends on).
+    current.settings = settings
     if not no_web:
         # The address is checked before anything starts (the server binds it again a moment
         # later): in use or not local is a one-line error, not a traceback and exit 3.
