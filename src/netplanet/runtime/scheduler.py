@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +32,9 @@ class Pause:
     wake: tuple[asyncio.Future[Any], ...] = ()
 
 
-class PollingLoop:
-    """Seal, step, sleep until stopped. Subclasses give `step` (None ends the loop) and
-    `finish`, which runs once the loop has ended by itself or by `stop`."""
+class PollingLoop(ABC):
+    """Seal, step, sleep until stopped. Subclasses give `step` (None ends the loop) and may
+    give `finish`, which runs once the loop has ended by itself or by `stop`."""
 
     def __init__(self, pipeline: UpdatePipeline) -> None:
         self.pipeline = pipeline
@@ -47,8 +48,9 @@ class PollingLoop:
             await sleep_until_stopped(stop, pause.seconds, pause.wake)
         await self.finish()
 
+    @abstractmethod
     async def step(self) -> Pause | None:
-        raise NotImplementedError
+        """One turn's work; what to sleep before the next (None: the loop is done)."""
 
     async def finish(self) -> None:
         return None
