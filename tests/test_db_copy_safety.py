@@ -66,6 +66,9 @@ def big_entry(source_id: int, n: int) -> Any:
         sponsored=n % 13 == 0,
         date_from_feed=n % 17 != 0,
         updated=NOW if n % 19 == 0 else None,
+        topics=(("routing", 0.8), ("datacenter", 0.4)) if n % 7 == 0 else (("routing", 0.75),),
+        podcast=n % 23 == 0,
+        simhash=(n * 0x9E3779B97F4A7C15) % 2**64 - 2**63,  # both signs of a BIGINT
     )
 
 
@@ -477,12 +480,15 @@ def test_progress_reports_every_batch_of_every_table(tmp_path: Path) -> None:
     finally:
         one.close()
         two.close()
-    links = report.rows["entry_categories"]
+    links, topics = report.rows["entry_categories"], report.rows["entry_topics"]
+    assert topics == N_ENTRIES + len(range(0, N_ENTRIES, 7))
     assert report.rows == {
         "categories": 2,
         "sources": 3,
         "entries": N_ENTRIES,
         "entry_categories": links,
+        "entry_topics": topics,
+        "story_keys": 0,
     }
     assert calls == [
         ("categories", 2, 2),
@@ -492,6 +498,9 @@ def test_progress_reports_every_batch_of_every_table(tmp_path: Path) -> None:
         ("entries", N_ENTRIES, N_ENTRIES),
         *(("entry_categories", n, links) for n in range(1000, links, 1000)),
         ("entry_categories", links, links),
+        *(("entry_topics", n, topics) for n in range(1000, topics, 1000)),
+        ("entry_topics", topics, topics),
+        ("story_keys", 0, 0),
     ]
 
 

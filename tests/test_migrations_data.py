@@ -21,7 +21,7 @@ from builders import make_entry, plan
 from netplanet.store import open_store
 from netplanet.store.migrate import HEAD_REVISION, _config, current_revision, migrate
 
-REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007"]
+REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008"]
 assert REVISIONS[-1] == HEAD_REVISION  # a new migration gets a line in these tests
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -183,6 +183,17 @@ def check_new_columns(engine: sa.Engine) -> None:
                 "SELECT id, date_known, source_seq, raw_hash FROM entries ORDER BY source_id, id"
             )
         ).all()
+        stories = conn.execute(
+            sa.text(
+                "SELECT DISTINCT topics, topics_manual, podcast, simhash, cluster_id,"
+                " duplicate_of, collapsed FROM entries"
+            )
+        ).all()
+        linked = conn.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM entry_topics) + (SELECT count(*) FROM story_keys)"
+            )
+        ).scalar_one()
         tables = set(sa.inspect(conn).get_table_names())
         settings = conn.execute(sa.text("SELECT count(*) FROM app_settings")).scalar_one()
         vectors = (
@@ -209,6 +220,9 @@ def check_new_columns(engine: sa.Engine) -> None:
         (23, True, None, None),
     ]
     assert {"app_settings", "login_failures"} <= tables and settings == 0
+    # 0008: older posts have no topics, labels or story yet (`topics reclassify` adds them).
+    assert [tuple(r) for r in stories] == [("[]", False, False, None, None, None, False)]
+    assert linked == 0
     assert vectors == len(ENTRIES)  # 0002 indexed the rows already there (PostgreSQL)
 
 
@@ -273,7 +287,8 @@ def test_downgrade_to_0001_keeps_the_rows_and_upgrading_again_works(
             assert rows(conn, columns) == before, revision
     with engine.connect() as conn:
         assert column_names(conn) == columns  # every later column is gone again
-        assert not {"app_settings", "login_failures"} & set(sa.inspect(conn).get_table_names())
+        later = {"app_settings", "login_failures", "entry_topics", "story_keys"}
+        assert not later & set(sa.inspect(conn).get_table_names())
     assert migrate(engine) is True
     with engine.connect() as conn:
         assert rows(conn, columns) == before

@@ -262,6 +262,17 @@ class Entry:
     raw_hash: str = ""
     """Hash of the parsed fields this entry was enriched from (update/digest.py); a later poll
     finding the same hash skips enriching it again. Empty when unknown."""
+    topics: tuple[tuple[str, float], ...] = ()
+    """What the post is about: (topic slug, score in (0, 1]), primary first, at most three
+    (enrich/topics.py). Empty only when no classifier ran."""
+    podcast: bool = False
+    """A podcast or video episode (enclosure, itunes tags or the text say so)."""
+    simhash: int | None = None
+    """64-bit SimHash of the post's text, as a signed integer (it fits a BIGINT): near-identical
+    copies of one post differ in a few bits (story clusters)."""
+    story_keys: tuple[str, ...] = ()
+    """Keys shared by posts of one story (canonical URL, CVE ids, rare terms...), for finding
+    cluster candidates by index (store/stories.py)."""
 
 
 # --------------------------------------------------------------------------- store / update
@@ -398,6 +409,22 @@ class StoredEntry:
     fingerprint: str
     date_known: bool = True
     """False when `published` only places the post (see Entry.date_known)."""
+    topics: tuple[tuple[str, float], ...] = ()
+    """(topic slug, score), primary first (Entry.topics, or the operator's override)."""
+    topics_manual: bool = False
+    """True when an operator set the topics: re-classification leaves them alone."""
+    podcast: bool = False
+    cluster_id: int | None = None
+    """Shared by every post of one story cluster (the id of its first post); None alone."""
+    duplicate_of: int | None = None
+    """Set when this row is another feed's copy of the post stored under that id."""
+    collapsed: bool = False
+    """Hidden from the river, search and output feeds: a copy of another post, or a post of a
+    story cluster shown at its newest post."""
+
+    @property
+    def topic_slugs(self) -> tuple[str, ...]:
+        return tuple(slug for slug, _ in self.topics)
 
 
 @dataclass(frozen=True, slots=True)

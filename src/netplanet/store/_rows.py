@@ -92,6 +92,12 @@ def entry_from_row(row: Row[Any]) -> StoredEntry:
         sponsored=bool(m["sponsored"]),
         fingerprint=m["fingerprint"],
         date_known=bool(m["date_known"]),
+        topics=tuple((slug, float(score)) for slug, score in json.loads(m["topics"])),
+        topics_manual=bool(m["topics_manual"]),
+        podcast=bool(m["podcast"]),
+        cluster_id=m["cluster_id"],
+        duplicate_of=m["duplicate_of"],
+        collapsed=bool(m["collapsed"]),
     )
 
 

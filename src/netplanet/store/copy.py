@@ -29,7 +29,15 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from netplanet.errors import StoreError, UsageError
 from netplanet.store.admin import PLANET_SETTINGS
 from netplanet.store.base import SLUG_MOVED_PREFIX
-from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
+from netplanet.store.schema import (
+    app_settings,
+    categories,
+    entries,
+    entry_categories,
+    entry_topics,
+    sources,
+    story_keys,
+)
 from netplanet.store.sql import SqlStore
 
 # Parents before children; each with the columns that order its rows canonically.
@@ -38,6 +46,8 @@ _TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (sources, ("id",)),
     (entries, ("id",)),
     (entry_categories, ("entry_id", "category_slug")),
+    (entry_topics, ("entry_id", "topic_slug")),
+    (story_keys, ("entry_id", "key")),
 )
 _NOT_COPIED = frozenset({"lease_owner", "lease_until"})
 _CHUNK = 1000

@@ -157,6 +157,17 @@ entries = Table(
     # False when `published` only places an undated post of a first fetch (migration 0006;
     # update/dating.py): pages say "date unknown".
     Column("date_known", Boolean, nullable=False, server_default="1"),
+    # Topics, labels and story clusters (migration 0008): JSON [[slug, score], ...] primary
+    # first; `topics_manual` marks an operator's override (re-classification keeps it).
+    Column("topics", Text, nullable=False, server_default="[]"),
+    Column("topics_manual", Boolean, nullable=False, server_default="0"),
+    Column("podcast", Boolean, nullable=False, server_default="0"),
+    Column("simhash", BigInteger),
+    # The story cluster (the id of its first post), the post this row copies (another feed's
+    # copy of one post), and whether lists leave the row out (store/stories.py).
+    Column("cluster_id", Integer),
+    Column("duplicate_of", Integer),
+    Column("collapsed", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("source_id", "key"),
     Index("ix_entries_source_url", "source_id", "url"),
     Index("ix_entries_source_tdh", "source_id", "title_date_hash"),
@@ -165,6 +176,8 @@ entries = Table(
     Index("ix_entries_seq", "seq", unique=True),
     Index("ix_entries_source_seq", "source_id", "source_seq", unique=True),
     Index("ix_entries_source_raw_hash", "source_id", "raw_hash"),
+    Index("ix_entries_cluster_id", "cluster_id"),
+    Index("ix_entries_duplicate_of", "duplicate_of"),
 )
 
 categories = Table(
@@ -192,6 +205,46 @@ entry_categories = Table(
     Index("ix_entry_categories_slug_published_id", "category_slug", "published", "entry_id"),
     Index("ix_entry_categories_slug_seq", "category_slug", "seq", unique=True),
     Index("ix_entry_categories_entry", "entry_id"),
+)
+
+entry_topics = Table(
+    "entry_topics",
+    metadata,
+    Column(
+        "entry_id",
+        Integer,
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("topic_slug", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    # 0 for the primary topic, then 1, 2 for the secondary ones.
+    Column("rank", Integer, nullable=False),
+    # Copied from entries.published, as entry_categories does: a topic archive is one range scan.
+    Column("published", UTCDateTime, nullable=False),
+    Column("seq", Integer),
+    PrimaryKeyConstraint("topic_slug", "entry_id"),
+    Index("ix_entry_topics_slug_published_id", "topic_slug", "published", "entry_id"),
+    Index("ix_entry_topics_slug_seq", "topic_slug", "seq", unique=True),
+    Index("ix_entry_topics_entry", "entry_id"),
+)
+
+# Keys that posts of one story share (Entry.story_keys), each with the post's date, so the
+# posts sharing a key within a few days are one index range (store/stories.py).
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column(
+        "entry_id",
+        Integer,
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("key", "entry_id"),
+    Index("ix_story_keys_key_published", "key", "published"),
+    Index("ix_story_keys_entry", "entry_id"),
 )
 
 # Small key/value settings kept in the database so every process shares them (migration 0004):

@@ -38,8 +38,10 @@ from netplanet.store.schema import (
     categories,
     entries,
     entry_categories,
+    entry_topics,
     id_param,
     sources,
+    story_keys,
 )
 from netplanet.store.sealing import seal
 from netplanet.store.writes import UpdateWrites, ensure_category
@@ -372,6 +374,8 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                 (sources, (sources.c.id,)),
                 (entries, (entries.c.id,)),
                 (entry_categories, (entry_categories.c.entry_id, entry_categories.c.category_slug)),
+                (entry_topics, (entry_topics.c.entry_id, entry_topics.c.topic_slug)),
+                (story_keys, (story_keys.c.entry_id, story_keys.c.key)),
                 (categories, (categories.c.slug,)),
             ):
                 out.extend(tuple(r) for r in conn.execute(select(table).order_by(*order)))

@@ -25,7 +25,18 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, union_all, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from netplanet.errors import StoreError
@@ -33,7 +44,14 @@ from netplanet.model import Entry, ExistingEntry, UpdatePlan
 from netplanet.sources.slug import slugify, unique_slug
 from netplanet.store._rows import WRITE_FIRST, db_reason
 from netplanet.store.base import SLUG_MOVED_PREFIX, ApplyResult
-from netplanet.store.schema import app_settings, categories, entries, entry_categories, sources
+from netplanet.store.schema import (
+    app_settings,
+    categories,
+    entries,
+    entry_categories,
+    entry_topics,
+    sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +112,9 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
         "date_known": entry.date_known,
         "fingerprint": entry.fingerprint,
         "raw_hash": entry.raw_hash or None,
+        "topics": json.dumps([[slug, round(score, 4)] for slug, score in entry.topics]),
+        "podcast": entry.podcast,
+        "simhash": entry.simhash,
     }
 
 
@@ -141,16 +162,22 @@ _KNOWN = select(_NEWEST.c.raw_hash).where(_NEWEST.c.raw_hash.is_not(None))
 _STORED_BY_KEY = select(*_EXISTING_COLUMNS).where(
     entries.c.source_id == bindparam("sid"), entries.c.key.in_(bindparam("keys", expanding=True))
 )
-# An edit rewrites every column but the row's identity, first-seen time and page position.
+# An edit rewrites every column but the row's identity, first-seen time, page position and
+# what the store keeps of its own (story clusters, an operator's topics).
+_STORE_KEPT = {"topics_manual", "cluster_id", "duplicate_of", "collapsed"}
 _EDITABLE = tuple(
     c.name
     for c in entries.c
-    if c.name not in {"id", "source_id", "key", "first_seen", "seq", "source_seq"}
+    if c.name not in {"id", "source_id", "key", "first_seen", "seq", "source_seq", *_STORE_KEPT}
 )
 _EDIT_ENTRY = (
     update(entries)
     .where(entries.c.id == bindparam("eid"))
-    .values({name: bindparam(f"v_{name}") for name in _EDITABLE})
+    .values(
+        {name: bindparam(f"v_{name}") for name in _EDITABLE}
+        # Topics an operator chose survive the post's edits.
+        | {"topics": case((entries.c.topics_manual, entries.c.topics), else_=bindparam("v_topics"))}
+    )
 )
 _REHASH = update(entries).where(entries.c.id == bindparam("eid")).values(raw_hash=bindparam("rh"))
 
@@ -328,6 +355,7 @@ class UpdateWrites:
         if plan.new_entries:
             fresh, taken = self._insert_new(conn, plan)
             self._link_categories(conn, fresh, slugs)
+            link_topics(conn, fresh)
             inserted = len(fresh)
             # Posts another writer stored after this plan was decided: merge them as the
             # decider would have, had it seen them. (Imported here: the enrich package loads
@@ -357,6 +385,7 @@ class UpdateWrites:
                 edits.append({f"v_{k}": v for k, v in vals.items()} | {"eid": entry_id})
             conn.execute(_EDIT_ENTRY, edits)
             self._relink_categories(conn, changed, slugs)
+            relink_topics(conn, changed)
         if rehashed:
             conn.execute(_REHASH, [{"eid": i, "rh": h} for i, h in rehashed])
         return ApplyResult(
@@ -452,6 +481,74 @@ class UpdateWrites:
         ]
         if rows:
             conn.execute(insert(entry_categories), rows)
+
+
+def link_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
+    """The entry_topics rows of newly stored posts: one per topic, rank 0 the primary."""
+    rows = [
+        {
+            "entry_id": entry_id,
+            "topic_slug": slug,
+            "score": score,
+            "rank": rank,
+            "published": entry.published,
+        }
+        for entry_id, entry in pairs
+        for rank, (slug, score) in enumerate(dict(entry.topics).items())
+    ]
+    if rows:
+        conn.execute(insert(entry_topics), rows)
+
+
+def relink_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
+    """Edited posts' topics, unless an operator set them: rows of a topic the post keeps keep
+    their archive position (`seq`); the others go, and new ones wait for sealing."""
+    ids = [entry_id for entry_id, _ in pairs]
+    manual: set[int] = set()
+    held: dict[int, dict[str, Any]] = {i: {} for i in ids}
+    for start in range(0, len(ids), _MAX_IN):
+        chunk = ids[start : start + _MAX_IN]
+        manual.update(
+            conn.execute(
+                select(entries.c.id).where(entries.c.id.in_(chunk), entries.c.topics_manual)
+            ).scalars()
+        )
+        for entry_id, slug, seq in conn.execute(
+            select(entry_topics.c.entry_id, entry_topics.c.topic_slug, entry_topics.c.seq).where(
+                entry_topics.c.entry_id.in_(chunk)
+            )
+        ):
+            held[entry_id][slug] = seq
+    added: list[dict[str, Any]] = []
+    for entry_id, entry in pairs:
+        if entry_id in manual:
+            continue
+        wanted = dict(entry.topics)
+        for slug in held[entry_id].keys() - wanted.keys():
+            conn.execute(
+                delete(entry_topics).where(
+                    entry_topics.c.entry_id == entry_id, entry_topics.c.topic_slug == slug
+                )
+            )
+        for rank, (slug, score) in enumerate(wanted.items()):
+            if slug in held[entry_id]:
+                conn.execute(
+                    update(entry_topics)
+                    .where(entry_topics.c.entry_id == entry_id, entry_topics.c.topic_slug == slug)
+                    .values(score=score, rank=rank, published=entry.published)
+                )
+            else:
+                added.append(
+                    {
+                        "entry_id": entry_id,
+                        "topic_slug": slug,
+                        "score": score,
+                        "rank": rank,
+                        "published": entry.published,
+                    }
+                )
+    if added:
+        conn.execute(insert(entry_topics), added)
 
 
 def _add_source_row(rows: dict[tuple[str, ...], list[dict[str, Any]]], plan: UpdatePlan) -> None:
