@@ -280,6 +280,21 @@ class SourceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """Another post of an entry's story cluster, as "also on" / "also covered by" lists it."""
+
+    entry_id: int
+    title: str
+    url: str
+    source_title: str
+    source_slug: str
+    published: datetime
+    same_post: bool
+    """True for another feed's copy of the very post ("also on"); False for another post
+    about the same story ("also covered by")."""
+
+
+@dataclass(frozen=True, slots=True)
 class SiteVersion:
     """A cheap fingerprint of everything the public pages show; changes when any of it may have."""
 
@@ -293,6 +308,11 @@ class SiteStore(Store, Protocol):
 
     def list_categories(self) -> list[CategoryInfo]:
         """Categories in navigation order (position, then name)."""
+        ...
+
+    def coverage(self, entry_ids: Sequence[int]) -> dict[int, list[Coverage]]:
+        """For each given entry in a story cluster, the cluster's other posts, newest first
+        (entries on their own are left out of the result)."""
         ...
 
     def list_source_summaries(self) -> list[SourceSummary]:

@@ -20,11 +20,13 @@ from sqlalchemy.sql import ColumnElement, Select
 from netplanet.store._rows import as_utc, entry_from_row, source_from_row
 from netplanet.store.base import (
     CategoryInfo,
+    Coverage,
     EntryKey,
     Scope,
     SealedEntry,
     SiteVersion,
     SourceSummary,
+    valid_id,
 )
 from netplanet.store.schema import (
     app_settings,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from netplanet.model import Source, StoredEntry
 
 ec = entry_categories
+_MAX_IN = 500  # stay under every backend's bound-parameter limit
 
 
 # Lists (river, archives, category pages) show excerpts, never the body: their rows leave out
@@ -75,6 +78,62 @@ class PageQueries:
     """Page-oriented reads (the page queries SiteStore adds in store/base.py)."""
 
     engine: Engine
+
+    # ------------------------------------------------------------------ story clusters
+
+    def coverage(self, entry_ids: Sequence[int]) -> dict[int, list[Coverage]]:
+        ids = sorted({i for i in entry_ids if valid_id(i)})
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            own = {
+                r.id: (r.cluster_id, r.duplicate_of)
+                for start in range(0, len(ids), _MAX_IN)
+                for r in conn.execute(
+                    select(entries.c.id, entries.c.cluster_id, entries.c.duplicate_of).where(
+                        entries.c.id.in_([id_param(i) for i in ids[start : start + _MAX_IN]]),
+                        entries.c.cluster_id.is_not(None),
+                    )
+                )
+            }
+            clusters = sorted({cluster for cluster, _ in own.values()})
+            members: dict[int, list[Any]] = {c: [] for c in clusters}
+            for start in range(0, len(clusters), _MAX_IN):
+                for r in conn.execute(
+                    select(
+                        entries.c.id,
+                        entries.c.cluster_id,
+                        entries.c.duplicate_of,
+                        entries.c.title,
+                        entries.c.url,
+                        entries.c.published,
+                        sources.c.title.label("source_title"),
+                        sources.c.slug.label("source_slug"),
+                    )
+                    .join(sources, sources.c.id == entries.c.source_id)
+                    .where(entries.c.cluster_id.in_(clusters[start : start + _MAX_IN]))
+                    .order_by(entries.c.published.desc(), entries.c.id.desc())
+                ):
+                    members[r.cluster_id].append(r)
+        out: dict[int, list[Coverage]] = {}
+        for entry_id, (cluster, copy_of) in own.items():
+            post = copy_of or entry_id  # the post this row is, or copies
+            others = [
+                Coverage(
+                    entry_id=m.id,
+                    title=m.title,
+                    url=m.url,
+                    source_title=m.source_title,
+                    source_slug=m.source_slug,
+                    published=as_utc(m.published) or m.published,
+                    same_post=(m.duplicate_of or m.id) == post,
+                )
+                for m in members[cluster]
+                if m.id != entry_id
+            ]
+            if others:
+                out[entry_id] = others
+        return out
 
     # ------------------------------------------------------------------ keyset lists
 
