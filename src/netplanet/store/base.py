@@ -161,7 +161,8 @@ class Store(SourceStore, Protocol):
         category: str | None = None,
         limit: int = 50,
     ) -> list[StoredEntry]:
-        """Newest entries first (by published, then id)."""
+        """Newest entries first (by published, then id). Without `source_id`, collapsed posts
+        (copies, and story members shown at their cluster's lead) are left out."""
         ...
 
     def count_entries(self, *, source_id: int | None = None) -> int: ...

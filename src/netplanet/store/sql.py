@@ -44,6 +44,7 @@ from netplanet.store.schema import (
     story_keys,
 )
 from netplanet.store.sealing import seal
+from netplanet.store.stories import clusters_of_source, reelect
 from netplanet.store.writes import UpdateWrites, ensure_category
 from netplanet.untrusted import http_url
 
@@ -252,9 +253,12 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
             slug = conn.execute(
                 select(sources.c.slug).where(sources.c.id == id_param(source_id))
             ).scalar_one_or_none()
+            clusters = clusters_of_source(conn, source_id)
             result = conn.execute(delete(sources).where(sources.c.id == id_param(source_id)))
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
+            # Its posts went with it (ON DELETE CASCADE): the clusters they led need new leads.
+            reelect(conn, clusters)
             # Its old slugs must not redirect to a later source that gets the same slug.
             conn.execute(
                 delete(app_settings).where(
@@ -287,6 +291,8 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         query = self._entry_query()
         if source_id is not None:
             query = query.where(entries.c.source_id == source_id)
+        else:  # the river and categories show a story once (store/stories.py)
+            query = query.where(entries.c.collapsed.is_(False))
         if category is not None:
             query = query.where(
                 entries.c.id.in_(

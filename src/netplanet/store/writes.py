@@ -52,6 +52,7 @@ from netplanet.store.schema import (
     entry_topics,
     sources,
 )
+from netplanet.store.stories import link_stories, relink_story_keys
 
 log = logging.getLogger(__name__)
 
@@ -356,6 +357,7 @@ class UpdateWrites:
             fresh, taken = self._insert_new(conn, plan)
             self._link_categories(conn, fresh, slugs)
             link_topics(conn, fresh)
+            link_stories(conn, fresh)
             inserted = len(fresh)
             # Posts another writer stored after this plan was decided: merge them as the
             # decider would have, had it seen them. (Imported here: the enrich package loads
@@ -386,6 +388,7 @@ class UpdateWrites:
             conn.execute(_EDIT_ENTRY, edits)
             self._relink_categories(conn, changed, slugs)
             relink_topics(conn, changed)
+            relink_story_keys(conn, changed)
         if rehashed:
             conn.execute(_REHASH, [{"eid": i, "rh": h} for i, h in rehashed])
         return ApplyResult(

@@ -1,0 +1,272 @@
+"""Story clusters and copies of one post, kept up to date as posts arrive.
+
+Called inside the write transaction that stores new posts (`writes.UpdateWrites`), right after
+they are inserted: their story keys (`Entry.story_keys`, enrich/story.py) go into `story_keys`,
+one query per plan finds the posts sharing a key within the story window (an index range on
+ix_story_keys_key_published), `enrich.story.relate` decides, and the groups are written:
+
+- a copy of a post (same post through another feed) gets `duplicate_of` = the first stored
+  row of that post, and is collapsed;
+- every member of a group of two or more rows has `cluster_id` = the group's smallest id;
+- the lead (the newest member that is not a copy) is the one row lists show; every other
+  member is collapsed. A newer member takes the lead over.
+
+Nothing is recomputed for the whole table: only the clusters a new post touches are read.
+When posts go (a source removed), `reelect` gives each affected cluster a lead again, so no
+surviving post stays hidden behind a deleted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from netplanet.enrich.story import WINDOW, StoryPost, relate
+from netplanet.model import Entry
+from netplanet.store._rows import as_utc
+from netplanet.store.schema import entries, story_keys
+
+_MAX_IN = 500  # stay under every backend's bound-parameter limit
+
+_CANDIDATES = (
+    select(
+        story_keys.c.key,
+        entries.c.id,
+        entries.c.source_id,
+        entries.c.title,
+        entries.c.published,
+        entries.c.simhash,
+        entries.c.cluster_id,
+        entries.c.duplicate_of,
+        entries.c.collapsed,
+    )
+    .join(entries, entries.c.id == story_keys.c.entry_id)
+    .where(
+        story_keys.c.key.in_(bindparam("keys", expanding=True)),
+        story_keys.c.published >= bindparam("lo"),
+        story_keys.c.published <= bindparam("hi"),
+    )
+)
+_MEMBERS = select(
+    entries.c.id,
+    entries.c.source_id,
+    entries.c.published,
+    entries.c.cluster_id,
+    entries.c.duplicate_of,
+    entries.c.collapsed,
+).where(entries.c.cluster_id.in_(bindparam("clusters", expanding=True)))
+_SET_STATE = (
+    update(entries)
+    .where(entries.c.id == bindparam("eid"))
+    .values(
+        cluster_id=bindparam("v_cluster"),
+        duplicate_of=bindparam("v_dup"),
+        collapsed=bindparam("v_collapsed"),
+    )
+)
+
+
+@dataclass(slots=True)
+class _Member:
+    id: int
+    source_id: int
+    published: datetime
+    cluster: int | None
+    dup: int | None
+    collapsed: bool
+    stored: tuple[int | None, int | None, bool]
+    """The state the database holds, so only changed rows are written."""
+
+
+def _member(r: Any) -> _Member:
+    published = as_utc(r.published) or r.published
+    state = (r.cluster_id, r.duplicate_of, bool(r.collapsed))
+    return _Member(r.id, r.source_id, published, *state, stored=state)
+
+
+def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
+    """Index newly stored posts' story keys and put them into their clusters."""
+    items = sorted((i, e) for i, e in fresh if e.story_keys)
+    if not items:
+        return
+    conn.execute(
+        insert(story_keys),
+        [
+            {"entry_id": i, "key": k, "published": e.published}
+            for i, e in items
+            for k in dict.fromkeys(e.story_keys)
+        ],
+    )
+    keys = sorted({k for _, e in items for k in e.story_keys})
+    lo = min(e.published for _, e in items) - WINDOW
+    hi = max(e.published for _, e in items) + WINDOW
+    members: dict[int, _Member] = {}
+    posts: dict[int, StoryPost] = {}
+    matched: dict[int, set[str]] = {}
+    for start in range(0, len(keys), _MAX_IN):
+        params = {"keys": keys[start : start + _MAX_IN], "lo": lo, "hi": hi}
+        for r in conn.execute(_CANDIDATES, params):
+            matched.setdefault(r.id, set()).add(r.key)
+            if r.id not in members:
+                members[r.id] = _member(r)
+                posts[r.id] = StoryPost(
+                    r.source_id, r.title, members[r.id].published, r.simhash, frozenset()
+                )
+    # Who shares a key with whom: by key, the rows holding it (few per key within a window).
+    holders: dict[str, list[int]] = {}
+    for entry_id, held in matched.items():
+        for key in held:
+            holders.setdefault(key, []).append(entry_id)
+    relations: dict[int, list[tuple[int, str]]] = {}
+    for entry_id, entry in items:
+        new = StoryPost(
+            entry.source_id,
+            entry.title,
+            entry.published,
+            entry.simhash,
+            frozenset(entry.story_keys),
+        )
+        others = sorted(
+            {o for k in new.keys for o in holders.get(k, ()) if o < entry_id}
+        )  # older rows only: a later row of this batch relates to this one itself
+        for other in others:
+            candidate = posts[other]
+            shared = frozenset(matched[other]) & new.keys
+            found = relate(new, _with_keys(candidate, shared))
+            if found is not None:
+                relations.setdefault(entry_id, []).append((other, found))
+    if not relations:
+        return
+    # Every member of the clusters touched, so leads can be elected over whole clusters.
+    clusters = {
+        m.cluster
+        for rels in relations.values()
+        for other, _ in rels
+        if (m := members[other]).cluster is not None
+    }
+    _load_clusters(conn, clusters, members)
+    groups: dict[int, set[int]] = {}
+    for m in members.values():
+        if m.cluster is not None:
+            groups.setdefault(m.cluster, set()).add(m.id)
+    touched: set[int] = set()
+    for entry_id in sorted(relations):
+        me = members[entry_id]
+        labels: set[int] = set()
+        for other, relation in relations[entry_id]:
+            them = members[other]
+            if them.cluster is None:
+                them.cluster = other
+                groups[other] = {other}
+            labels.add(them.cluster)
+            root = members.get(them.dup or other)
+            # A copy whose original is this post's own source is that source's other post:
+            # two posts of one blog are never copies of each other.
+            if (
+                relation == "same_post"
+                and me.dup is None
+                and root is not None
+                and root.source_id != me.source_id
+            ):
+                me.dup = root.id
+        target = min(labels)
+        group = groups.setdefault(target, set())
+        for label in labels - {target}:
+            for moved in groups.pop(label):
+                members[moved].cluster = target
+                group.add(moved)
+        me.cluster = target
+        group.add(entry_id)
+        touched.add(target)
+    _write(conn, _elect(members, (groups[t] for t in touched if t in groups)))
+
+
+def _with_keys(post: StoryPost, keys: frozenset[str]) -> StoryPost:
+    return StoryPost(post.source_id, post.title, post.published, post.simhash, keys)
+
+
+def _load_clusters(conn: Any, clusters: Iterable[int], members: dict[int, _Member]) -> None:
+    wanted = sorted(clusters)
+    for start in range(0, len(wanted), _MAX_IN):
+        for r in conn.execute(_MEMBERS, {"clusters": wanted[start : start + _MAX_IN]}):
+            members.setdefault(r.id, _member(r))
+
+
+def _elect(members: dict[int, _Member], groups: Iterable[set[int]]) -> list[_Member]:
+    """Give each group its label (smallest id), its originals and its lead; return every
+    member whose state changed."""
+    changed: list[_Member] = []
+    for ids in groups:
+        group = [members[i] for i in sorted(ids)]
+        present = set(ids)
+        # A copy whose original is gone: the first surviving copy becomes the original.
+        promoted: dict[int, int] = {}
+        for m in group:
+            if m.dup is not None and m.dup not in present:
+                gone = m.dup
+                m.dup = promoted.get(gone)
+                promoted.setdefault(gone, m.id)
+        if len(group) < 2:
+            for m in group:
+                m.cluster, m.dup, m.collapsed = None, None, False
+        else:
+            label = group[0].id
+            originals = [m for m in group if m.dup is None]
+            lead = max(originals, key=lambda m: (m.published, m.id)) if originals else None
+            for m in group:
+                m.cluster = label
+                m.collapsed = m is not lead
+        changed.extend(m for m in group if (m.cluster, m.dup, m.collapsed) != m.stored)
+    return changed
+
+
+def _write(conn: Any, changed: Sequence[_Member]) -> None:
+    if changed:
+        conn.execute(
+            _SET_STATE,
+            [
+                {"eid": m.id, "v_cluster": m.cluster, "v_dup": m.dup, "v_collapsed": m.collapsed}
+                for m in changed
+            ],
+        )
+
+
+def relink_story_keys(conn: Any, changed: Sequence[tuple[int, Entry]]) -> None:
+    """Edited posts' keys are replaced (their cluster stays as it is)."""
+    ids = [entry_id for entry_id, _ in changed]
+    for start in range(0, len(ids), _MAX_IN):
+        conn.execute(
+            delete(story_keys).where(story_keys.c.entry_id.in_(ids[start : start + _MAX_IN]))
+        )
+    rows = [
+        {"entry_id": i, "key": k, "published": e.published}
+        for i, e in changed
+        for k in dict.fromkeys(e.story_keys)
+    ]
+    if rows:
+        conn.execute(insert(story_keys), rows)
+
+
+def clusters_of_source(conn: Any, source_id: int) -> list[int]:
+    """The clusters a source's posts belong to (read before the source is deleted)."""
+    query = (
+        select(entries.c.cluster_id)
+        .where(entries.c.source_id == source_id, entries.c.cluster_id.is_not(None))
+        .distinct()
+    )
+    return sorted(conn.execute(query).scalars())
+
+
+def reelect(conn: Any, clusters: Iterable[int]) -> None:
+    """After posts were deleted: each given cluster gets its originals and lead again (or
+    dissolves when one post is left)."""
+    members: dict[int, _Member] = {}
+    _load_clusters(conn, clusters, members)
+    groups: dict[int, set[int]] = {}
+    for m in members.values():
+        groups.setdefault(m.cluster or m.id, set()).add(m.id)
+    _write(conn, _elect(members, groups.values()))
