@@ -2,8 +2,9 @@
 
 Called inside the write transaction that stores new posts (`writes.UpdateWrites`), right after
 they are inserted: their story keys (`Entry.story_keys`, enrich/story.py) go into `story_keys`,
-one query per plan finds the posts sharing a key within the story window (an index range on
-ix_story_keys_key_published), `enrich.story.relate` decides, and the groups are written:
+one query per plan finds the older posts sharing a key within the story window (an index
+range on ix_story_keys_key_published), a second reads those worth relating,
+`enrich.story.relate` decides, and the groups are written:
 
 - a copy of a post (same post through another feed) gets `duplicate_of` = the first stored
   row of that post, and is collapsed;
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -32,25 +33,24 @@ from netplanet.store.schema import entries, story_keys
 
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
-_CANDIDATES = (
-    select(
-        story_keys.c.key,
-        entries.c.id,
-        entries.c.source_id,
-        entries.c.title,
-        entries.c.published,
-        entries.c.simhash,
-        entries.c.cluster_id,
-        entries.c.duplicate_of,
-        entries.c.collapsed,
-    )
-    .join(entries, entries.c.id == story_keys.c.entry_id)
-    .where(
-        story_keys.c.key.in_(bindparam("keys", expanding=True)),
-        story_keys.c.published >= bindparam("lo"),
-        story_keys.c.published <= bindparam("hi"),
-    )
+# Older posts sharing a key within the window: (key, entry id) only, from the index.
+_CANDIDATES = select(story_keys.c.key, story_keys.c.entry_id).where(
+    story_keys.c.key.in_(bindparam("keys", expanding=True)),
+    story_keys.c.published >= bindparam("lo"),
+    story_keys.c.published <= bindparam("hi"),
+    # The plan's own rows (one source's, never related to each other) are left out.
+    story_keys.c.entry_id < bindparam("first"),
 )
+_POSTS = select(
+    entries.c.id,
+    entries.c.source_id,
+    entries.c.title,
+    entries.c.published,
+    entries.c.simhash,
+    entries.c.cluster_id,
+    entries.c.duplicate_of,
+    entries.c.collapsed,
+).where(entries.c.id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = select(
     entries.c.id,
     entries.c.source_id,
@@ -93,29 +93,31 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
     items = sorted((i, e) for i, e in fresh if e.story_keys)
     if not items:
         return
-    conn.execute(
-        insert(story_keys),
-        [
-            {"entry_id": i, "key": k, "published": e.published}
-            for i, e in items
-            for k in dict.fromkeys(e.story_keys)
-        ],
-    )
+    _insert_keys(conn, items)
     keys = sorted({k for _, e in items for k in e.story_keys})
     lo = min(e.published for _, e in items) - WINDOW
     hi = max(e.published for _, e in items) + WINDOW
-    members: dict[int, _Member] = {}
-    posts: dict[int, StoryPost] = {}
     matched: dict[int, set[str]] = {}
     for start in range(0, len(keys), _MAX_IN):
-        params = {"keys": keys[start : start + _MAX_IN], "lo": lo, "hi": hi}
-        for r in conn.execute(_CANDIDATES, params):
-            matched.setdefault(r.id, set()).add(r.key)
-            if r.id not in members:
-                members[r.id] = _member(r)
-                posts[r.id] = StoryPost(
-                    r.source_id, r.title, members[r.id].published, r.simhash, frozenset()
-                )
+        params = {"keys": keys[start : start + _MAX_IN], "lo": lo, "hi": hi, "first": items[0][0]}
+        for key, entry_id in conn.execute(_CANDIDATES, params):
+            matched.setdefault(entry_id, set()).add(key)
+    # Only a post sharing evidence `relate` could accept is worth reading: one shared name
+    # alone never is (and names are the commonest keys).
+    matched = {i: held for i, held in matched.items() if _worth_relating(held)}
+    if not matched:
+        return
+    members: dict[int, _Member] = {}
+    posts: dict[int, StoryPost] = {}
+    found_ids = sorted(matched)
+    for start in range(0, len(found_ids), _MAX_IN):
+        for r in conn.execute(_POSTS, {"ids": found_ids[start : start + _MAX_IN]}):
+            members[r.id] = m = _member(r)
+            posts[r.id] = StoryPost(r.source_id, r.title, m.published, r.simhash, frozenset())
+    for entry_id, entry in items:
+        members[entry_id] = _Member(
+            entry_id, entry.source_id, entry.published, None, None, False, (None, None, False)
+        )
     # Who shares a key with whom: by key, the rows holding it (few per key within a window).
     holders: dict[str, list[int]] = {}
     for entry_id, held in matched.items():
@@ -183,6 +185,32 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
         group.add(entry_id)
         touched.add(target)
     _write(conn, _elect(members, (groups[t] for t in touched if t in groups)))
+
+
+def _worth_relating(shared: set[str]) -> bool:
+    names = 0
+    for key in shared:
+        if key[0] != "p":
+            return True
+        names += 1
+    return names >= 2
+
+
+def _insert_keys(conn: Any, items: Sequence[tuple[int, Entry]]) -> None:
+    """story_keys rows for the posts, through the driver: a cold round stores ~8 rows per
+    post, and SQLAlchemy's per-row parameter processing cost more than the inserts did."""
+    sqlite = conn.dialect.name == "sqlite"
+    rows: list[tuple[int, str, Any]] = []
+    for entry_id, entry in items:
+        when: Any = entry.published.astimezone(UTC)
+        if sqlite:  # as UTCDateTime stores it: naive UTC text that sorts
+            when = f"{when:%Y-%m-%d %H:%M:%S}.{when.microsecond:06d}"
+        rows.extend((entry_id, key, when) for key in dict.fromkeys(entry.story_keys))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO story_keys (entry_id, key, published) VALUES ({mark}, {mark}, {mark})",
+        rows,
+    )
 
 
 def _with_keys(post: StoryPost, keys: frozenset[str]) -> StoryPost:
