@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from netplanet.model import Enclosure, StoredEntry
+from netplanet.publish.stories import StoryCoverage
 from netplanet.sources.slug import slugify
 from netplanet.untrusted import http_url
 
@@ -64,6 +65,8 @@ class PostView:
     """The month archive the post belongs to, e.g. /archive/2026/11/; its source's page when
     its date is unknown."""
     archive_label: str = ""
+    coverage: StoryCoverage | None = None
+    """"Also on" / "Also covered by" (publish/stories.py); None for a post on its own."""
 
 
 def safe_url(url: str) -> str:

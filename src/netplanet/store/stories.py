@@ -1,10 +1,12 @@
 """Story clusters and copies of one post, kept up to date as posts arrive.
 
-Called inside the write transaction that stores new posts (`writes.UpdateWrites`), right after
-they are inserted: their story keys (`Entry.story_keys`, enrich/story.py) go into `story_keys`,
-one query per plan finds the older posts sharing a key within the story window (an index
-range on ix_story_keys_key_published), a second reads those worth relating,
-`enrich.story.relate` decides, and the groups are written:
+Called inside the write transaction that stores new posts (`writes.UpdateWrites`), once for
+all the posts of its plans, after they are inserted: one query (per 500 keys) finds the posts
+stored before that share a key within the story window (an index range on
+ix_story_keys_key_published), a second reads those worth relating, the new story keys
+(`Entry.story_keys`, enrich/story.py) go into `story_keys`, `enrich.story.relate` decides
+(new posts of the transaction are related to each other in memory), and the groups are
+written:
 
 - a copy of a post (same post through another feed) gets `duplicate_of` = the first stored
   row of that post, and is collapsed;
@@ -33,13 +35,11 @@ from netplanet.store.schema import entries, story_keys
 
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
-# Older posts sharing a key within the window: (key, entry id) only, from the index.
+# Posts sharing a key within the window: (key, entry id) only, from the index.
 _CANDIDATES = select(story_keys.c.key, story_keys.c.entry_id).where(
     story_keys.c.key.in_(bindparam("keys", expanding=True)),
     story_keys.c.published >= bindparam("lo"),
     story_keys.c.published <= bindparam("hi"),
-    # The plan's own rows (one source's, never related to each other) are left out.
-    story_keys.c.entry_id < bindparam("first"),
 )
 _POSTS = select(
     entries.c.id,
@@ -89,24 +89,26 @@ def _member(r: Any) -> _Member:
 
 
 def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
-    """Index newly stored posts' story keys and put them into their clusters."""
+    """Index newly stored posts' story keys and put them into their clusters: the posts of
+    one write transaction (all its plans) at once, so a cold round's backlog costs a few
+    queries per transaction, and posts of one story arriving together cluster together."""
     items = sorted((i, e) for i, e in fresh if e.story_keys)
     if not items:
         return
-    _insert_keys(conn, items)
+    # Posts stored before this transaction's, sharing a key within the window: read before
+    # the new keys go in, so the new posts (related in memory below) are not read back.
     keys = sorted({k for _, e in items for k in e.story_keys})
     lo = min(e.published for _, e in items) - WINDOW
     hi = max(e.published for _, e in items) + WINDOW
     matched: dict[int, set[str]] = {}
     for start in range(0, len(keys), _MAX_IN):
-        params = {"keys": keys[start : start + _MAX_IN], "lo": lo, "hi": hi, "first": items[0][0]}
+        params = {"keys": keys[start : start + _MAX_IN], "lo": lo, "hi": hi}
         for key, entry_id in conn.execute(_CANDIDATES, params):
             matched.setdefault(entry_id, set()).add(key)
+    _insert_keys(conn, items)
     # Only a post sharing evidence `relate` could accept is worth reading: one shared name
     # alone never is (and names are the commonest keys).
     matched = {i: held for i, held in matched.items() if _worth_relating(held)}
-    if not matched:
-        return
     members: dict[int, _Member] = {}
     posts: dict[int, StoryPost] = {}
     found_ids = sorted(matched)
@@ -118,27 +120,29 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
         members[entry_id] = _Member(
             entry_id, entry.source_id, entry.published, None, None, False, (None, None, False)
         )
-    # Who shares a key with whom: by key, the rows holding it (few per key within a window).
-    holders: dict[str, list[int]] = {}
-    for entry_id, held in matched.items():
-        for key in held:
-            holders.setdefault(key, []).append(entry_id)
-    relations: dict[int, list[tuple[int, str]]] = {}
-    for entry_id, entry in items:
-        new = StoryPost(
+        posts[entry_id] = StoryPost(
             entry.source_id,
             entry.title,
             entry.published,
             entry.simhash,
             frozenset(entry.story_keys),
         )
-        others = sorted(
-            {o for k in new.keys for o in holders.get(k, ()) if o < entry_id}
-        )  # older rows only: a later row of this batch relates to this one itself
+        matched[entry_id] = set(entry.story_keys)
+    # Who shares a key with whom: by key, the posts holding it (few per key within a window).
+    holders: dict[str, list[int]] = {}
+    for entry_id, held in matched.items():
+        for key in held:
+            holders.setdefault(key, []).append(entry_id)
+    relations: dict[int, list[tuple[int, str]]] = {}
+    for entry_id, _ in items:
+        new = posts[entry_id]
+        # Earlier posts only: a later post of this batch relates to this one itself.
+        others = sorted({o for k in new.keys for o in holders.get(k, ()) if o < entry_id})
         for other in others:
-            candidate = posts[other]
-            shared = frozenset(matched[other]) & new.keys
-            found = relate(new, _with_keys(candidate, shared))
+            shared = new.keys.intersection(matched[other])
+            if other not in posts or not _worth_relating(shared):
+                continue
+            found = relate(new, _with_keys(posts[other], frozenset(shared)))
             if found is not None:
                 relations.setdefault(entry_id, []).append((other, found))
     if not relations:
@@ -187,7 +191,7 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
     _write(conn, _elect(members, (groups[t] for t in touched if t in groups)))
 
 
-def _worth_relating(shared: set[str]) -> bool:
+def _worth_relating(shared: Iterable[str]) -> bool:
     names = 0
     for key in shared:
         if key[0] != "p":

@@ -8,6 +8,7 @@ Every page goes through `Site.cached`, which answers conditional requests with 3
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from starlette.exceptions import HTTPException
@@ -19,6 +20,7 @@ from netplanet.model import StoredEntry
 from netplanet.publish.pages import Pager, month_bounds
 from netplanet.publish.posts import PostView, post_view
 from netplanet.publish.status import EmptySite, empty_site
+from netplanet.publish.stories import story_coverage
 from netplanet.store.base import Scope
 from netplanet.store.fts_query import parse_query
 from netplanet.web import listing
@@ -36,7 +38,20 @@ SEARCH_COUNT_CAP = 1000
 
 def _views(site: Site, entries: list[StoredEntry]) -> list[PostView]:
     now = site.now()
-    return [post_view(e, now) for e in entries]
+    return _with_coverage(site, entries, [post_view(e, now) for e in entries])
+
+
+def _with_coverage(site: Site, entries: list[StoredEntry], views: list[PostView]) -> list[PostView]:
+    """Views of posts in a story cluster get their "also on" / "also covered by" lines (one
+    query for the page, none when no post on it is in a cluster)."""
+    clustered = [e.id for e in entries if e.cluster_id is not None]
+    if not clustered:
+        return views
+    found = site.store.coverage(clustered)
+    return [
+        replace(view, coverage=story_coverage(found[view.id])) if view.id in found else view
+        for view in views
+    ]
 
 
 def _list_page(
@@ -345,7 +360,11 @@ def search(request: Request) -> Response:
             hits, found = [], 0
         ctx["count"] = _count_line(found, parsed.only_exclusions)
         now = site.now()
-        ctx["hits"] = [post_view(h.entry, now, snippet_html=h.snippet_html) for h in hits[:size]]
+        ctx["hits"] = _with_coverage(
+            site,
+            [h.entry for h in hits[:size]],
+            [post_view(h.entry, now, snippet_html=h.snippet_html) for h in hits[:size]],
+        )
         query = {"q": q}
         if cat:
             query["category"] = cat.slug
@@ -391,7 +410,7 @@ def post_page(request: Request) -> Response:
         entry = site.store.get_entry(entry_id)
         if entry is None:
             raise HTTPException(404)
-        post = post_view(entry, site.now())
+        [post] = _with_coverage(site, [entry], [post_view(entry, site.now())])
         return site.html(request, "post.html", page_title=post.title, post=post)
 
     return site.cached(request, build)
