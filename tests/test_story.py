@@ -224,3 +224,12 @@ def test_posts_of_generic_words_never_form_a_story(one: list[str], two: list[str
     a = post(1, " ".join(one[:6]), " ".join(one))
     b = post(2, " ".join(two[:6]), " ".join(two), hours=3)
     assert relate(a, b) != "same_story"
+
+
+def test_the_same_opening_under_unrelated_titles_is_not_the_same_post() -> None:
+    """Two shows of one producer open with the same sponsor read."""
+    opening = " ".join(text for _, text in GENERIC_POSTS)
+    one = post(1, "Episode 41: anycast for DNS operators", opening)
+    two = post(2, "Chasing microbursts on storage fabrics", opening, hours=2)
+    assert hamming(one.simhash or 0, two.simhash or 0) == 0
+    assert relate(one, two) is None
