@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netplanet.enrich.story import (
+    BANDS,
     StoryPost,
     hamming,
     relate,
@@ -82,7 +83,7 @@ def test_signature_keys_name_the_story() -> None:
     assert "c:cve-2026-40411" in keys
     assert "p:acme gatekeeper" in keys or "p:acme gatekeeper vpn" in keys
     assert any(k.startswith("u:") for k in keys) and any(k.startswith("t:") for k in keys)
-    assert sum(k[0] == "b" for k in keys) == 4
+    assert sum(k[0] == "b" for k in keys) == BANDS
     assert len(keys) <= 20
 
 

@@ -2,7 +2,8 @@
 
 `story_signature` gives a post a 64-bit SimHash of its text's first words, and the keys
 posts of one story share (`Entry.story_keys`): its canonical URL, its normalized title, the
-SimHash's four 16-bit bands (two texts within Hamming distance 3 share at least one band),
+SimHash's two 32-bit bands (two texts within Hamming distance 1 share a band, and most
+within 3),
 CVE ids, figures with units ("7.3 Tbps", "$14 billion") and distinctive multi-word names
 ("Acme EdgeGuard"). The store finds candidates by those keys (store/stories.py) and asks
 `relate` what a candidate is to the new post: the same post reached through another feed,
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from operator import xor
 from typing import Literal
 
 Relation = Literal["same_post", "same_story"]
@@ -32,10 +34,16 @@ SAME_TITLE_WINDOW = timedelta(days=2)
 """Two sources carrying one long title this close together carry one post."""
 NEAR_BITS = 3
 """SimHashes this close (Hamming distance) are the same text."""
-SIMHASH_WORDS = 64
+SIMHASH_WORDS = 120
 """Words of text hashed: copies share their start; 8-bit counters stay below 256. SimHash
 over so few features moves a few bits per changed word, so near-copies with edits are found
 by their title key instead; the SimHash finds the same text under another title."""
+BANDS, BAND_BITS = 2, 32
+"""Band keys per post. Four 16-bit bands would find every pair within 3 bits, but each key
+is an index row in three indexes, written on the cold round for every post: two bands cost
+half as much, and SimHash over ~120 features moves several bits for one edited word anyway
+(near-copies with edits are found by their title; bands find the same text retitled)."""
+BAND_MASK = (1 << BAND_BITS) - 1
 MIN_FEATURES = 24
 """Texts shorter than this get no band keys (short texts collide too easily)."""
 KEY_CHARS = 1500
@@ -44,7 +52,7 @@ NAME_CHARS = 800
 """Characters of text searched for names (a story names its subject early)."""
 MAX_CVES = 3
 """A post naming more CVE ids than this is a round-up: only the ones in its title count."""
-MAX_NAMES = 6
+MAX_NAMES = 4
 MAX_FIGURES = 4
 TITLE_KEY_WORDS = 5
 """A title shorter than this ("Weekly links") says nothing about being the same post."""
@@ -110,25 +118,29 @@ _GENERIC_RATES = frozenset(
 
 _MASK = int.from_bytes(b"\x01" * 64, "little")  # bit 0 of each of 64 byte lanes
 _WORD_CACHE_MAX = 100_000
-# Per word, 64 pseudo-random bits, each in bit 0 of a byte lane; stable across processes (a
-# SimHash is stored), computed once per process. A plain dict of str -> int: the collector
-# does not track it.
-_WORD_BITS: dict[str, int] = {}
+# Per word, two independent sets of 64 pseudo-random bits, each bit in bit 0 of a byte lane;
+# stable across processes (a SimHash is stored), computed once per process. Plain dicts of
+# str -> int: the collector does not track them.
+_FIRST: dict[str, int] = {}
+_SECOND: dict[str, int] = {}
 
 
 def simhash(words: list[str]) -> tuple[int, int]:
-    """SimHash over the words (at most 255): (signed 64-bit value, number of features). Each
-    word's 64 bits sit in bit 0 of 64 byte lanes, so adding the words' integers counts all 64
-    bit positions at once, in C, instead of 64 Python steps per word."""
-    words = words[:255]
-    cache = _WORD_BITS
-    for word in set(words).difference(cache):
-        if len(cache) >= _WORD_CACHE_MAX:
-            cache.clear()
-        digest = hashlib.blake2b(word.encode(), digest_size=64).digest()
-        cache[word] = int.from_bytes(digest, "little") & _MASK
-    total = sum(map(cache.__getitem__, words))
-    features = len(words)
+    """SimHash over the word bigrams of `words` (at most 256 words): (signed 64-bit value,
+    number of features). Bigrams, not words: a bag of single words is ruled by the commonest
+    ones, so unrelated texts would hash alike. Each feature's 64 bits sit in bit 0 of 64 byte
+    lanes, so adding the features' integers counts all 64 bit positions at once, in C,
+    instead of 64 Python steps per feature."""
+    words = words[:256]
+    for word in set(words).difference(_FIRST):
+        if len(_FIRST) >= _WORD_CACHE_MAX:
+            _FIRST.clear()
+            _SECOND.clear()
+        bits = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=64).digest(), "little")
+        _FIRST[word], _SECOND[word] = bits & _MASK, (bits >> 1) & _MASK
+    # Bigram "a b" is a's first bits XOR b's second: order matters ("a b" is not "b a").
+    total = sum(map(xor, map(_FIRST.__getitem__, words), map(_SECOND.__getitem__, words[1:])))
+    features = max(len(words) - 1, 0)
     # Lane counts -> "1"/"0" digits (lane 63 first) -> one int: no Python loop over lanes.
     value = int(total.to_bytes(64, "big").translate(_majority(features)), 2)
     return (value - (1 << 64) if value >= 1 << 63 else value), features
@@ -215,7 +227,9 @@ def story_signature(*, title: str, text: str, url: str = "") -> tuple[int | None
         keys.append("t:" + _digest(" ".join(title_words)))
     if features >= MIN_FEATURES:
         unsigned = value & 0xFFFF_FFFF_FFFF_FFFF
-        keys.extend(f"b{band}:{(unsigned >> (16 * band)) & 0xFFFF:04x}" for band in range(4))
+        keys.extend(
+            f"b{band}:{(unsigned >> (BAND_BITS * band)) & BAND_MASK:08x}" for band in range(BANDS)
+        )
     head = f"{title} {text[:KEY_CHARS]}"
     # Substring tests first: each regex below costs ~0.1 ms on a text that has no match.
     cves = []
