@@ -318,8 +318,8 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
     # ------------------------------------------------------------------ stable pages
 
     def seal_pages(self, cutoff: datetime) -> int:
-        """Give river, source and category positions (`seq`, `source_seq`,
-        `entry_categories.seq`) to unsealed entries published before `cutoff`, in date order
+        """Give river, source, category and topic positions (`seq`, `source_seq`,
+        `entry_categories.seq`, `entry_topics.seq`) to unsealed entries published before `cutoff`, in date order
         (store/sealing.py).
 
         Positions continue after the highest one so far and never change, so page N
