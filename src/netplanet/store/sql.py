@@ -319,8 +319,8 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
 
     def seal_pages(self, cutoff: datetime) -> int:
         """Give river, source, category and topic positions (`seq`, `source_seq`,
-        `entry_categories.seq`, `entry_topics.seq`) to unsealed entries published before `cutoff`, in date order
-        (store/sealing.py).
+        `entry_categories.seq`, `entry_topics.seq`) to unsealed entries published before
+        `cutoff`, in date order (store/sealing.py).
 
         Positions continue after the highest one so far and never change, so page N
         (positions (N-1)*P+1 .. N*P) always holds the same posts once it is full; only an
