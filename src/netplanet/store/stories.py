@@ -22,16 +22,18 @@ surviving post stays hidden behind a deleted one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from netplanet.enrich.story import WINDOW, StoryPost, relate
 from netplanet.model import Entry
 from netplanet.store._rows import as_utc
 from netplanet.store.schema import entries, story_keys
+
+if TYPE_CHECKING:
+    from netplanet.enrich.story import StoryPost
 
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
@@ -95,6 +97,10 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
     items = sorted((i, e) for i, e in fresh if e.story_keys)
     if not items:
         return
+    # Imported here: the enrich package loads lxml, which commands that only read the store
+    # (and import this module through sql.py) never need.
+    from netplanet.enrich.story import WINDOW, StoryPost, relate
+
     # Posts stored before this transaction's, sharing a key within the window: read before
     # the new keys go in, so the new posts (related in memory below) are not read back.
     keys = sorted({k for _, e in items for k in e.story_keys})
@@ -218,7 +224,7 @@ def _insert_keys(conn: Any, items: Sequence[tuple[int, Entry]]) -> None:
 
 
 def _with_keys(post: StoryPost, keys: frozenset[str]) -> StoryPost:
-    return StoryPost(post.source_id, post.title, post.published, post.simhash, keys)
+    return replace(post, keys=keys)
 
 
 def _load_clusters(conn: Any, clusters: Iterable[int], members: dict[int, _Member]) -> None:
