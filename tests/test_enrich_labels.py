@@ -3,11 +3,14 @@ sponsorship disclosures opening the text (enrich/sponsored.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from netplanet.enrich import enrich_entry
 from netplanet.enrich.labels import is_podcast, media_enclosure, video_link
 from netplanet.enrich.sponsored import is_sponsored
-from netplanet.model import Enclosure
+from netplanet.model import Enclosure, Entry, ParsedEntry
 
 MP3 = Enclosure("https://cdn.example.net/show/ep12.mp3", "audio/mpeg", 1234)
 
@@ -136,3 +139,31 @@ def test_a_disclosure_opening_the_text_is_sponsored(text: str) -> None:
 )
 def test_other_mentions_of_sponsorship_are_not(text: str) -> None:
     assert not is_sponsored("Plain title", (), text)
+
+
+def _enriched(**fields: object) -> Entry:
+    values: dict[str, object] = {
+        "guid": "g1",
+        "link": "https://blog.example.net/p/1",
+        "title": "A post",
+        "content_html": "<p>Some words about networks.</p>",
+    }
+    values.update(fields)
+    return enrich_entry(
+        ParsedEntry(**values),  # type: ignore[arg-type]
+        source_id=1,
+        source_category="Networking",
+        base_url="https://blog.example.net/",
+        now=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+
+
+def test_enrich_entry_sets_the_labels() -> None:
+    plain = _enriched()
+    assert not plain.podcast and not plain.sponsored
+    assert plain.topics == ()  # no taxonomy given: none
+    assert _enriched(enclosures=(MP3,)).podcast
+    assert _enriched(duration_s=600).podcast
+    assert _enriched(link="https://www.youtube.com/watch?v=abc").podcast
+    disclosed = _enriched(content_html="<p>Sponsored by Acme. Acme builds routers.</p>")
+    assert disclosed.sponsored

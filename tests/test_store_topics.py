@@ -67,6 +67,8 @@ def test_entries_to_classify_walks_by_id_skipping_manual_posts(store: SqlStore) 
     assert first[0].topics == ROUTING
     rest = store.entries_to_classify(after_id=first[-1].id, limit=2, text_chars=5)
     assert [r.id for r in rest] == [ids[3]]
+    every = store.entries_to_classify(after_id=ids[0], limit=1, text_chars=100, manual=True)
+    assert [r.id for r in every] == [ids[1]]
 
 
 def test_rewrite_topics_updates_both_tables_and_keeps_manual_posts(store: SqlStore) -> None:

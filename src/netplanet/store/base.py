@@ -446,10 +446,11 @@ class TopicStore(Protocol):
         ...
 
     def entries_to_classify(
-        self, *, after_id: int, limit: int, text_chars: int
+        self, *, after_id: int, limit: int, text_chars: int, manual: bool = False
     ) -> list[ClassifyRow]:
         """Up to `limit` posts with ids above `after_id`, in id order, whose topics were not
-        set by an operator; texts cut to `text_chars` characters by the database."""
+        set by an operator (`manual=True`: those too); texts cut to `text_chars` characters
+        by the database."""
         ...
 
     def last_entry_id(self) -> int:

@@ -46,7 +46,7 @@ class TopicQueries:
             return int(conn.execute(select(func.max(entries.c.id))).scalar() or 0)
 
     def entries_to_classify(
-        self, *, after_id: int, limit: int, text_chars: int
+        self, *, after_id: int, limit: int, text_chars: int, manual: bool = False
     ) -> list[ClassifyRow]:
         # A keyset by id over the primary key: each batch costs the same, however far in.
         query = (
@@ -60,10 +60,12 @@ class TopicQueries:
                 sources.c.title.label("source_title"),
             )
             .join(sources, sources.c.id == entries.c.source_id)
-            .where(entries.c.id > id_param(max(after_id, 0)), not_(entries.c.topics_manual))
+            .where(entries.c.id > id_param(max(after_id, 0)))
             .order_by(entries.c.id)
             .limit(limit)
         )
+        if not manual:
+            query = query.where(not_(entries.c.topics_manual))
         with self.engine.connect() as conn:
             return [
                 ClassifyRow(
