@@ -212,6 +212,13 @@ def run_command(
 
     async def serve() -> None:
         async with current.fetcher() as fetcher:
-            await run_service(current.store, settings, current.pipeline, fetcher, web=not no_web)
+            await run_service(
+                current.store,
+                settings,
+                current.pipeline,
+                fetcher,
+                web=not no_web,
+                taxonomy=current.taxonomy,
+            )
 
     asyncio.run(serve())
