@@ -234,3 +234,30 @@ def test_explain_gives_the_evidence(store: SqlStore, small: Taxonomy) -> None:
     assert not found.current  # stored before any classification
     ops.reclassify(store, small)
     assert ops.explain(store, small, entry_id).current
+
+
+def test_reclassifying_a_new_post_with_the_same_taxonomy_changes_nothing(
+    store: SqlStore,
+) -> None:
+    bundled = load_taxonomy(None)
+    src = store.add_source(spec(1, title="Segment Routed", category="Routing"))
+    long_text = "<p>" + " ".join(["An OSPF area design note, with a Wi-Fi aside."] * 300) + "</p>"
+    body = RSS.replace(
+        b"<description>Stub areas.</description>",
+        b"<description><![CDATA[" + long_text.encode() + b"]]></description>",
+    )
+    done = digest(
+        body,
+        content_type="application/rss+xml",
+        url="https://blog.example.net/feed",
+        source_id=src.id,
+        source_category=src.category,
+        now=__import__("builders").NOW,
+        excerpt_words=50,
+        classifier=Classifier(bundled),
+        source_title=src.display_title,
+    )
+    assert all(e.topics for e in done.entries)
+    store.apply_update(plan(src.id, done.entries))
+    report = ops.reclassify(store, bundled)
+    assert (report.examined, report.changed) == (2, 0)  # the same inputs, the same topics

@@ -12,7 +12,6 @@ import difflib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from netplanet.enrich.boilerplate import strip_boilerplate
 from netplanet.enrich.canonical import canonical_url
@@ -22,11 +21,9 @@ from netplanet.enrich.identity import entry_key
 from netplanet.enrich.labels import is_podcast
 from netplanet.enrich.sanitize import sanitize_html
 from netplanet.enrich.sponsored import is_sponsored
+from netplanet.enrich.topics import Taxonomy, classify
 from netplanet.model import Enclosure, Entry, ParsedEntry
 from netplanet.untrusted import http_url, plain_text
-
-if TYPE_CHECKING:
-    from netplanet.enrich.topics import Taxonomy
 
 __all__ = [
     "canonical_url",
@@ -163,8 +160,6 @@ def _topics(
 ) -> tuple[tuple[str, float], ...]:
     if taxonomy is None:
         return ()
-    from netplanet.enrich.topics import classify  # the classifier's tables load with it
-
     return classify(taxonomy, title=title, text=text, tags=tags, source=source).topics
 
 

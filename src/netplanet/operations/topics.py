@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netplanet.enrich import topic_source
+from netplanet.enrich.topics import TEXT_CHARS as CLASSIFIED_CHARS
 from netplanet.enrich.topics import (
     Classification,
     Taxonomy,
@@ -55,7 +56,7 @@ PROGRESS_KEY = "topics_reclassify"
 SAVED_ORIGIN = "the taxonomy saved in the admin area"
 
 BATCH = 500
-TEXT_CHARS = 8000
+TEXT_CHARS = 2 * CLASSIFIED_CHARS
 """Characters of a stored text re-classification reads: more than the classifier looks at
 (enrich/topics.py reads the opening words), far less than a long post."""
 MAX_SECONDARY = 2
