@@ -261,3 +261,27 @@ def test_reclassifying_a_new_post_with_the_same_taxonomy_changes_nothing(
     store.apply_update(plan(src.id, done.entries))
     report = ops.reclassify(store, bundled)
     assert (report.examined, report.changed) == (2, 0)  # the same inputs, the same topics
+
+
+def test_a_running_planet_picks_up_a_saved_taxonomy_and_keeps_a_broken_one_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import netplanet.planet
+
+    target = tmp_path / "topics.toml"
+    target.write_text(SMALL.read_text())
+    planet = Planet(Settings(data_dir=tmp_path, topics_file=str(target)))
+    try:
+        first = planet.taxonomy()
+        monkeypatch.setattr(netplanet.planet, "TAXONOMY_CHECK_S", 0.0)
+        assert planet.taxonomy() is first  # unchanged: not read again
+        edited = SMALL.read_text().replace('"ospf"]', '"ospf", "is-is"]')
+        ops.save_taxonomy(planet.settings, planet.store, edited)
+        second = planet.taxonomy()
+        assert second.version != first.version
+        target.write_text("broken = [")
+        with caplog.at_level(logging.ERROR, logger="netplanet.planet"):
+            assert planet.taxonomy() is second
+        assert "cannot be used" in caplog.text
+    finally:
+        planet.close()
