@@ -42,7 +42,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
                 two.id,
                 (
                     make_entry(two.id, 3, title="BGP at home", guid="copy"),
-                    make_entry(two.id, 4, title="More BGP at home", guid="more", podcast=True),
+                    make_entry(two.id, 4, title="Episode 4: BGP at home", guid="more"),
                 ),
             )
         )

@@ -285,3 +285,23 @@ def test_a_running_planet_picks_up_a_saved_taxonomy_and_keeps_a_broken_one_out(
         assert "cannot be used" in caplog.text
     finally:
         planet.close()
+
+
+def test_reclassify_labels_podcasts_stored_without_the_label(
+    store: SqlStore, small: Taxonomy
+) -> None:
+    from netplanet.model import Enclosure
+
+    src = store.add_source(spec(1))
+    audio = Enclosure("https://cdn.example.net/ep1.mp3", "audio/mpeg", 100)
+    posts = (
+        make_entry(src.id, 1, title="Show notes", enclosure=audio, podcast=False),
+        make_entry(src.id, 2, title="Episode 7: BGP", podcast=False),
+        make_entry(src.id, 3, title="A plain post", podcast=True),  # wrongly labelled before
+    )
+    store.apply_update(plan(src.id, posts))
+    report = ops.reclassify(store, small)
+    assert report.relabelled == 3
+    by_title = {e.title: e.podcast for e in store.list_entries()}
+    assert by_title == {"Show notes": True, "Episode 7: BGP": True, "A plain post": False}
+    assert ops.reclassify(store, small, everything=True).relabelled == 0

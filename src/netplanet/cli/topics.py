@@ -133,7 +133,8 @@ def reclassify_posts(
         )
         return
     resumed = f", going on after post {report.resumed_after}" if report.resumed_after else ""
+    labels = f", {report.relabelled:,} podcast labels corrected" if report.relabelled else ""
     say(
         f"re-classified {report.examined:,} posts with taxonomy {report.version}{resumed}: "
-        f"{report.changed:,} changed"
+        f"{report.changed:,} changed{labels}"
     )

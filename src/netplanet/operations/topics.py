@@ -6,13 +6,14 @@
 - **Saving** (the admin's editor): the text is validated whole first (nothing is written when
   it does not parse); then it replaces `topics_file` (atomically: a temporary file renamed over
   it) or, without that setting, the stored copy.
-- **Re-classifying** stored posts with the current taxonomy: batches read by id (a keyset, so
-  the 1,000th batch costs what the first does), text cut short by the database (the classifier
-  reads only the start), only rows whose topics change are written, posts an operator set are
-  skipped. The position is saved after every batch (`topics_reclassify`), so a run that was
-  stopped goes on where it stopped; at the end the taxonomy's version is stored
-  (`topics_version`) and cached pages are told to change. `netplanet run` starts one at start-up
-  when the stored version differs from the taxonomy's.
+- **Re-classifying** stored posts with the current taxonomy (and their podcast label with
+  the current rules, as rows stored before the label existed have none): batches read by id
+  (a keyset, so the 1,000th batch costs what the first does), text cut short by the database
+  (the classifier reads only the start), only rows whose topics change are written, posts an
+  operator set are skipped. The position is saved after every batch (`topics_reclassify`),
+  so a run that was stopped goes on where it stopped; at the end the taxonomy's version is
+  stored (`topics_version`) and cached pages are told to change. `netplanet run` starts one
+  at start-up when the stored version differs from the taxonomy's.
 - **One post**: its explanation (the classifier's evidence, term by term) and an operator's
   override (primary + up to two secondary topics), or handing it back to the classifier.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netplanet.enrich import topic_source
+from netplanet.enrich.labels import is_podcast
 from netplanet.enrich.topics import TEXT_CHARS as CLASSIFIED_CHARS
 from netplanet.enrich.topics import (
     Classification,
@@ -174,6 +176,8 @@ class ReclassifyReport:
     """Nothing to do: the stored posts were classified with this version already."""
     finished: bool = True
     """False when stopped before the end (the next run goes on from there)."""
+    relabelled: int = 0
+    """Posts whose podcast label changed (rows stored before the label existed get theirs)."""
 
 
 def needs_reclassify(store: PlanetStore, taxonomy: Taxonomy) -> bool:
@@ -215,20 +219,33 @@ def reclassify(
             return ReclassifyReport(version, up_to_date=True)
     resumed = after
     last = store.last_entry_id()
-    examined = changed = 0
+    examined = changed = relabelled = 0
     try:
         while True:
             if stop is not None and stop():
-                return ReclassifyReport(version, examined, changed, resumed, finished=False)
+                return ReclassifyReport(
+                    version, examined, changed, resumed, finished=False, relabelled=relabelled
+                )
             rows = store.entries_to_classify(after_id=after, limit=batch, text_chars=TEXT_CHARS)
             if not rows:
                 break
             changes = []
+            labels = []
             for row in rows:
                 topics = _rounded(classify_row(taxonomy, row).topics)
                 if topics != _rounded(row.topics):
                     changes.append((row.id, topics))
+                podcast = is_podcast(
+                    title=row.title,
+                    text=row.text,
+                    url=row.url,
+                    enclosure=row.enclosure,
+                    duration_s=row.duration_s,
+                )
+                if podcast != row.podcast:
+                    labels.append((row.id, podcast))
             changed += store.rewrite_topics(changes)
+            relabelled += store.set_podcast(labels)
             examined += len(rows)
             after = rows[-1].id
             store.set_setting(PROGRESS_KEY, json.dumps({"version": version, "after": after}))
@@ -237,9 +254,9 @@ def reclassify(
         store.set_setting(VERSION_KEY, version)
         store.set_setting(PROGRESS_KEY, "")
     finally:
-        if changed:
-            store.bump_generation()  # cached pages show topics
-    return ReclassifyReport(version, examined, changed, resumed)
+        if changed or relabelled:
+            store.bump_generation()  # cached pages show topics and labels
+    return ReclassifyReport(version, examined, changed, resumed, relabelled=relabelled)
 
 
 # ------------------------------------------------------------------ one post

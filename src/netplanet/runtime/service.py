@@ -284,10 +284,11 @@ def reclassify_if_needed(
         report = reclassify(store, taxonomy, stop=halted)
         if report.finished:
             log.info(
-                "re-classified %d posts with taxonomy %s: %d changed",
+                "re-classified %d posts with taxonomy %s: %d changed, %d podcast labels corrected",
                 report.examined,
                 report.version,
                 report.changed,
+                report.relabelled,
             )
         else:
             log.info(

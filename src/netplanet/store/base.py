@@ -29,6 +29,7 @@ from typing import Protocol
 
 from netplanet.errors import StoreError
 from netplanet.model import (
+    Enclosure,
     ExistingEntry,
     SearchHit,
     Source,
@@ -436,6 +437,10 @@ class ClassifyRow:
     source_title: str
     category: str
     topics: tuple[tuple[str, float], ...]
+    url: str = ""
+    enclosure: Enclosure | None = None
+    duration_s: int | None = None
+    podcast: bool = False
 
 
 class TopicStore(Protocol):
@@ -460,6 +465,10 @@ class TopicStore(Protocol):
     def rewrite_topics(self, changes: Sequence[tuple[int, Sequence[tuple[str, float]]]]) -> int:
         """Store newly classified topics of posts (entries.topics and entry_topics, in one
         transaction); posts an operator set meanwhile are left alone. Returns how many changed."""
+        ...
+
+    def set_podcast(self, changes: Sequence[tuple[int, bool]]) -> int:
+        """Store re-computed podcast labels of posts; returns how many rows were written."""
         ...
 
     def set_topics(

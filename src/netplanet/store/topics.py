@@ -1,5 +1,6 @@
 """Topics of stored posts (mixed into SqlStore): counts per topic, the reads and writes of
-re-classification, and an operator's override of one post's topics.
+re-classification (and of the podcast label it re-computes), and an operator's override of
+one post's topics.
 
 `entries.topics` (JSON, primary first) is what pages and the command line show;
 `entry_topics` (one row per topic and post, with the post's date and an archive position)
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, not_, select, update
 
 from netplanet.errors import NotFoundError
+from netplanet.model import Enclosure
 from netplanet.store.base import ClassifyRow, valid_id
 from netplanet.store.schema import entries, entry_topics, id_param, sources
 from netplanet.store.writes import relink_topic_rows
@@ -57,6 +59,12 @@ class TopicQueries:
                 entries.c.tags,
                 entries.c.categories,
                 entries.c.topics,
+                entries.c.url,
+                entries.c.enclosure_url,
+                entries.c.enclosure_type,
+                entries.c.enclosure_length,
+                entries.c.duration_s,
+                entries.c.podcast,
                 sources.c.title.label("source_title"),
             )
             .join(sources, sources.c.id == entries.c.source_id)
@@ -76,6 +84,14 @@ class TopicQueries:
                     source_title=r.source_title or "",
                     category=_first(r.categories),
                     topics=tuple((slug, float(score)) for slug, score in json.loads(r.topics)),
+                    url=r.url,
+                    enclosure=(
+                        Enclosure(r.enclosure_url, r.enclosure_type or "", r.enclosure_length)
+                        if r.enclosure_url
+                        else None
+                    ),
+                    duration_s=r.duration_s,
+                    podcast=bool(r.podcast),
                 )
                 for r in conn.execute(query)
             ]
@@ -108,6 +124,18 @@ class TopicQueries:
             )
             relink_topic_rows(conn, items, keep_manual=False)
         return len(items)
+
+    def set_podcast(self, changes: Sequence[tuple[int, bool]]) -> int:
+        if not changes:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(entries)
+                .where(entries.c.id == bindparam("eid"))
+                .values(podcast=bindparam("flag")),
+                [{"eid": entry_id, "flag": flag} for entry_id, flag in changes],
+            )
+        return len(changes)
 
     def set_topics(
         self, entry_id: int, topics: Sequence[tuple[str, float]], *, manual: bool
