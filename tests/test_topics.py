@@ -138,6 +138,7 @@ def _small(old: str, new: str) -> str:
         (_small('slug = "dogs"', 'slug = "cats"'), "duplicate slug 'cats'"),
         (_small('fallback = "other"', 'fallback = "birds"'), "fallback 'birds' is not"),
         (_small('terms = ["pet"]', "terms = []"), "topic 'other': empty term list"),
+        (_small('terms = ["pet"]', 'weak = ["pet"]'), "topic 'other': empty term list"),
         (_small('terms = ["pet"]', 'terms = ["network"]'), "'network' is too generic"),
         (_small('terms = ["pet"]', 'terms = ["pet", "Pets!"]'), None),  # a plural is no dup
         (_small('terms = ["pet"]', 'terms = ["pet", "PET"]'), "listed twice"),
@@ -294,6 +295,15 @@ def test_evidence_names_terms_fields_and_weights(taxonomy: Taxonomy) -> None:
     assert ("routing", "routing", "source") in found
     strongest = result.evidence[0]
     assert (strongest.term, strongest.field, strongest.weight) == ("route leak", "title", 6.0)
+
+
+def test_weak_terms_alone_do_not_classify() -> None:
+    taxonomy = parse_taxonomy(SMALL)
+    alone = classify(taxonomy, title="A new leash", text="The leash is red. " * 5)
+    assert alone.topics == (("other", FALLBACK_SCORE),)
+    company = classify(taxonomy, title="A new leash", text="For the dog.")
+    assert company.topics[0][0] == "dogs"
+    assert ("leash", "title") in {(e.term, e.field) for e in company.evidence}
 
 
 def test_longest_phrase_wins_and_plurals_match() -> None:
