@@ -56,6 +56,10 @@ TEXT_WORDS: Final = 400
 TEXT_CHARS: Final = TEXT_WORDS * 7
 """Characters of the text read at most: 400 words of prose (English averages under 6
 characters a word with its space)."""
+SHORT_CHARS: Final = 500
+"""Characters read of the title, of each tag and of the source (feeds can send anything)."""
+MAX_TAGS: Final = 32
+"""Tags read per post: the first ones."""
 LENGTH_REFERENCE: Final = 100
 """Texts longer than this many words count each text match by sqrt(reference / words)."""
 
@@ -353,6 +357,13 @@ def _parse_topic(report: _Reporter, i: int, raw: Any) -> Topic:
                     topic=i,
                     term=term,
                 )
+            if len(words) == 1 and words[0].isdigit():
+                report.fail(
+                    f"{label}: term {term!r} is a number alone, which any count or date "
+                    "matches; remove it or use a phrase holding it",
+                    topic=i,
+                    term=term,
+                )
             if len(words) == 1 and words[0] in GENERIC_WORDS:
                 report.fail(
                     f"{label}: term {term!r} is too generic to decide a topic; remove it "
@@ -445,24 +456,26 @@ def classify(
 ) -> Classification:
     """Topics of one post, primary first (at most 3, never empty), with the evidence.
 
-    Reads the title, each tag, the source (its title and operator category) and the first
-    TEXT_WORDS (400) words of `text`, of at most its first TEXT_CHARS characters: the work is
+    Reads the first SHORT_CHARS (500) characters of the title, of each of the first MAX_TAGS
+    (32) tags and of the source (its title and operator category), and the first TEXT_WORDS
+    (400) words of `text`, of at most its first TEXT_CHARS (2,800) characters: the work is
     bounded whatever the post's length.
     """
     index = taxonomy._index
     # (found phrases, points per weight unit, whether repeats count) for each field.
     reads: list[tuple[str, list[tuple[_Owners, int]], float, bool]] = [
-        ("title", _match(index, _words(title)), FIELD_WEIGHTS["title"], True)
+        ("title", _match(index, _words(title[:SHORT_CHARS])), FIELD_WEIGHTS["title"], True)
     ]
     tag_found: dict[_Owners, int] = {}  # a tag counts each term once, however many tags hold it
-    for tag in tags:
-        tag_found.update(_match(index, _words(tag)))
+    for tag in tags[:MAX_TAGS]:
+        tag_found.update(_match(index, _words(tag[:SHORT_CHARS])))
     reads.append(("tags", list(tag_found.items()), FIELD_WEIGHTS["tags"], False))
     words = _words(text[:TEXT_CHARS], TEXT_WORDS)
     if words:
         length = math.sqrt(LENGTH_REFERENCE / max(LENGTH_REFERENCE, len(words)))
         reads.append(("text", _match(index, words), FIELD_WEIGHTS["text"] * length, True))
-    reads.append(("source", _match(index, _words(source)), FIELD_WEIGHTS["source"], False))
+    found_in_source = _match(index, _words(source[:SHORT_CHARS]))
+    reads.append(("source", found_in_source, FIELD_WEIGHTS["source"], False))
 
     # One pass: points by topic, and by (topic, term, field) for the evidence.
     raw: dict[int, float] = {}
