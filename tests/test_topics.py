@@ -138,10 +138,13 @@ def _small(old: str, new: str) -> str:
         (_small('slug = "dogs"', 'slug = "cats"'), "duplicate slug 'cats'"),
         (_small('fallback = "other"', 'fallback = "birds"'), "fallback 'birds' is not"),
         (_small('terms = ["pet"]', "terms = []"), "topic 'other': empty term list"),
+        (_small('terms = ["pet"]', 'weak = ["pet"]'), "topic 'other': empty term list"),
         (_small('terms = ["pet"]', 'terms = ["network"]'), "'network' is too generic"),
         (_small('terms = ["pet"]', 'terms = ["pet", "Pets!"]'), None),  # a plural is no dup
         (_small('terms = ["pet"]', 'terms = ["pet", "PET"]'), "listed twice"),
         (_small('terms = ["pet"]', 'terms = ["--"]'), "no letters or digits"),
+        (_small('terms = ["pet"]', 'terms = ["pet", "/24"]'), "'/24' is a number alone"),
+        (_small('terms = ["pet"]', 'terms = ["pet", "802.11"]'), None),
         (_small('terms = ["pet"]', 'terms = "pet"'), "must be a list of strings"),
         (_small('terms = ["pet"]', 'term = ["pet"]'), "unknown key 'term'"),
         (_small('fallback = "other"', 'fallback = "other"\ncolour = "red"'), "unknown key"),
@@ -296,6 +299,15 @@ def test_evidence_names_terms_fields_and_weights(taxonomy: Taxonomy) -> None:
     assert (strongest.term, strongest.field, strongest.weight) == ("route leak", "title", 6.0)
 
 
+def test_weak_terms_alone_do_not_classify() -> None:
+    taxonomy = parse_taxonomy(SMALL)
+    alone = classify(taxonomy, title="A new leash", text="The leash is red. " * 5)
+    assert alone.topics == (("other", FALLBACK_SCORE),)
+    company = classify(taxonomy, title="A new leash", text="For the dog.")
+    assert company.topics[0][0] == "dogs"
+    assert ("leash", "title") in {(e.term, e.field) for e in company.evidence}
+
+
 def test_longest_phrase_wins_and_plurals_match() -> None:
     taxonomy = parse_taxonomy(SMALL)
     result = classify(taxonomy, title="Dog food for kittens", text="")
@@ -313,6 +325,15 @@ def test_the_title_outweighs_the_text_and_the_source_is_a_weak_prior(
     assert result.topics[0][0] == "wireless"
 
 
+def test_only_the_start_of_long_fields_is_read(taxonomy: Taxonomy) -> None:
+    filler = "lorem " * 200
+    assert classify(taxonomy, title=filler + "BGP", text="").topics[0][0] == "industry"
+    assert classify(taxonomy, title="", text="", tags=[filler + "BGP"]).topics[0][0] == "industry"
+    many = [f"tag {i}" for i in range(100)] + ["BGP"]
+    assert classify(taxonomy, title="", text="", tags=many).topics[0][0] == "industry"
+    assert classify(taxonomy, title="", text="", source=filler + "MANRS").topics[0][0] == "industry"
+
+
 def test_only_the_start_of_a_long_text_is_read(taxonomy: Taxonomy) -> None:
     filler = "lorem ipsum " * TEXT_WORDS
     late = classify(taxonomy, title="Notes", text=filler + "BGP OSPF IS-IS MPLS " * 50)
@@ -321,12 +342,15 @@ def test_only_the_start_of_a_long_text_is_read(taxonomy: Taxonomy) -> None:
     assert early.topics[0][0] == "routing"
 
 
+_ANY = st.characters(blacklist_categories=())  # lone surrogates and controls too
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    title=st.text(max_size=200),
-    text=st.text(max_size=3000),
-    tags=st.lists(st.text(max_size=40), max_size=5),
-    source=st.text(max_size=80),
+    title=st.text(_ANY, max_size=200),
+    text=st.text(_ANY, max_size=3000),
+    tags=st.lists(st.text(_ANY, max_size=40), max_size=5),
+    source=st.text(_ANY, max_size=80),
 )
 def test_any_input_gives_one_to_three_topics(
     title: str, text: str, tags: list[str], source: str

@@ -13,6 +13,7 @@ How a post is scored (explainable by construction: every point comes from a list
   a tag 2, the text 1 with diminishing returns (1 + ln count) scaled down for longer texts
   (one passing mention in a long post decides little), the source's name and category 0.5
   (a weak prior: it decides only posts that say little themselves).
+- Weak terms only add to a topic that some term or strong term found.
 - The best topic is primary when its raw score reaches MIN_RAW, else the fallback topic with
   FALLBACK_SCORE; others follow when they reach SECONDARY_SHARE of the primary's raw score.
   Scores are 1 - exp(-raw / SCORE_SCALE): in (0, 1), growing with the evidence.
@@ -55,6 +56,10 @@ TEXT_WORDS: Final = 400
 TEXT_CHARS: Final = TEXT_WORDS * 7
 """Characters of the text read at most: 400 words of prose (English averages under 6
 characters a word with its space)."""
+SHORT_CHARS: Final = 500
+"""Characters read of the title, of each tag and of the source (feeds can send anything)."""
+MAX_TAGS: Final = 32
+"""Tags read per post: the first ones."""
 LENGTH_REFERENCE: Final = 100
 """Texts longer than this many words count each text match by sqrt(reference / words)."""
 
@@ -92,7 +97,8 @@ _SLUG_RE: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _TOPIC_HEADER_RE: Final = re.compile(r"^\s*\[\[\s*topic\s*\]\]", re.M)
 _TOPIC_KEYS: Final = frozenset({"slug", "name", "description", *TERM_WEIGHTS})
 _TOP_KEYS: Final = frozenset({"fallback", "topic"})
-_FIELDS: Final = ("title", "tags", "text", "source")
+_DIMINISHED: Final = (0.0, *(1.0 + math.log(n) for n in range(1, TEXT_WORDS + 1)))
+"""1 + ln(n): what n matches of one term in the title or the text count for."""
 
 
 def _words(text: str, limit: int = -1) -> list[str]:
@@ -351,6 +357,13 @@ def _parse_topic(report: _Reporter, i: int, raw: Any) -> Topic:
                     topic=i,
                     term=term,
                 )
+            if len(words) == 1 and words[0].isdigit():
+                report.fail(
+                    f"{label}: term {term!r} is a number alone, which any count or date "
+                    "matches; remove it or use a phrase holding it",
+                    topic=i,
+                    term=term,
+                )
             if len(words) == 1 and words[0] in GENERIC_WORDS:
                 report.fail(
                     f"{label}: term {term!r} is too generic to decide a topic; remove it "
@@ -366,8 +379,11 @@ def _parse_topic(report: _Reporter, i: int, raw: Any) -> Topic:
                 )
             seen[words] = term
         lists[kind] = tuple(values)
-    if not seen:
-        report.fail(f'{label}: empty term list; add terms = ["..."]', topic=i)
+    if not lists["strong"] and not lists["terms"]:
+        report.fail(
+            f'{label}: empty term list (weak terms alone never decide); add terms = ["..."]',
+            topic=i,
+        )
     return Topic(
         slug=slug,
         name=strings["name"],
@@ -399,10 +415,12 @@ class Classification:
         return self.topics[0][0]
 
 
-def _match(index: _Index, words: list[str]) -> dict[tuple[str, ...], tuple[_Owners, int]]:
-    """Phrase -> (owners, count) for every phrase found, read left to right: at each word the
-    longest phrase starting there wins, and its words are not read again."""
-    found: dict[tuple[str, ...], tuple[_Owners, int]] = {}
+def _match(index: _Index, words: list[str]) -> list[tuple[_Owners, int]]:
+    """(owners, count) of every phrase found, read left to right: at each word the longest
+    phrase starting there wins, and its words are not read again."""
+    # Keyed by the word itself for a lone word (no tuple to build), by the tuple for a phrase.
+    counts: dict[str | tuple[str, ...], int] = {}
+    owners_of: dict[str | tuple[str, ...], _Owners] = {}
     # Most words start no term: find the few that do in C (map, compress), then look closer.
     starts = list(compress(count(), map(index.__contains__, words)))
     covered = 0  # words before this index belong to a phrase already counted
@@ -410,21 +428,22 @@ def _match(index: _Index, words: list[str]) -> dict[tuple[str, ...], tuple[_Owne
     for i in starts:
         if i < covered:
             continue
-        alone, longer = index[words[i]]
-        match: tuple[tuple[str, ...], _Owners] | None = None
+        word = words[i]
+        owners, longer = index[word]
+        key: str | tuple[str, ...] = word
+        end = i + 1
         if longer and i < last and (candidates := longer.get(words[i + 1])):
-            for rest, owners in candidates:
+            for rest, phrase_owners in candidates:
                 size = len(rest)
                 if not size or tuple(words[i + 2 : i + 2 + size]) == rest:
-                    match, covered = ((words[i], words[i + 1], *rest), owners), i + 2 + size
+                    key, owners, end = (word, words[i + 1], *rest), phrase_owners, i + 2 + size
                     break
-        if match is None:
-            if alone is None:
-                continue
-            match, covered = ((words[i],), alone), i + 1
-        previous = found.get(match[0])
-        found[match[0]] = (match[1], previous[1] + 1 if previous else 1)
-    return found
+        if owners is None:
+            continue
+        covered = end
+        counts[key] = counts.get(key, 0) + 1
+        owners_of[key] = owners
+    return [(owners_of[key], n) for key, n in counts.items()]
 
 
 def classify(
@@ -437,39 +456,51 @@ def classify(
 ) -> Classification:
     """Topics of one post, primary first (at most 3, never empty), with the evidence.
 
-    Reads the title, each tag, the source (its title and operator category) and the first
-    TEXT_WORDS (400) words of `text`, of at most its first TEXT_CHARS characters: the work is
+    Reads the first SHORT_CHARS (500) characters of the title, of each of the first MAX_TAGS
+    (32) tags and of the source (its title and operator category), and the first TEXT_WORDS
+    (400) words of `text`, of at most its first TEXT_CHARS (2,800) characters: the work is
     bounded whatever the post's length.
     """
     index = taxonomy._index
     # (found phrases, points per weight unit, whether repeats count) for each field.
-    reads: list[tuple[str, dict[tuple[str, ...], tuple[_Owners, int]], float, bool]] = [
-        ("title", _match(index, _words(title)), FIELD_WEIGHTS["title"], True)
+    reads: list[tuple[str, list[tuple[_Owners, int]], float, bool]] = [
+        ("title", _match(index, _words(title[:SHORT_CHARS])), FIELD_WEIGHTS["title"], True)
     ]
-    tag_found: dict[tuple[str, ...], tuple[_Owners, int]] = {}
-    for tag in tags:
-        tag_found.update(_match(index, _words(tag)))
-    reads.append(("tags", tag_found, FIELD_WEIGHTS["tags"], False))
+    tag_found: dict[_Owners, int] = {}  # a tag counts each term once, however many tags hold it
+    for tag in tags[:MAX_TAGS]:
+        tag_found.update(_match(index, _words(tag[:SHORT_CHARS])))
+    reads.append(("tags", list(tag_found.items()), FIELD_WEIGHTS["tags"], False))
     words = _words(text[:TEXT_CHARS], TEXT_WORDS)
     if words:
         length = math.sqrt(LENGTH_REFERENCE / max(LENGTH_REFERENCE, len(words)))
         reads.append(("text", _match(index, words), FIELD_WEIGHTS["text"] * length, True))
-    reads.append(("source", _match(index, _words(source)), FIELD_WEIGHTS["source"], False))
+    found_in_source = _match(index, _words(source[:SHORT_CHARS]))
+    reads.append(("source", found_in_source, FIELD_WEIGHTS["source"], False))
 
     # One pass: points by topic, and by (topic, term, field) for the evidence.
     raw: dict[int, float] = {}
     points: dict[int, float] = {}  # ref + field rank -> points
+    solid: set[int] = set()  # topics with a match of a term or strong term
     for rank, (_, found, k, repeats) in enumerate(reads):
-        for owners, n in found.values():
+        for owners, n in found:
             # Title and text count repeats with diminishing returns; a tag or the source once.
-            factor = k * (1.0 + math.log(n)) if repeats and n > 1 else k
+            if not repeats or n == 1:
+                factor = k
+            else:
+                factor = k * (_DIMINISHED[n] if n < len(_DIMINISHED) else 1.0 + math.log(n))
             for topic, weight, ref in owners:
                 gained = weight * factor
                 raw[topic] = raw.get(topic, 0.0) + gained
                 points[ref + rank] = points.get(ref + rank, 0.0) + gained
+                if weight >= 1.0:
+                    solid.add(topic)
 
+    # Weak terms are hints that need company: a topic found by weak terms alone is not given.
     # Ties go to the topic listed first (display order): results never depend on dict order.
-    ranked = sorted(raw.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(
+        ((topic, score) for topic, score in raw.items() if topic in solid),
+        key=lambda item: (-item[1], item[0]),
+    )
     topics = taxonomy.topics
     if not ranked or ranked[0][1] < MIN_RAW:
         return Classification(topics=((taxonomy.fallback, FALLBACK_SCORE),), evidence=())
