@@ -175,3 +175,14 @@ def test_with_topics_file_the_editor_writes_that_file(
             admin_topics.job.join(timeout=30)
     assert target.read_text() == edited
     assert store.get_setting(ops.TEXT_KEY) is None
+
+
+def test_an_unreadable_topics_file_is_reported_not_a_crash(
+    store: SqlStore, clock: Clock, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere" / "topics.toml"
+    store.set_setting(PASSWORD_KEY, hash_password(PASSWORD, n=2**10))
+    with make_client(store, clock, topics_file=str(missing)) as c:
+        signed_in(c)
+        page = c.get("/admin/topics")
+        assert page.status_code == 400 and "cannot read the taxonomy file" in page.text

@@ -99,7 +99,11 @@ async def _topics(request: Request, ctx: Ctx) -> Response:
                 problem = f"unknown action {action!r}"
         except NetplanetError as exc:
             problem = f"Not saved: {exc}"
-    source, where = taxonomy_source(settings, store)
+    try:
+        source, where = taxonomy_source(settings, store)
+    except NetplanetError as exc:  # topics_file unreadable: say so, and let a save replace it
+        source, where = "", str(settings.topics_path)
+        problem = problem or str(exc)
     in_use: Taxonomy | None = None
     try:
         in_use = current_taxonomy(ctx)
