@@ -172,3 +172,68 @@ class PageWatch:
     def assert_clean(self) -> None:
         problems = self.console_errors + self.failed_requests + self.external_requests
         assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- topics
+
+# Words that place a demo post in a topic (the classifier's stand-in until it ships): the
+# first matching rule is the primary topic, a second one is secondary.
+_TOPIC_RULES = (
+    ("datacenter", ("evpn", "vxlan", "fabric", "data center", "leaf", "spine")),
+    ("routing", ("bgp", "ospf", "is-is", "mpls", "route", "segment routing")),
+    ("security", ("security", "cve", "vulnerab", "firewall", "attack", "tls")),
+    ("automation", ("automation", "ansible", "python", "api", "netconf", "terraform")),
+    ("observability", ("telemetry", "monitor", "flow", "trace", "latency")),
+    ("cloud-native", ("kubernetes", "cloud", "container", "mesh")),
+    ("wireless", ("wi-fi", "wifi", "wireless", "5g", "radio")),
+    ("internet", ("peering", "ixp", "dns", "rpki", "internet", "outage")),
+    ("wan", ("sd-wan", "wan", "optical", "transport")),
+)
+
+
+def give_topics(store: SqlStore, now: datetime | None = None) -> None:
+    """Give every stored post topics by simple word rules (primary first, at most two) and
+    flag the episodes (an audio or video enclosure), as the enrich stage's classifier will,
+    then seal so each topic's archive has its numbered pages."""
+    import json
+
+    from sqlalchemy import insert, update
+
+    from netplanet.store.schema import entries, entry_topics
+
+    rows = []
+    with store.engine.begin() as conn:
+        for entry_id, title, text, published, kind in conn.execute(
+            entries.select().with_only_columns(
+                entries.c.id,
+                entries.c.title,
+                entries.c.text,
+                entries.c.published,
+                entries.c.enclosure_type,
+            )
+        ):
+            words = f"{title} {text}".lower()
+            found = [slug for slug, keys in _TOPIC_RULES if any(k in words for k in keys)]
+            topics = [(slug, round(0.9 - 0.3 * n, 2)) for n, slug in enumerate(found[:2])]
+            topics = topics or [("industry", 0.5)]
+            conn.execute(
+                update(entries)
+                .where(entries.c.id == entry_id)
+                .values(
+                    topics=json.dumps(topics),
+                    podcast=(kind or "").startswith(("audio/", "video/")),
+                )
+            )
+            rows += [
+                {
+                    "entry_id": entry_id,
+                    "topic_slug": slug,
+                    "score": score,
+                    "rank": rank,
+                    "published": published,
+                }
+                for rank, (slug, score) in enumerate(topics)
+            ]
+        conn.execute(entry_topics.delete())
+        conn.execute(insert(entry_topics), rows)
+    store.seal_pages(now or datetime.now(UTC))

@@ -20,6 +20,7 @@ from browser_support import (
     LiveServer,
     PageWatch,
     chromium_or_skip,
+    give_topics,
     populate_demo_store,
 )
 from netplanet.settings import Settings
@@ -36,6 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     store, summary = populate_demo_store(Path(tmp_path_factory.mktemp("browser")) / "demo.db")
     assert summary.new > 40
+    give_topics(store)
     app = create_app(store, Settings(site_title="netplanet demo"), page_size=PAGE_SIZE)
     try:
         with LiveServer(app) as server:
@@ -242,6 +244,54 @@ def test_output_feeds_are_served(page: tuple[Any, PageWatch]) -> None:
         response = p.request.get(path)
         assert response.status == 200, path
         assert kind in response.headers["content-type"], path
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_topic_chips_open_the_topic_archive(page: tuple[Any, PageWatch], width: int) -> None:
+    p, watch = page
+    p.set_viewport_size({"width": width, "height": 844})
+    p.goto("/")
+    chips = p.locator("article.post").first.locator("ul[aria-label=Topics] a")
+    assert chips.count() >= 1 and chips.first.is_visible()
+    name = chips.first.inner_text().replace("(main topic)", "").strip()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    p.screenshot(path=str(SCREENSHOTS / f"river-topics-{width}.png"))
+    chips.first.click()
+    p.wait_for_url(re.compile(r"/topic/[a-z-]+/$"))
+    assert p.locator("h1").inner_text() == name
+    current = p.locator("nav[aria-label=Topics] a[aria-current=page]")
+    assert current.inner_text() == name
+    assert titles(p)
+    # Every post listed here has this topic among its chips.
+    for post in p.locator("article.post").all():
+        topics = post.locator("ul[aria-label=Topics] a").all_inner_texts()
+        assert any(t.replace("(main topic)", "").strip() == name for t in topics), topics
+    nav = p.locator("nav.topic-nav").bounding_box()
+    assert nav is not None
+    if width < 500:
+        # One scrollable row on a phone: the topics do not push the posts down.
+        assert nav["height"] < 48, nav
+        first = p.locator("article.post").first.bounding_box()
+        assert first is not None and first["y"] < 844 * 0.6, first
+    overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"page is {overflow}px wider than the screen"
+    p.screenshot(path=str(SCREENSHOTS / f"topic-{width}.png"))
+    p.set_viewport_size({"width": 1280, "height": 900})
+    watch.assert_clean()
+
+
+def test_label_filters_hide_podcasts_and_keep_paging(page: tuple[Any, PageWatch]) -> None:
+    p, watch = page
+    p.goto("/")
+    p.get_by_role("link", name="Hide podcasts and videos").click()
+    p.wait_for_url(re.compile(r"/\?podcasts=0$"))
+    assert p.locator("article.post .badge-media").count() == 0
+    older = p.locator("nav.pager a.older")
+    assert "podcasts=0" in (older.get_attribute("href") or "")
+    older.click()
+    assert p.locator("article.post .badge-media").count() == 0
+    assert p.get_by_role("link", name="Show podcasts and videos").count() == 1
     watch.assert_clean()
 
 

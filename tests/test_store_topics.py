@@ -1,113 +1,143 @@
-"""Topics of stored posts (store/topics.py), on both backends: counts, the topic filter and
-copies of `list_entries`, re-classification's reads and writes, an operator's override and
-how it survives edits and re-classification."""
+"""Topic archives in the store: positions per topic given by sealing (backlogs filed at their
+dated place, as categories), numbered-page reads, and the label and topic filters of lists
+and search. Both backends."""
 
 from __future__ import annotations
 
-import dataclasses
+from datetime import UTC, datetime, timedelta
 
-import pytest
-import sqlalchemy as sa
+from builders import NOW, make_entry, plan, spec
+from netplanet.model import Entry
+from netplanet.store import SqlStore
+from netplanet.store.base import Labels, Scope
 
-from builders import make_entry, plan, spec
-from netplanet.errors import NotFoundError
-from netplanet.store.schema import entries, entry_topics
-from netplanet.store.sql import SqlStore
-
-ROUTING = (("routing", 0.8), ("security", 0.3))
+ROUTING = (("routing", 0.9),)
+BOTH = (("routing", 0.8), ("security", 0.4))
 
 
-def _rows(store: SqlStore, entry_id: int) -> list[tuple[str, int]]:
+def _topic_positions(store: SqlStore) -> dict[str, list[int]]:
+    """Entry ids per topic, by position (oldest first)."""
     with store.engine.connect() as conn:
-        return [
-            (r.topic_slug, r.rank)
-            for r in conn.execute(
-                sa.select(entry_topics.c.topic_slug, entry_topics.c.rank)
-                .where(entry_topics.c.entry_id == entry_id)
-                .order_by(entry_topics.c.rank)
-            )
-        ]
+        rows = conn.exec_driver_sql(
+            "SELECT topic_slug, entry_id FROM entry_topics WHERE seq IS NOT NULL"
+            " ORDER BY topic_slug, seq"
+        ).all()
+    out: dict[str, list[int]] = {}
+    for slug, entry_id in rows:
+        out.setdefault(slug, []).append(entry_id)
+    return out
 
 
-def _store_posts(store: SqlStore, n: int = 3) -> list[int]:
-    src = store.add_source(spec(1))
-    posts = tuple(
-        make_entry(src.id, i, topics=ROUTING if i % 2 else (("wireless", 0.5),))
-        for i in range(1, n + 1)
+def _by_date(entries: list[Entry], ids: dict[str, int]) -> list[int]:
+    return [ids[e.key] for e in sorted(entries, key=lambda e: (e.published, ids[e.key]))]
+
+
+def _ids(store: SqlStore) -> dict[str, int]:
+    return {e.key: e.id for e in store.list_entries(limit=1000)}
+
+
+def test_sealing_numbers_each_topic_in_date_order(store: SqlStore) -> None:
+    s = store.add_source(spec(1))
+    posts = [make_entry(s.id, n, topics=BOTH if n % 2 else ROUTING) for n in range(1, 9)]
+    store.apply_update(plan(s.id, tuple(posts)))
+    store.seal_pages(NOW)
+    ids = _ids(store)
+    positions = _topic_positions(store)
+    assert positions["routing"] == _by_date(posts, ids)
+    assert positions["security"] == _by_date(
+        [p for p in posts if dict(p.topics).get("security")], ids
     )
-    store.apply_update(plan(src.id, posts))
-    return sorted(e.id for e in store.list_entries(limit=100))
+    assert store.max_seq(topic="routing") == 8
+    assert store.max_seq(topic="security") == 4
+    assert store.max_seq(topic="wireless") == 0
+    page = store.sealed_entries(topic="security", low=2, high=4, limit=10)
+    assert [r.seq for r in page] == [4, 3]
+    assert [r.entry.id for r in page] == positions["security"][3:1:-1]
+    assert page[0].entry.topics[0][0] == "routing"  # the post's own topics come along
 
 
-def test_counts_and_the_topic_filter(store: SqlStore) -> None:
-    ids = _store_posts(store, 3)
-    assert store.topic_counts() == {"routing": 2, "security": 2, "wireless": 1}
-    routing = store.list_entries(topic="routing")
-    assert sorted(e.id for e in routing) == [ids[0], ids[2]]
-    assert routing[0].topics == ROUTING and routing[0].topic_slugs == ("routing", "security")
-    assert store.list_entries(topic="no-such-topic") == []
-    assert store.last_entry_id() == ids[-1]
+def test_a_late_backlog_is_filed_at_its_dated_place_in_its_topic(store: SqlStore) -> None:
+    old = store.add_source(spec(1))
+    first = [make_entry(old.id, n, topics=ROUTING) for n in range(1, 7)]
+    store.apply_update(plan(old.id, tuple(first)))
+    store.seal_pages(NOW)
+    new = store.add_source(spec(2))
+    backlog = [
+        make_entry(new.id, 100 + n, published=NOW - timedelta(hours=n, minutes=30), topics=ROUTING)
+        for n in (2, 4)
+    ] + [make_entry(new.id, 200, published=datetime(2008, 8, 17, tzinfo=UTC), topics=ROUTING)]
+    store.apply_update(plan(new.id, tuple(backlog)))
+    store.seal_pages(NOW)
+    ids = _ids(store)
+    assert _topic_positions(store)["routing"] == _by_date(first + backlog, ids)
+    with store.engine.connect() as conn:
+        seqs = sorted(r[0] for r in conn.exec_driver_sql("SELECT seq FROM entry_topics"))
+    assert seqs == list(range(1, 10))
 
 
-def test_copies_are_left_out_on_request(store: SqlStore) -> None:
-    first, copy, _ = _store_posts(store, 3)
-    with store.engine.begin() as conn:
-        conn.execute(sa.update(entries).where(entries.c.id == copy).values(duplicate_of=first))
-    assert copy in {e.id for e in store.list_entries()}
-    assert copy not in {e.id for e in store.list_entries(copies=False)}
+def test_keyset_lists_of_a_topic_and_its_unsealed_head(store: SqlStore) -> None:
+    s = store.add_source(spec(1))
+    posts = [make_entry(s.id, n, topics=BOTH if n <= 3 else ROUTING) for n in range(1, 7)]
+    store.apply_update(plan(s.id, tuple(posts)))
+    store.seal_pages(NOW - timedelta(hours=2, minutes=30))  # posts 1 and 2 stay unsealed
+    ids = _ids(store)
+    head = store.keyset_entries(Scope(topic="security", unsealed=True), limit=10)
+    assert [e.id for e in head] == [ids["g:post-1"], ids["g:post-2"]]
+    whole = store.keyset_entries(Scope(topic="security"), limit=10)
+    assert [e.id for e in whole] == [ids[f"g:post-{n}"] for n in (1, 2, 3)]
+    assert store.max_seq(topic="security") == 1
 
 
-def test_entries_to_classify_walks_by_id_skipping_manual_posts(store: SqlStore) -> None:
-    ids = _store_posts(store, 4)
-    store.set_topics(ids[1], (("wireless", 1.0),), manual=True)
-    first = store.entries_to_classify(after_id=0, limit=2, text_chars=5)
-    assert [r.id for r in first] == [ids[0], ids[2]]
-    assert all(len(r.text) <= 5 for r in first)
-    assert first[0].source_title == "Example Blog 1" and first[0].category == "Networking"
-    assert first[0].topics == ROUTING
-    rest = store.entries_to_classify(after_id=first[-1].id, limit=2, text_chars=5)
-    assert [r.id for r in rest] == [ids[3]]
-    every = store.entries_to_classify(after_id=ids[0], limit=1, text_chars=100, manual=True)
-    assert [r.id for r in every] == [ids[1]]
+def test_labels_leave_podcasts_and_sponsored_posts_out_of_lists(store: SqlStore) -> None:
+    s = store.add_source(spec(1))
+    posts = [
+        make_entry(s.id, 1, topics=ROUTING),
+        make_entry(s.id, 2, topics=ROUTING, podcast=True),
+        make_entry(s.id, 3, topics=ROUTING, sponsored=True),
+        make_entry(s.id, 4, topics=ROUTING),
+    ]
+    store.apply_update(plan(s.id, tuple(posts)))
+    store.seal_pages(NOW)
+    ids = _ids(store)
+    plain = Labels(podcasts=False, sponsored=False)
+    keep = [ids["g:post-1"], ids["g:post-4"]]
+    assert [e.id for e in store.keyset_entries(Scope(labels=plain), limit=10)] == keep
+    assert [
+        e.id for e in store.keyset_entries(Scope(topic="routing", labels=plain), limit=10)
+    ] == keep
+    sealed = store.sealed_entries(topic="routing", limit=10, labels=plain)
+    assert [r.entry.id for r in sealed] == keep
+    assert [r.seq for r in sealed] == [4, 1]  # positions are kept: the page shows fewer posts
+    no_pods = [e.id for e in store.list_entries(labels=Labels(podcasts=False))]
+    assert ids["g:post-2"] not in no_pods and ids["g:post-3"] in no_pods
+    no_ads = [e.id for e in store.list_entries(topic="routing", labels=Labels(sponsored=False))]
+    assert ids["g:post-3"] not in no_ads and ids["g:post-2"] in no_ads
+    assert len(store.list_entries(topic="wireless")) == 0
 
 
-def test_rewrite_topics_updates_both_tables_and_keeps_manual_posts(store: SqlStore) -> None:
-    a, b, _ = _store_posts(store, 3)
-    store.set_topics(b, (("wireless", 1.0),), manual=True)
-    changed = store.rewrite_topics([(a, (("cloud", 0.6), ("routing", 0.4))), (b, ROUTING)])
-    assert changed == 1
-    post = store.get_entry(a)
-    assert post is not None and post.topics == (("cloud", 0.6), ("routing", 0.4))
-    assert not post.topics_manual
-    assert _rows(store, a) == [("cloud", 0), ("routing", 1)]
-    kept = store.get_entry(b)
-    assert kept is not None and kept.topics == (("wireless", 1.0),) and kept.topics_manual
-    assert _rows(store, b) == [("wireless", 0)]
-    assert store.rewrite_topics([]) == 0
+def test_search_filters_by_topic_and_labels(store: SqlStore) -> None:
+    s = store.add_source(spec(1))
+    posts = [
+        make_entry(s.id, 1, topics=BOTH),
+        make_entry(s.id, 2, topics=ROUTING, podcast=True),
+        make_entry(s.id, 3, topics=(("security", 0.7),), sponsored=True),
+        make_entry(s.id, 4, topics=ROUTING),
+    ]
+    store.apply_update(plan(s.id, tuple(posts)))
+    ids = _ids(store)
 
+    def found(query: str, **kw: object) -> set[int]:
+        hits = {h.entry.id for h in store.search(query, limit=10, **kw)}  # type: ignore[arg-type]
+        assert store.count_matches(query, **kw) == len(hits)  # type: ignore[arg-type]
+        return hits
 
-def test_an_override_survives_edits_and_can_be_handed_back(store: SqlStore) -> None:
-    src = store.add_source(spec(1))
-    post = make_entry(src.id, 1, topics=ROUTING)
-    store.apply_update(plan(src.id, (post,)))
-    entry_id = store.list_entries()[0].id
-
-    store.set_topics(entry_id, (("wireless", 1.0), ("cloud", 1.0)), manual=True)
-    edited = dataclasses.replace(post, title="Edited title", topics=(("dns", 0.9),))
-    store.apply_update(plan(src.id, changed_entries=((entry_id, edited),)))
-    after = store.get_entry(entry_id)
-    assert after is not None and after.title == "Edited title"
-    assert after.topics == (("wireless", 1.0), ("cloud", 1.0)) and after.topics_manual
-    assert _rows(store, entry_id) == [("wireless", 0), ("cloud", 1)]
-
-    store.set_topics(entry_id, (("dns", 0.9),), manual=False)
-    back = store.get_entry(entry_id)
-    assert back is not None and back.topics == (("dns", 0.9),) and not back.topics_manual
-    assert _rows(store, entry_id) == [("dns", 0)]
-
-
-def test_set_topics_of_a_missing_post(store: SqlStore) -> None:
-    with pytest.raises(NotFoundError):
-        store.set_topics(12345, (("dns", 1.0),), manual=True)
-    with pytest.raises(NotFoundError):
-        store.set_topics(2**70, (("dns", 1.0),), manual=True)
+    for query in ("reflectors", "-nothinglikethis"):  # ranked, and the exclusion-only listing
+        assert found(query, topic="security") == {ids["g:post-1"], ids["g:post-3"]}
+        assert found(query, topic="wireless") == set()
+        assert found(query, labels=Labels(podcasts=False)) == {
+            ids[f"g:post-{n}"] for n in (1, 3, 4)
+        }
+        assert found(query, topic="routing", labels=Labels(podcasts=False, sponsored=False)) == {
+            ids["g:post-1"],
+            ids["g:post-4"],
+        }

@@ -10,6 +10,10 @@ Choices shared by the three formats, so that a reader that switches format keeps
   before enrich checked them): a post without a usable link links to its page on the planet,
   as the site does, and an enclosure without one is left out.
 * The body is the already-sanitized excerpt, followed by a "Continue reading" link to the original.
+* Items carry the source's planet category, the post's topics (primary first, by name), the
+  feed's own tags, then "Podcast" and "Sponsored" labels, as RSS <category>, Atom category
+  terms and JSON Feed tags; the JSON Feed also states them as data in a `_netplanet` extension
+  (`topics`: slugs, `podcast`, `sponsored`).
 * Names (titles, descriptions, authors, categories) are plain text: escaped once by the format,
   and with nothing a reader that takes an RSS <title> for HTML could read as a tag.
 * The item id is a tag: URI (RFC 4151) built from the planet's id authority (`host,date`), the
@@ -30,7 +34,7 @@ import hashlib
 import json
 import mimetypes
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -43,6 +47,7 @@ from lxml import etree
 from netplanet import __version__
 from netplanet.model import Enclosure, Source, SourceSpec, StoredEntry
 from netplanet.publish.posts import safe_url, stored_html
+from netplanet.publish.topics import DEFAULT_TOPICS
 from netplanet.sources.opml import to_opml
 from netplanet.untrusted import http_url, strip_markup
 
@@ -83,6 +88,8 @@ class FeedChannel:
     language: str = "en"
     id_authority: str = ""
     """The tag: URI authority of every id (`planet.example,2024`); empty: from `site_url`."""
+    topic_names: Mapping[str, str] | None = None
+    """Topic slug -> display name (the site's taxonomy); None: the default topics."""
 
     @property
     def authority(self) -> str:
@@ -171,11 +178,22 @@ def _body_html(entry: StoredEntry, link: str) -> str:
     return f'{excerpt}\n<p><a href="{escape(link, quote=True)}">{label}</a></p>'
 
 
-def _terms(entry: StoredEntry) -> list[str]:
-    """Planet categories, then the feed's own tags, then "Sponsored" when flagged; deduped."""
+_DEFAULT_NAMES: Final = {t.slug: t.name for t in DEFAULT_TOPICS}
+
+
+def _topic_names(entry: StoredEntry, channel: FeedChannel) -> list[str]:
+    """The entry's topics by name, primary first; a slug the planet does not know is left out."""
+    names = _DEFAULT_NAMES if channel.topic_names is None else channel.topic_names
+    return [names[slug] for slug in entry.topic_slugs if slug in names]
+
+
+def _terms(entry: StoredEntry, channel: FeedChannel) -> list[str]:
+    """Planet categories, topics, the feed's own tags, then "Podcast" and "Sponsored" when
+    flagged; deduped."""
     seen: dict[str, str] = {}
-    extra = ("Sponsored",) if entry.sponsored else ()
-    for term in (*entry.categories, *entry.tags, *extra):
+    extra = (*(("Podcast",) if entry.podcast else ()), *(("Sponsored",) if entry.sponsored else ()))
+    topics = _topic_names(entry, channel)
+    for term in (*entry.categories, *topics, *entry.tags, *extra):
         term = strip_markup(term)
         if term and term.casefold() not in seen:
             seen[term.casefold()] = term
@@ -234,7 +252,7 @@ def render_rss(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
         if entry.date_known:  # optional in RSS: no date is better than a made-up one
             _sub(item, "pubDate", _rfc822(entry.published))
         _sub(item, f"{{{DC_NS}}}creator", _author(entry))
-        for term in _terms(entry):
+        for term in _terms(entry, channel):
             _sub(item, "category", term)
         _sub(item, "description", _body_html(entry, link))
         enclosure = _enclosure(entry)
@@ -283,7 +301,7 @@ def render_atom(channel: FeedChannel, entries: Sequence[StoredEntry]) -> bytes:
             _sub(el, f"{_A}link", rel="alternate", type="text/html", href=link)
         author = _sub(el, f"{_A}author")
         _sub(author, f"{_A}name", _author(entry))
-        for term in _terms(entry):
+        for term in _terms(entry, channel):
             _sub(el, f"{_A}category", term=term)
         enclosure = _enclosure(entry)
         if enclosure is not None:
@@ -327,9 +345,15 @@ def _json_item(entry: StoredEntry, channel: FeedChannel) -> dict[str, Any]:
     if entry.updated and entry.updated > entry.published:
         item["date_modified"] = _rfc3339(entry.updated)
     item["authors"] = [{"name": _author(entry)}]
-    terms = _terms(entry)
+    terms = _terms(entry, channel)
     if terms:
         item["tags"] = terms
+    # JSON Feed 1.1 extension: the same facts as data, for readers that filter on them.
+    item["_netplanet"] = {
+        "topics": [slug for slug in entry.topic_slugs],
+        "podcast": entry.podcast,
+        "sponsored": entry.sponsored,
+    }
     enclosure = _enclosure(entry)
     if enclosure is not None:
         attachment: dict[str, Any] = {

@@ -7,11 +7,12 @@ badge rules live in one tested place.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from netplanet.model import Enclosure, StoredEntry
+from netplanet.publish.topics import DEFAULT_TOPICS, TopicInfo, topic_href, topic_map
 from netplanet.sources.slug import slugify
 from netplanet.untrusted import http_url
 
@@ -26,6 +27,7 @@ __all__ = [
     "relative_time",
     "safe_url",
     "stored_html",
+    "topic_chips",
 ]
 
 DATE_UNKNOWN = "date unknown"
@@ -64,6 +66,8 @@ class PostView:
     """The month archive the post belongs to, e.g. /archive/2026/11/; its source's page when
     its date is unknown."""
     archive_label: str = ""
+    topics: tuple[tuple[str, str], ...] = ()
+    """(name, href) per topic chip, the primary topic first."""
 
 
 def safe_url(url: str) -> str:
@@ -151,8 +155,12 @@ def post_view(
     *,
     snippet_html: str = "",
     href_for_category: Callable[[str], str] = category_href,
+    topics: Mapping[str, TopicInfo] | None = None,
 ) -> PostView:
-    media = is_media(entry.enclosure)
+    """The view of `entry`. `topics` names the site's topics by slug (default: the default
+    taxonomy); a stored slug the site does not know (a retired topic) shows no chip."""
+    # An episode flagged by enrich (itunes tags, the text) is one even without an enclosure.
+    media = is_media(entry.enclosure) or ("Podcast" if entry.podcast else "")
     utc = entry.published.astimezone(UTC)
     source_title = entry.source_title or entry.source_slug
     source_href = f"/source/{entry.source_slug}/"
@@ -184,6 +192,17 @@ def post_view(
         enclosure_url=safe_url(entry.enclosure.url) if media and entry.enclosure else "",
         archive_href=archive_href,
         archive_label=archive_label,
+        topics=topic_chips(entry, _DEFAULT_MAP if topics is None else topics),
+    )
+
+
+_DEFAULT_MAP = topic_map(DEFAULT_TOPICS)
+
+
+def topic_chips(entry: StoredEntry, topics: Mapping[str, TopicInfo]) -> tuple[tuple[str, str], ...]:
+    """(name, href) of each of the entry's topics the site knows, primary first."""
+    return tuple(
+        (topics[slug].name, topic_href(slug)) for slug in entry.topic_slugs if slug in topics
     )
 
 

@@ -1,6 +1,6 @@
 """Search code both backends share: match sentinels and their HTML, the pool size ranking
-works on, the reader's category/source filters, and the river-ordered listing that answers a
-query of only exclusions.
+works on, the reader's category/source/topic/label filters, and the river-ordered listing that
+answers a query of only exclusions.
 
 `sqlite.py` and `postgres.py` import these from here and never import each other.
 """
@@ -8,12 +8,14 @@ query of only exclusions.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from netplanet.model import SearchHit
 from netplanet.store._rows import entry_from_row
+from netplanet.store.base import ALL_LABELS, Labels
 from netplanet.store.schema import UTCDateTime
 
 # Control characters that mark a match in an engine's snippet; they become <mark> only after
@@ -38,11 +40,37 @@ def plain_snippet(text: str, words: int = 32) -> str:
     return html.escape(snippet, quote=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Narrow:
+    """The search filters beside category and source: a topic slug, labels left out."""
+
+    topic_slug: str | None = None
+    labels: Labels = ALL_LABELS
+
+    def sql(self, alias: str) -> tuple[str, dict[str, Any]]:
+        """SQL conditions on `alias` (an entries row id), the same text on both backends."""
+        filters, params = "", dict[str, Any]()
+        if self.topic_slug is not None:
+            filters += (
+                f" AND {alias} IN (SELECT entry_id FROM entry_topics WHERE topic_slug = :topic)"
+            )
+            params["topic"] = self.topic_slug
+        # Labelled posts are few: leaving out a small set reads less than keeping a large one.
+        if not self.labels.podcasts:
+            filters += f" AND {alias} NOT IN (SELECT id FROM entries WHERE podcast)"
+        if not self.labels.sponsored:
+            filters += f" AND {alias} NOT IN (SELECT id FROM entries WHERE sponsored)"
+        return filters, params
+
+
+EVERYTHING = Narrow()
+
+
 def filters_sql(
-    alias: str, category_slug: str | None, source_id: int | None
+    alias: str, category_slug: str | None, source_id: int | None, narrow: Narrow = EVERYTHING
 ) -> tuple[str, dict[str, Any]]:
-    """SQL conditions on `alias` (an entries row id) for the reader's category/source filters."""
-    filters, params = "", dict[str, Any]()
+    """SQL conditions on `alias` (an entries row id) for the reader's filters."""
+    filters, params = narrow.sql(alias)
     if source_id is not None:
         filters += f" AND {alias} IN (SELECT id FROM entries WHERE source_id = :source_id)"
         params["source_id"] = source_id

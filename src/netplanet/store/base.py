@@ -59,6 +59,24 @@ class ApplyResult:
     unchanged: int
 
 
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Which labelled posts a list leaves out (a reader's `?podcasts=0`, `?sponsored=0`).
+    Filtering never renumbers: a numbered page just shows fewer posts."""
+
+    podcasts: bool = True
+    """False: leave out podcast and video episodes (StoredEntry.podcast)."""
+    sponsored: bool = True
+    """False: leave out sponsored posts (StoredEntry.sponsored)."""
+
+    @property
+    def all(self) -> bool:
+        return self.podcasts and self.sponsored
+
+
+ALL_LABELS = Labels()
+
+
 class SourceStore(Protocol):
     def add_source(self, spec: SourceSpec) -> Source:
         """Store a new source; raises DuplicateSourceError if its feed URL is already stored."""
@@ -163,11 +181,13 @@ class Store(SourceStore, Protocol):
         category: str | None = None,
         topic: str | None = None,
         copies: bool = True,
+        labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
         """Newest entries first (by published, then id); `topic` keeps the posts filed under
         that topic slug (primary or not); `copies=False` leaves out rows that are another
-        feed's copy of a stored post (`duplicate_of` set)."""
+        feed's copy of a stored post (`duplicate_of` set); `labels` filters podcasts and
+        sponsored posts."""
         ...
 
     def count_entries(self, *, source_id: int | None = None) -> int: ...
@@ -189,11 +209,14 @@ class Store(SourceStore, Protocol):
         offset: int = 0,
         category: str | None = None,
         source_id: int | None = None,
+        topic: str | None = None,
+        labels: Labels = ALL_LABELS,
     ) -> list[SearchHit]:
         """Ranked full-text matches over title, text and source title, with the meaning of
         `store/fts_query.py`. Any user input is accepted: syntax the engine would reject is
         treated as plain words, a query without words finds nothing, and a query of only
-        exclusions lists the newest posts without them (newest first)."""
+        exclusions lists the newest posts without them (newest first). `topic` (a slug) keeps
+        the posts about that topic; `labels` leaves out podcasts or sponsored posts."""
         ...
 
     def count_matches(
@@ -203,6 +226,8 @@ class Store(SourceStore, Protocol):
         cap: int = 1000,
         category: str | None = None,
         source_id: int | None = None,
+        topic: str | None = None,
+        labels: Labels = ALL_LABELS,
     ) -> int:
         """How many posts `search` can find, counted up to `cap + 1` (that means "more than
         `cap`": an exact count of a common word reads every match)."""
@@ -251,6 +276,8 @@ class Scope:
 
     category: str | None = None
     """Category slug (entry_categories.category_slug)."""
+    topic: str | None = None
+    """Topic slug (entry_topics.topic_slug): a topic archive."""
     source_id: int | None = None
     since: datetime | None = None
     """Inclusive lower bound on `published`."""
@@ -258,12 +285,15 @@ class Scope:
     """Exclusive upper bound on `published`."""
     unsealed: bool = False
     """Only entries without a stable position yet (river seq; category seq with `category`;
-    source seq with `source_id`)."""
+    topic seq with `topic`; source seq with `source_id`)."""
+    labels: Labels = ALL_LABELS
+    """Labelled posts the list leaves out."""
 
 
 @dataclass(frozen=True, slots=True)
 class SealedEntry:
-    """An entry with its stable position (river seq, or per-category or per-source seq)."""
+    """An entry with its stable position (river seq, or per-category, per-topic or per-source
+    seq)."""
 
     seq: int
     entry: StoredEntry
@@ -348,16 +378,25 @@ class SiteStore(Store, Protocol):
         *,
         category: str | None = None,
         source_id: int | None = None,
+        topic: str | None = None,
         low: int = 0,
         high: int | None = None,
         limit: int,
+        labels: Labels = ALL_LABELS,
     ) -> list[SealedEntry]:
         """Sealed entries with low < seq <= high (no upper bound when None), highest seq first.
-        With `category` (a slug) the per-category positions are used, with `source_id` the
-        per-source ones."""
+        With `category` (a slug) the per-category positions are used, with `topic` (a slug)
+        the per-topic ones, with `source_id` the per-source ones. `labels` leaves posts out
+        of the range (never renumbers it)."""
         ...
 
-    def max_seq(self, *, category: str | None = None, source_id: int | None = None) -> int:
+    def max_seq(
+        self,
+        *,
+        category: str | None = None,
+        source_id: int | None = None,
+        topic: str | None = None,
+    ) -> int:
         """The highest stable position given so far (0 when nothing is sealed)."""
         ...
 

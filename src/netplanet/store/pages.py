@@ -19,9 +19,11 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from netplanet.store._rows import as_utc, entry_from_row, source_from_row
 from netplanet.store.base import (
+    ALL_LABELS,
     CategoryInfo,
     Coverage,
     EntryKey,
+    Labels,
     Scope,
     SealedEntry,
     SiteVersion,
@@ -33,6 +35,7 @@ from netplanet.store.schema import (
     categories,
     entries,
     entry_categories,
+    entry_topics,
     id_param,
     sources,
 )
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from netplanet.model import Source, StoredEntry
 
 ec = entry_categories
+et = entry_topics
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
 
@@ -62,6 +66,16 @@ def _entry_select(*extra: Any) -> Select[Any]:
 
 def _to_entries(rows: Sequence[Any]) -> list[StoredEntry]:
     return [entry_from_row(r) for r in rows]
+
+
+def label_filter(labels: Labels) -> list[ColumnElement[bool]]:
+    """Conditions on entries leaving out the labelled posts a reader asked not to see."""
+    out: list[ColumnElement[bool]] = []
+    if not labels.podcasts:
+        out.append(entries.c.podcast.is_(False))
+    if not labels.sponsored:
+        out.append(entries.c.sponsored.is_(False))
+    return out
 
 
 def _older_than(pub: Any, ident: Any, key: EntryKey) -> ColumnElement[bool]:
@@ -139,10 +153,11 @@ class PageQueries:
 
     def _scoped(self, scope: Scope, *extra: Any) -> tuple[Select[Any], Any, Any, Any]:
         """The select for `scope`, the (published, id) columns its keyset runs on and the
-        column of its stable positions (river, category or source).
+        column of its stable positions (river, category, topic or source).
 
-        A category list walks entry_categories' own (slug, published, entry_id) index; the
-        others walk entries' (published, id) or (source_id, published, id) index.
+        A category (topic) list walks entry_categories' (entry_topics') own (slug, published,
+        entry_id) index; the others walk entries' (published, id) or (source_id, published,
+        id) index.
         """
         query = _entry_select(*extra)
         if scope.category is not None:
@@ -150,12 +165,18 @@ class PageQueries:
                 ec.c.category_slug == scope.category
             )
             pub, ident, seq = ec.c.published, ec.c.entry_id, ec.c.seq
+        elif scope.topic is not None:
+            query = query.join(et, et.c.entry_id == entries.c.id).where(
+                et.c.topic_slug == scope.topic
+            )
+            pub, ident, seq = et.c.published, et.c.entry_id, et.c.seq
         elif scope.source_id is not None:
             pub, ident, seq = entries.c.published, entries.c.id, entries.c.source_seq
         else:
             pub, ident, seq = entries.c.published, entries.c.id, entries.c.seq
         if scope.source_id is not None:
             query = query.where(entries.c.source_id == scope.source_id)
+        query = query.where(*label_filter(scope.labels))
         if scope.since is not None:
             query = query.where(pub >= scope.since)
         if scope.until is not None:
@@ -168,6 +189,8 @@ class PageQueries:
             frontier = select(pub).where(seq.is_not(None)).order_by(seq.desc()).limit(1)
             if scope.category is not None:
                 frontier = frontier.where(ec.c.category_slug == scope.category)
+            elif scope.topic is not None:
+                frontier = frontier.where(et.c.topic_slug == scope.topic)
             elif scope.source_id is not None:
                 frontier = frontier.where(entries.c.source_id == scope.source_id)
             newest_sealed = frontier.correlate(None).scalar_subquery()  # not per row
@@ -217,9 +240,11 @@ class PageQueries:
         *,
         category: str | None = None,
         source_id: int | None = None,
+        topic: str | None = None,
         low: int = 0,
         high: int | None = None,
         limit: int,
+        labels: Labels = ALL_LABELS,
     ) -> list[SealedEntry]:
         """Sealed entries with positions in (low, high], highest first (content_html empty)."""
         if category is not None:
@@ -229,13 +254,20 @@ class PageQueries:
                 .join(ec, ec.c.entry_id == entries.c.id)
                 .where(ec.c.category_slug == category)
             )
+        elif topic is not None:
+            seq = et.c.seq
+            query = (
+                _entry_select(seq.label("page_seq"))
+                .join(et, et.c.entry_id == entries.c.id)
+                .where(et.c.topic_slug == topic)
+            )
         elif source_id is not None:
             seq = entries.c.source_seq
             query = _entry_select(seq.label("page_seq")).where(entries.c.source_id == source_id)
         else:
             seq = entries.c.seq
             query = _entry_select(seq.label("page_seq"))
-        query = query.where(seq > low)
+        query = query.where(seq > low, *label_filter(labels))
         if high is not None:
             query = query.where(seq <= high)
         query = query.order_by(seq.desc()).limit(limit)
@@ -246,9 +278,17 @@ class PageQueries:
             for r, e in zip(rows, _to_entries(rows), strict=True)
         ]
 
-    def max_seq(self, *, category: str | None = None, source_id: int | None = None) -> int:
+    def max_seq(
+        self,
+        *,
+        category: str | None = None,
+        source_id: int | None = None,
+        topic: str | None = None,
+    ) -> int:
         if category is not None:
             query = select(func.max(ec.c.seq)).where(ec.c.category_slug == category)
+        elif topic is not None:
+            query = select(func.max(et.c.seq)).where(et.c.topic_slug == topic)
         elif source_id is not None:
             query = select(func.max(entries.c.source_seq)).where(entries.c.source_id == source_id)
         else:

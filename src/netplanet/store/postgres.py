@@ -21,9 +21,11 @@ from sqlalchemy.exc import DBAPIError
 from netplanet.model import SearchHit
 from netplanet.store._rows import entry_from_row
 from netplanet.store._search import (
+    EVERYTHING,
     MARK_CLOSE,
     MARK_OPEN,
     RANK_POOL,
+    Narrow,
     filters_sql,
     listed_hits,
     marks_to_html,
@@ -126,14 +128,15 @@ def postgres_search(
     offset: int,
     category_slug: str | None,
     source_id: int | None,
+    narrow: Narrow = EVERYTHING,
 ) -> list[SearchHit]:
     parsed = parse_query(query)
     if parsed.empty:
         return []
     if parsed.only_exclusions:
-        return _recent_without(conn, parsed, limit, offset, category_slug, source_id)
-    filters = ""
-    params: dict[str, Any] = {
+        return _recent_without(conn, parsed, limit, offset, category_slug, source_id, narrow)
+    filters, params = narrow.sql("e.id")
+    params |= {
         "tsq": to_tsquery(parsed),
         # Only what the reader asked for is highlighted: ts_headline marks every word of its
         # query, so the words of an excluded phrase would be marked where they stand apart.
@@ -181,10 +184,11 @@ def _recent_without(
     offset: int,
     category_slug: str | None,
     source_id: int | None,
+    narrow: Narrow = EVERYTHING,
 ) -> list[SearchHit]:
     """The newest posts (river order) containing none of the excluded words: the published
     index is walked newest first and each post's vector tested, so a page costs a page."""
-    filters, params = filters_sql("e.id", category_slug, source_id)
+    filters, params = filters_sql("e.id", category_slug, source_id, narrow)
     params |= {"excl": to_tsquery(parsed.any_excluded()), "limit": limit, "offset": offset}
     sql = text(
         f"""
@@ -205,13 +209,14 @@ def postgres_count(
     cap: int,
     category_slug: str | None,
     source_id: int | None,
+    narrow: Narrow = EVERYTHING,
 ) -> int:
     """How many posts `postgres_search` can find, counted up to cap + 1 ("more than cap"):
     an exact count of a common word would read every match (~150,000 at a million posts)."""
     parsed = parse_query(query)
     if parsed.empty:
         return 0
-    filters, params = filters_sql("e.id", category_slug, source_id)
+    filters, params = filters_sql("e.id", category_slug, source_id, narrow)
     params["cap"] = cap + 1
     if parsed.only_exclusions:
         params["tsq"] = to_tsquery(parsed.any_excluded())

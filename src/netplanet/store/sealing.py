@@ -1,5 +1,5 @@
-"""Stable page positions for the river (`seq`), each source (`source_seq`) and each category
-(`entry_categories.seq`): docs/pagination.md.
+"""Stable page positions for the river (`seq`), each source (`source_seq`), each category
+(`entry_categories.seq`) and each topic (`entry_topics.seq`): docs/pagination.md.
 
 Entries published before the sealing cutoff get positions in date order, 1 for the oldest.
 Almost always they are newer than every sealed entry and simply continue the numbering, so no
@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
-from netplanet.store.schema import entries, entry_categories
+from netplanet.store.schema import entries, entry_categories, entry_topics
 
 Key = tuple[datetime, int]
 """(published, id): the river's date order."""
@@ -34,7 +34,7 @@ Key = tuple[datetime, int]
 
 @dataclass(frozen=True)
 class _Numbering:
-    """One sequence of positions: the river, or one category's."""
+    """One sequence of positions: the river, or one source's, category's or topic's."""
 
     table: Table
     ident: Column[Any]
@@ -99,7 +99,7 @@ def _number_each(
     cutoff: datetime,
 ) -> None:
     """Position the unsealed rows of `table` published before `cutoff` within each value of
-    `group` (a source, a category): one numbering per group."""
+    `group` (a source, a category, a topic): one numbering per group."""
     pub = table.c.published
     pending: dict[Any, list[Key]] = {}
     for key, row_id, published in conn.execute(
@@ -112,7 +112,7 @@ def _number_each(
 
 def seal(conn: Connection, cutoff: datetime) -> int:
     """Position every unsealed entry published before `cutoff`, in the river, its source and
-    each of its categories. Returns how many entries got a river position."""
+    each of its categories and topics. Returns how many entries got a river position."""
     pending = [
         (pub, ident)
         for ident, pub in conn.execute(
@@ -125,4 +125,8 @@ def seal(conn: Connection, cutoff: datetime) -> int:
     _number_each(conn, entries, entries.c.source_id, entries.c.id, entries.c.source_seq, cutoff)
     ec = entry_categories
     _number_each(conn, ec, ec.c.category_slug, ec.c.entry_id, ec.c.seq, cutoff)
+    # A topic row added later (an edit, a re-classification) waits unsealed like a new post's
+    # and is filed at its dated place, as a late backlog is.
+    et = entry_topics
+    _number_each(conn, et, et.c.topic_slug, et.c.entry_id, et.c.seq, cutoff)
     return len(pending)

@@ -27,12 +27,13 @@ from netplanet.store._rows import (
     entry_from_row,
     source_from_row,
 )
+from netplanet.store._search import Narrow
 from netplanet.store.admin import AdminQueries
-from netplanet.store.base import SLUG_MOVED_PREFIX, valid_id
+from netplanet.store.base import ALL_LABELS, SLUG_MOVED_PREFIX, Labels, valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
-from netplanet.store.pages import PageQueries
+from netplanet.store.pages import PageQueries, label_filter
 from netplanet.store.schema import (
     app_settings,
     categories,
@@ -293,9 +294,10 @@ class SqlStore(
         category: str | None = None,
         topic: str | None = None,
         copies: bool = True,
+        labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
-        query = self._entry_query()
+        query = self._entry_query().where(*label_filter(labels))
         if topic is not None:
             query = query.where(
                 entries.c.id.in_(
@@ -328,9 +330,9 @@ class SqlStore(
     # ------------------------------------------------------------------ stable pages
 
     def seal_pages(self, cutoff: datetime) -> int:
-        """Give river, source and category positions (`seq`, `source_seq`,
-        `entry_categories.seq`) to unsealed entries published before `cutoff`, in date order
-        (store/sealing.py).
+        """Give river, source, category and topic positions (`seq`, `source_seq`,
+        `entry_categories.seq`, `entry_topics.seq`) to unsealed entries published before
+        `cutoff`, in date order (store/sealing.py).
 
         Positions continue after the highest one so far and never change, so page N
         (positions (N-1)*P+1 .. N*P) always holds the same posts once it is full; only an
@@ -356,6 +358,8 @@ class SqlStore(
         offset: int = 0,
         category: str | None = None,
         source_id: int | None = None,
+        topic: str | None = None,
+        labels: Labels = ALL_LABELS,
     ) -> list[SearchHit]:
         with self.engine.connect() as conn:
             return self._search(
@@ -365,6 +369,7 @@ class SqlStore(
                 offset=offset,
                 category_slug=slugify(category) if category else None,
                 source_id=source_id,
+                narrow=Narrow(topic_slug=topic or None, labels=labels),
             )
 
     def count_matches(
@@ -374,6 +379,8 @@ class SqlStore(
         cap: int = SEARCH_COUNT_CAP,
         category: str | None = None,
         source_id: int | None = None,
+        topic: str | None = None,
+        labels: Labels = ALL_LABELS,
     ) -> int:
         with self.engine.connect() as conn:
             return self._count(
@@ -382,6 +389,7 @@ class SqlStore(
                 cap=cap,
                 category_slug=slugify(category) if category else None,
                 source_id=source_id,
+                narrow=Narrow(topic_slug=topic or None, labels=labels),
             )
 
     # ------------------------------------------------------------------ whole-database views

@@ -16,7 +16,14 @@ from sqlalchemy.engine import Connection, make_url
 
 from netplanet.model import SearchHit
 from netplanet.store._rows import WRITE_FIRST, entry_from_row
-from netplanet.store._search import RANK_POOL, filters_sql, listed_hits, marks_to_html
+from netplanet.store._search import (
+    EVERYTHING,
+    RANK_POOL,
+    Narrow,
+    filters_sql,
+    listed_hits,
+    marks_to_html,
+)
 from netplanet.store.fts_query import Query, parse_query, to_fts5
 from netplanet.store.schema import UTCDateTime
 
@@ -59,15 +66,17 @@ def sqlite_search(
     offset: int,
     category_slug: str | None,
     source_id: int | None,
+    narrow: Narrow = EVERYTHING,
 ) -> list[SearchHit]:
     parsed = parse_query(query)
     if parsed.empty:
         return []
     if parsed.only_exclusions:
-        return _recent_without(conn, parsed, limit, offset, category_slug, source_id)
+        return _recent_without(conn, parsed, limit, offset, category_slug, source_id, narrow)
     match = to_fts5(parsed)
-    joins = filters = ""
-    params: dict[str, Any] = {
+    joins = ""
+    filters, params = narrow.sql("f.rowid")
+    params |= {
         "match": match,
         # Only what the reader asked for is highlighted, never an excluded word.
         "highlight": to_fts5(parsed.positive()),
@@ -128,9 +137,10 @@ def _recent_without(
     offset: int,
     category_slug: str | None,
     source_id: int | None,
+    narrow: Narrow = EVERYTHING,
 ) -> list[SearchHit]:
     """The newest posts (river order) containing none of the excluded words."""
-    filters, params = filters_sql("e.id", category_slug, source_id)
+    filters, params = filters_sql("e.id", category_slug, source_id, narrow)
     params |= {"excl": to_fts5(parsed.any_excluded()), "limit": limit, "offset": offset}
     sql = text(
         f"""
@@ -151,12 +161,13 @@ def sqlite_count(
     cap: int,
     category_slug: str | None,
     source_id: int | None,
+    narrow: Narrow = EVERYTHING,
 ) -> int:
     """How many posts `sqlite_search` can find, counted up to cap + 1 ("more than cap")."""
     parsed = parse_query(query)
     if parsed.empty:
         return 0
-    filters, params = filters_sql("id", category_slug, source_id)
+    filters, params = filters_sql("id", category_slug, source_id, narrow)
     params["cap"] = cap + 1
     if parsed.only_exclusions:
         params["excl"] = to_fts5(parsed.any_excluded())

@@ -12,6 +12,7 @@ web/outputs.py and the admin area (web/admin/). Every request first passes web/e
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
+from netplanet.publish.topics import TopicInfo
 from netplanet.settings import Settings
 from netplanet.store.base import PlanetStore
 from netplanet.update.factory import PipelineFactory
@@ -82,15 +84,24 @@ def create_app(
     clock: Clock = _utcnow,
     page_size: int = 30,
     nav_ttl: float = 5.0,
+    topics: Sequence[TopicInfo] | None = None,
 ) -> Starlette:
     """The public website over `store`. `clock` gives "now" for relative dates and caching;
-    `pipelines` builds the admin's "poll now" pipeline (None: polling is not offered)."""
+    `pipelines` builds the admin's "poll now" pipeline (None: polling is not offered);
+    `topics` are the planet's topics in display order (the classifier's taxonomy; None: the
+    default topics)."""
     from netplanet.web import outputs, public
     from netplanet.web.admin import area as admin_area
     from netplanet.web.auth import Auth
 
     site = Site(
-        store, settings, pipelines=pipelines, clock=clock, page_size=page_size, nav_ttl=nav_ttl
+        store,
+        settings,
+        pipelines=pipelines,
+        clock=clock,
+        page_size=page_size,
+        nav_ttl=nav_ttl,
+        topics=topics,
     )
     routes = [
         *public.routes(),

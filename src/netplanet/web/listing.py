@@ -1,22 +1,28 @@
 """Which posts a list page shows and where its newer/older links go (docs/pagination.md).
 
 Three kinds of list, all keyset reads on the store (never OFFSET):
-- the head of the river, a category or a source (`/`, `/category/<slug>/`, `/source/<slug>/`,
-  optionally `?before=`): unsealed posts newest first, then the newest, partial numbered page;
-- numbered pages (`/page/N`, `/category/<slug>/page/N`, `/source/<slug>/page/N`): a range of
-  stable positions;
+- the head of the river, a category, a topic or a source (`/`, `/category/<slug>/`,
+  `/topic/<slug>/`, `/source/<slug>/`, optionally `?before=`): unsealed posts newest first,
+  then the newest, partial numbered page;
+- numbered pages (`/page/N`, `/category/<slug>/page/N`, `/topic/<slug>/page/N`,
+  `/source/<slug>/page/N`): a range of stable positions;
 - date-ordered lists without positions (month archives) with `?before=` cursors.
+
+Label filters (`Labels`: `?podcasts=0`, `?sponsored=0`) narrow every read but never the
+numbering; `carry` puts the reader's filter on every link and redirect of a list.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 
 from netplanet.model import StoredEntry
 from netplanet.publish.pages import Cursor, DateSpan, Pager, page_bounds, page_of
-from netplanet.store.base import EntryKey, Scope, SiteStore
+from netplanet.store.base import ALL_LABELS, EntryKey, Labels, Scope, SiteStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,29 @@ class Listing:
     """The number of a numbered page."""
     span: DateSpan | None = None
     """The dates a numbered page's posts were published between."""
+
+
+def with_query(url: str, keep: Mapping[str, str]) -> str:
+    """`url` with the query parameters `keep` added (the list's filters)."""
+    if not keep:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(keep)
+
+
+def carry(result: Listing, keep: Mapping[str, str]) -> Listing:
+    """`result` with the reader's filters on its newer/older links and its redirect."""
+    if not keep:
+        return result
+    pager = result.pager
+    return replace(
+        result,
+        pager=replace(
+            pager,
+            newer=with_query(pager.newer, keep) if pager.newer else None,
+            older=with_query(pager.older, keep) if pager.older else None,
+        ),
+        redirect=with_query(result.redirect, keep) if result.redirect else None,
+    )
 
 
 def _key(entry: StoredEntry) -> EntryKey:
@@ -67,21 +96,24 @@ def head(
     *,
     category: str | None = None,
     source_id: int | None = None,
+    topic: str | None = None,
     front: str,
     before: EntryKey | None,
+    labels: Labels = ALL_LABELS,
 ) -> Listing:
-    """The front page of the river, a category or a source: the unsealed posts, then the posts
-    of the newest numbered page while it is partial (and the newest full page too when that
-    is less than a page in all). "Older posts" opens the next full numbered page, so nothing
-    shown here is shown again there (docs/pagination.md).
+    """The front page of the river, a category, a topic or a source: the unsealed posts, then
+    the posts of the newest numbered page while it is partial (and the newest full page too
+    when that is less than a page in all). "Older posts" opens the next full numbered page,
+    so nothing shown here is shown again there (docs/pagination.md).
 
     More than a page of unsealed posts are paged with `?before=` cursors; the partial page's
     posts come after the last of them. `front` is the list's front-page URL ("/",
-    "/category/<slug>/", "/source/<slug>/"); its numbered pages live under it ("…/page/N").
+    "/category/<slug>/", "/topic/<slug>/", "/source/<slug>/"); its numbered pages live under
+    it ("…/page/N").
     A cursor that no unsealed post lies below (it was followed after those posts were sealed)
     is sent on to the numbered page holding the next post; nothing below it at all is a 404.
     """
-    scope = Scope(category=category, source_id=source_id, unsealed=True)
+    scope = Scope(category=category, source_id=source_id, topic=topic, unsealed=True, labels=labels)
     unsealed = store.keyset_entries(scope, before=before, limit=page_size + 1)
     base = front.rstrip("/")
     older: str | None = None
@@ -89,10 +121,10 @@ def head(
         shown = unsealed[:page_size]
         older = f"{front}?before={_cursor(shown[-1])}"
     else:
-        top = store.max_seq(category=category, source_id=source_id)
+        top = store.max_seq(category=category, source_id=source_id, topic=topic)
         full = top // page_size
         if before is not None and not unsealed:
-            whole = Scope(category=category, source_id=source_id)
+            whole = Scope(category=category, source_id=source_id, topic=topic, labels=labels)
             position = store.position_below(whole, before)
             if position is None:
                 raise HTTPException(404)
@@ -109,8 +141,10 @@ def head(
         sealed = store.sealed_entries(
             category=category,
             source_id=source_id,
+            topic=topic,
             low=older_page * page_size,
             limit=2 * page_size,
+            labels=labels,
         )
         shown = unsealed + [s.entry for s in sealed]
         if older_page:
@@ -128,13 +162,16 @@ def numbered(
     *,
     category: str | None = None,
     source_id: int | None = None,
+    topic: str | None = None,
     front: str,
+    labels: Labels = ALL_LABELS,
 ) -> Listing:
     """Numbered page `page`: stable positions ((page-1)*P, page*P], newest first.
 
     Only full pages are served: the newest page, while partial, redirects to the front page,
-    which shows its posts (page numbers past it are 404s)."""
-    top = store.max_seq(category=category, source_id=source_id)
+    which shows its posts (page numbers past it are 404s). With `labels` filtering, a page
+    keeps its positions and shows fewer posts."""
+    top = store.max_seq(category=category, source_id=source_id, topic=topic)
     full = top // page_size
     if page == full + 1 and top % page_size:
         return Listing([], Pager(), redirect=front)
@@ -142,7 +179,13 @@ def numbered(
         raise HTTPException(404)
     low, high = page_bounds(page, page_size)
     rows = store.sealed_entries(
-        category=category, source_id=source_id, low=low, high=high, limit=page_size
+        category=category,
+        source_id=source_id,
+        topic=topic,
+        low=low,
+        high=high,
+        limit=page_size,
+        labels=labels,
     )
     base = front.rstrip("/")
     pager = Pager(

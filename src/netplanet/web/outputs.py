@@ -2,6 +2,8 @@
 
 The documents themselves come from netplanet.publish.feeds; this module only picks the entries
 (newest first, by published date) and the channel, and serves them with the same validators as
+the pages. The river, each category, topic and source has its feeds (`…/feed.xml`,
+`…/atom.xml`, `…/feed.json`); `?podcasts=0` and `?sponsored=0` leave labelled posts out, as on
 the pages. When publish.feeds is not importable the routes answer 404.
 """
 
@@ -16,6 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from netplanet.model import StoredEntry
+from netplanet.publish.topics import label_query
+from netplanet.store.base import Labels
 from netplanet.web.site import _site
 
 FEED_SIZE = 50
@@ -35,6 +39,11 @@ _FORMATS = {
 
 def _fmt(request: Request) -> str:
     return request.url.path.rsplit("/", 1)[1]
+
+
+def _labels(request: Request) -> Labels:
+    keep = label_query(request.query_params)
+    return Labels(podcasts="podcasts" not in keep, sponsored="sponsored" not in keep)
 
 
 def _feed_response(
@@ -59,6 +68,7 @@ def _feed_response(
             description=description,
             updated=max((e.updated or e.published for e in entries), default=None),
             id_authority=site.id_authority(request),
+            topic_names={t.slug: t.name for t in site.topics},
         )
         render: Any = getattr(_feeds, renderer_name)
         return Response(render(channel, entries), media_type=media_type)
@@ -71,7 +81,7 @@ def river_feed(request: Request) -> Response:
     title = site.settings.site_title
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(limit=FEED_SIZE)
+        entries = site.store.list_entries(labels=_labels(request), limit=FEED_SIZE)
         return title, "/", f"The latest posts gathered by {title}", entries
 
     return _feed_response(request, _fmt(request), channel)
@@ -84,9 +94,28 @@ def category_feed(request: Request) -> Response:
         raise HTTPException(404)
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(category=cat.slug, limit=FEED_SIZE)
+        entries = site.store.list_entries(
+            category=cat.slug, labels=_labels(request), limit=FEED_SIZE
+        )
         title = f"{site.settings.site_title} — {cat.name}"
         return title, f"/category/{cat.slug}/", f"Posts in {cat.name}", entries
+
+    return _feed_response(request, _fmt(request), channel)
+
+
+def topic_feed(request: Request) -> Response:
+    site = _site(request)
+    topic = site.topic(request.path_params["slug"])
+    if topic is None:
+        raise HTTPException(404)
+
+    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
+        entries = site.store.list_entries(
+            topic=topic.slug, labels=_labels(request), limit=FEED_SIZE
+        )
+        title = f"{site.settings.site_title} — {topic.name}"
+        about = topic.description or f"Posts about {topic.name}"
+        return title, f"/topic/{topic.slug}/", about, entries
 
     return _feed_response(request, _fmt(request), channel)
 
@@ -98,7 +127,9 @@ def source_feed(request: Request) -> Response:
         raise HTTPException(404)
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(source_id=source.id, limit=FEED_SIZE)
+        entries = site.store.list_entries(
+            source_id=source.id, labels=_labels(request), limit=FEED_SIZE
+        )
         title = f"{site.settings.site_title} — {source.display_title}"
         return title, f"/source/{source.slug}/", f"Posts from {source.display_title}", entries
 
@@ -125,6 +156,7 @@ def routes() -> list[Route]:
         out += [
             Route(f"/{name}", river_feed),
             Route(f"/category/{{slug}}/{name}", category_feed),
+            Route(f"/topic/{{slug}}/{name}", topic_feed),
             Route(f"/source/{{slug}}/{name}", source_feed),
         ]
     out.append(Route("/opml.xml", opml))

@@ -1,14 +1,18 @@
-"""The public pages: river, numbered pages, categories, sources, month archives, search, posts.
+"""The public pages: river, numbered pages, categories, topics, sources, month archives, search,
+posts.
 
 Handlers are synchronous (Starlette runs them in its thread pool, as the store is blocking),
 read the store through the SiteStore protocol and render view-models from netplanet.publish.
-Every page goes through `Site.cached`, which answers conditional requests with 304.
+Every page goes through `Site.cached`, which answers conditional requests with 304. Every list
+takes the label filters `?podcasts=0` and `?sponsored=0` and keeps them on its links.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,9 +21,10 @@ from starlette.routing import Route
 
 from netplanet.model import StoredEntry
 from netplanet.publish.pages import Pager, month_bounds
-from netplanet.publish.posts import PostView, post_view
+from netplanet.publish.posts import PostView
 from netplanet.publish.status import EmptySite, empty_site
-from netplanet.store.base import Scope
+from netplanet.publish.topics import LABEL_PARAMS, label_query
+from netplanet.store.base import Labels, Scope
 from netplanet.store.fts_query import parse_query
 from netplanet.web import listing
 from netplanet.web.ids import parse_id
@@ -35,8 +40,39 @@ SEARCH_COUNT_CAP = 1000
 
 
 def _views(site: Site, entries: list[StoredEntry]) -> list[PostView]:
-    now = site.now()
-    return [post_view(e, now) for e in entries]
+    return [site.post_view(e) for e in entries]
+
+
+def _labels(request: Request) -> tuple[Labels, dict[str, str]]:
+    """The reader's label filters, and the query that carries them on the list's links."""
+    keep = label_query(request.query_params)
+    return Labels(podcasts="podcasts" not in keep, sponsored="sponsored" not in keep), keep
+
+
+_LABEL_TEXT = {"podcasts": "podcasts and videos", "sponsored": "sponsored posts"}
+
+
+@dataclass(frozen=True, slots=True)
+class LabelToggle:
+    """One label filter as a page offers it: hidden now or not, and the same page with the
+    filter flipped (a search goes back to its first page)."""
+
+    name: str
+    what: str
+    href: str
+    hidden: bool
+
+
+def _label_toggles(request: Request) -> list[LabelToggle]:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    out = []
+    for name in LABEL_PARAMS:
+        hidden = request.query_params.get(name) == "0"
+        rest = [(k, v) for k, v in params if k != name]
+        query = urlencode(rest if hidden else [*rest, (name, "0")])
+        href = request.url.path + (f"?{query}" if query else "")
+        out.append(LabelToggle(name, _LABEL_TEXT[name], href, hidden))
+    return out
 
 
 def _list_page(
@@ -46,8 +82,10 @@ def _list_page(
     *,
     heading: str,
     page_title: str = "",
+    keep: dict[str, str] | None = None,
     **ctx: object,
 ) -> Response:
+    result = listing.carry(result, keep or {})
     if result.redirect is not None:
         return RedirectResponse(result.redirect, status_code=result.redirect_status)
     if result.page is not None:
@@ -63,6 +101,7 @@ def _list_page(
         posts=_views(site, result.entries),
         pager=result.pager,
         span=result.span,
+        label_toggles=_label_toggles(request),
         **ctx,
     )
 
@@ -79,9 +118,12 @@ def home(request: Request) -> Response:
 
     def build() -> Response:
         before = listing.parse_before(request.query_params.get("before"))
-        result = listing.head(site.store, site.page_size, category=None, front="/", before=before)
+        labels, keep = _labels(request)
+        result = listing.head(
+            site.store, site.page_size, category=None, front="/", before=before, labels=labels
+        )
         extra: dict[str, object] = {}
-        if not result.entries and before is None:
+        if not result.entries and before is None and not keep:
             extra["empty_site"] = _empty_site(site)
         return _list_page(
             site,
@@ -90,6 +132,7 @@ def home(request: Request) -> Response:
             heading="Latest posts" if before is None else "Recent posts",
             page_title="" if before is None else "Recent posts",
             visually_hidden_heading=before is None,
+            keep=keep,
             **extra,
         )
 
@@ -114,8 +157,9 @@ def river_page(request: Request) -> Response:
     page: int = request.path_params["page"]
 
     def build() -> Response:
-        result = listing.numbered(site.store, site.page_size, page, front="/")
-        return _list_page(site, request, result, heading=f"All posts, page {page}")
+        labels, keep = _labels(request)
+        result = listing.numbered(site.store, site.page_size, page, front="/", labels=labels)
+        return _list_page(site, request, result, heading=f"All posts, page {page}", keep=keep)
 
     return site.cached(request, build)
 
@@ -132,14 +176,20 @@ def _category_page(request: Request, page: int | None) -> Response:
         if cat is None:
             raise HTTPException(404)
         front = f"/category/{cat.slug}/"
+        labels, keep = _labels(request)
         if page is None:
             before = listing.parse_before(request.query_params.get("before"))
             result = listing.head(
-                site.store, site.page_size, category=cat.slug, front=front, before=before
+                site.store,
+                site.page_size,
+                category=cat.slug,
+                front=front,
+                before=before,
+                labels=labels,
             )
         else:
             result = listing.numbered(
-                site.store, site.page_size, page, category=cat.slug, front=front
+                site.store, site.page_size, page, category=cat.slug, front=front, labels=labels
             )
         suffix = f", page {page}" if page else ""
         return _list_page(
@@ -150,6 +200,7 @@ def _category_page(request: Request, page: int | None) -> Response:
             page_title=cat.name,
             current_category=cat.slug,
             feeds=river_feeds(f"/category/{cat.slug}", cat.name),
+            keep=keep,
         )
 
     return site.cached(request, build)
@@ -161,6 +212,57 @@ def category_front(request: Request) -> Response:
 
 def category_page(request: Request) -> Response:
     return _category_page(request, request.path_params["page"])
+
+
+# --------------------------------------------------------------------------- topics
+
+
+def _topic_page(request: Request, page: int | None) -> Response:
+    site = _site(request)
+    slug: str = request.path_params["slug"]
+
+    def build() -> Response:
+        topic = site.topic(slug)
+        if topic is None:
+            raise HTTPException(404)
+        front = f"/topic/{topic.slug}/"
+        labels, keep = _labels(request)
+        if page is None:
+            before = listing.parse_before(request.query_params.get("before"))
+            result = listing.head(
+                site.store,
+                site.page_size,
+                topic=topic.slug,
+                front=front,
+                before=before,
+                labels=labels,
+            )
+        else:
+            result = listing.numbered(
+                site.store, site.page_size, page, topic=topic.slug, front=front, labels=labels
+            )
+        suffix = f", page {page}" if page else ""
+        return _list_page(
+            site,
+            request,
+            result,
+            heading=f"{topic.name}{suffix}",
+            page_title=topic.name,
+            topic=topic,
+            current_topic=topic.slug,
+            feeds=river_feeds(f"/topic/{topic.slug}", topic.name),
+            keep=keep,
+        )
+
+    return site.cached(request, build)
+
+
+def topic_front(request: Request) -> Response:
+    return _topic_page(request, None)
+
+
+def topic_page(request: Request) -> Response:
+    return _topic_page(request, request.path_params["page"])
 
 
 # --------------------------------------------------------------------------- sources
@@ -185,14 +287,20 @@ def _source_page(request: Request, page: int | None) -> Response:
             )
         source = summary.source
         front = f"/source/{source.slug}/"
+        labels, keep = _labels(request)
         if page is None:
             before = listing.parse_before(request.query_params.get("before"))
             result = listing.head(
-                site.store, site.page_size, source_id=source.id, front=front, before=before
+                site.store,
+                site.page_size,
+                source_id=source.id,
+                front=front,
+                before=before,
+                labels=labels,
             )
         else:
             result = listing.numbered(
-                site.store, site.page_size, page, source_id=source.id, front=front
+                site.store, site.page_size, page, source_id=source.id, front=front, labels=labels
             )
         return _list_page(
             site,
@@ -202,6 +310,7 @@ def _source_page(request: Request, page: int | None) -> Response:
             page_title=source.display_title,
             source=summary,
             feeds=river_feeds(f"/source/{source.slug}", source.display_title),
+            keep=keep,
         )
 
     return site.cached(request, build)
@@ -242,10 +351,11 @@ def month_archive(request: Request) -> Response:
         since, until = bounds
         front = f"/archive/{year:04d}/{month:02d}/"
         before = listing.parse_before(request.query_params.get("before"))
+        labels, keep = _labels(request)
         result = listing.keyset(
             site.store,
             site.page_size,
-            Scope(since=since, until=until),
+            Scope(since=since, until=until, labels=labels),
             front=front,
             before=before,
         )
@@ -263,6 +373,7 @@ def month_archive(request: Request) -> Response:
             heading=f"Posts from {_month_name(since)}",
             page_title=_month_name(since),
             months=month_links,
+            keep=keep,
         )
 
     return site.cached(request, build)
@@ -290,6 +401,13 @@ def search(request: Request) -> Response:
             notices.append(
                 f"There is no category “{_shown(wanted_category)}”, so every category was searched."
             )
+        wanted_topic = params.get("topic", "")
+        topic = site.topic(wanted_topic) if wanted_topic else None
+        if wanted_topic and topic is None:
+            notices.append(
+                f"There is no topic “{_shown(wanted_topic)}”, so every topic was searched."
+            )
+        labels, keep = _labels(request)
         # The filter lists a bounded number of sources (with 50,000 sources, listing them
         # all made every search a 2 MB page); any source can still be chosen by ?source=.
         sources = site.store.recent_sources(SEARCH_SOURCE_CHOICES)
@@ -310,10 +428,17 @@ def search(request: Request) -> Response:
             "sources": sources,
             "sources_capped": len(sources) >= SEARCH_SOURCE_CHOICES,
             "selected_category": cat.slug if cat else "",
+            "selected_topic": topic.slug if topic else "",
+            "label_toggles": _label_toggles(request),
             "selected_source": src.slug if src else "",
             # Named in the folded filters' summary, so a reader sees what narrows the results.
             "filter_label": ", ".join(
-                [*([f"category {cat.name}"] if cat else []), *([src.display_title] if src else [])]
+                [
+                    *([f"topic {topic.name}"] if topic else []),
+                    *([f"category {cat.name}"] if cat else []),
+                    *([src.display_title] if src else []),
+                    *(f"no {_LABEL_TEXT[name]}" for name in keep),
+                ]
             ),
             "notices": notices,
             "no_words": bool(q) and parsed.empty,
@@ -326,6 +451,7 @@ def search(request: Request) -> Response:
             return site.html(request, "search.html", searched=False, **ctx)
         size = site.page_size
         category, source_id = (cat.slug if cat else None), (src.id if src else None)
+        topic_slug = topic.slug if topic else None
         try:
             hits = site.store.search(
                 q,
@@ -333,10 +459,17 @@ def search(request: Request) -> Response:
                 offset=(page - 1) * size,
                 category=category,
                 source_id=source_id,
+                topic=topic_slug,
+                labels=labels,
             )
             if len(hits) > size:  # more pages: count (the last page knows its count)
                 found = site.store.count_matches(
-                    q, cap=SEARCH_COUNT_CAP, category=category, source_id=source_id
+                    q,
+                    cap=SEARCH_COUNT_CAP,
+                    category=category,
+                    source_id=source_id,
+                    topic=topic_slug,
+                    labels=labels,
                 )
             else:
                 found = (page - 1) * size + len(hits) if hits else 0
@@ -344,17 +477,17 @@ def search(request: Request) -> Response:
             log.exception("search for %r failed", q)
             hits, found = [], 0
         ctx["count"] = _count_line(found, parsed.only_exclusions)
-        now = site.now()
-        ctx["hits"] = [post_view(h.entry, now, snippet_html=h.snippet_html) for h in hits[:size]]
+        ctx["hits"] = [site.post_view(h.entry, snippet_html=h.snippet_html) for h in hits[:size]]
         query = {"q": q}
+        if topic:
+            query["topic"] = topic.slug
         if cat:
             query["category"] = cat.slug
         if src:
             query["source"] = src.slug
+        query |= keep
 
         def link(n: int) -> str:
-            from urllib.parse import urlencode
-
             return "/search?" + urlencode({**query, **({"page": str(n)} if n > 1 else {})})
 
         more = len(hits) > size and page < SEARCH_MAX_PAGE
@@ -391,7 +524,7 @@ def post_page(request: Request) -> Response:
         entry = site.store.get_entry(entry_id)
         if entry is None:
             raise HTTPException(404)
-        post = post_view(entry, site.now())
+        post = site.post_view(entry)
         return site.html(request, "post.html", page_title=post.title, post=post)
 
     return site.cached(request, build)
@@ -409,6 +542,8 @@ def routes() -> list[Route]:
         Route("/page/{page:id}", river_page, name="page"),
         Route("/category/{slug}/", category_front, name="category"),
         Route("/category/{slug}/page/{page:id}", category_page, name="category_page"),
+        Route("/topic/{slug}/", topic_front, name="topic"),
+        Route("/topic/{slug}/page/{page:id}", topic_page, name="topic_page"),
         Route("/source/{slug}/", source_front, name="source"),
         Route("/source/{slug}/page/{page:id}", source_numbered, name="source_page"),
         Route("/sources/", sources_directory, name="sources"),

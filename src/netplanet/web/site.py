@@ -4,7 +4,8 @@
 public pages use its `SiteStore` part, /healthz and the admin area the rest), templates,
 versioned static assets (`Assets`), the category navigation (cached for a few seconds), HTTP
 validators (ETag / Last-Modified, answered with 304) and a small cache of rendered pages keyed
-by those validators, and the PipelineFactory the admin's "poll now" polls with.
+by those validators, the PipelineFactory the admin's "poll now" polls with, and the planet's
+topics (the taxonomy's slug, name and description, in display order: publish/topics.py).
 `river_feeds` is the feed alternates a page advertises. Route modules import from here;
 web/app.py builds the `Site` and puts it on the app's state.
 """
@@ -15,7 +16,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -27,7 +28,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from netplanet import __version__
-from netplanet.publish.posts import category_href, format_date, iso_date, safe_url
+from netplanet.model import StoredEntry
+from netplanet.publish.posts import (
+    PostView,
+    category_href,
+    format_date,
+    iso_date,
+    post_view,
+    safe_url,
+)
+from netplanet.publish.topics import DEFAULT_TOPICS, TopicInfo, topic_map
 from netplanet.settings import Settings
 from netplanet.store.base import CategoryInfo, PlanetStore
 from netplanet.update.factory import PipelineFactory
@@ -90,8 +100,12 @@ class Site:
         page_size: int = 30,
         nav_ttl: float = 5.0,
         page_cache_size: int = 256,
+        topics: Sequence[TopicInfo] | None = None,
     ) -> None:
         self.store = store
+        self.topics: tuple[TopicInfo, ...] = tuple(DEFAULT_TOPICS if topics is None else topics)
+        """The planet's topics in display order (the taxonomy the classifier uses)."""
+        self.topic_by_slug = topic_map(self.topics)
         self.settings = settings
         self.pipelines = pipelines
         """Builds the admin's "poll now" pipeline (Planet.pipeline); None: no polling here."""
@@ -139,6 +153,13 @@ class Site:
                     return cat
         return None
 
+    def topic(self, slug: str) -> TopicInfo | None:
+        return self.topic_by_slug.get(slug)
+
+    def post_view(self, entry: StoredEntry, *, snippet_html: str = "") -> PostView:
+        """A post as pages show it, with the chips of the topics this site knows."""
+        return post_view(entry, self.now(), snippet_html=snippet_html, topics=self.topic_by_slug)
+
     def base_url(self, request: Request) -> str:
         """The absolute base of every link: fixed for all clients (see web/origin.py)."""
         base = request.scope.get(BASE_SCOPE_KEY)
@@ -156,11 +177,13 @@ class Site:
         ctx.setdefault("page_title", "")
         ctx.setdefault("feeds", river_feeds())
         ctx.setdefault("current_category", "")
+        ctx.setdefault("current_topic", "")
         ctx.setdefault("q", "")
         return self.env.get_template(template).render(
             request_path=request.url.path,
             canonical=self.base_url(request) + request.url.path,
             nav=self.categories(),
+            topic_nav=self.topics,
             **ctx,
         )
 
