@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from itertools import compress, count
+from itertools import compress, count, islice
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -467,7 +467,7 @@ def classify(
         ("title", _match(index, _words(title[:SHORT_CHARS])), FIELD_WEIGHTS["title"], True)
     ]
     tag_found: dict[_Owners, int] = {}  # a tag counts each term once, however many tags hold it
-    for tag in tags[:MAX_TAGS]:
+    for tag in islice(tags, MAX_TAGS):
         tag_found.update(_match(index, _words(tag[:SHORT_CHARS])))
     reads.append(("tags", list(tag_found.items()), FIELD_WEIGHTS["tags"], False))
     words = _words(text[:TEXT_CHARS], TEXT_WORDS)
