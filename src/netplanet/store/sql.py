@@ -45,6 +45,7 @@ from netplanet.store.schema import (
     story_keys,
 )
 from netplanet.store.sealing import seal
+from netplanet.store.topics import TopicQueries
 from netplanet.store.writes import UpdateWrites, ensure_category
 from netplanet.untrusted import http_url
 
@@ -61,7 +62,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
+class SqlStore(
+    UpdateWrites,
+    BulkSources,
+    PageQueries,
+    LeaseQueries,
+    HealthQueries,
+    AdminQueries,
+    TopicQueries,
+):
     """Every Protocol of store/base.py (PlanetStore) over one SQLAlchemy engine (see there for
     the shared rules)."""
 
@@ -284,6 +293,7 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         source_id: int | None = None,
         category: str | None = None,
         topic: str | None = None,
+        copies: bool = True,
         labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
@@ -294,6 +304,8 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                     select(entry_topics.c.entry_id).where(entry_topics.c.topic_slug == topic)
                 )
             )
+        if not copies:
+            query = query.where(entries.c.duplicate_of.is_(None))
         if source_id is not None:
             query = query.where(entries.c.source_id == source_id)
         if category is not None:
