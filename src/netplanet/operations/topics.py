@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,24 @@ def planet_taxonomy(settings: Settings, store: PlanetStore) -> Taxonomy:
     if text:
         return parse_taxonomy(text, origin=SAVED_ORIGIN)
     return load_taxonomy(None)
+
+
+_cache: dict[str, Taxonomy] = {}
+_cache_lock = threading.Lock()
+
+
+def cached_taxonomy(settings: Settings, store: PlanetStore) -> Taxonomy:
+    """`planet_taxonomy`, compiled once per version of its source (a cheap check first): for
+    the web process, which shows the taxonomy's topics and re-reads them as they change."""
+    key = taxonomy_key(settings, store)
+    with _cache_lock:
+        found = _cache.get(key)
+    if found is None:
+        found = planet_taxonomy(settings, store)
+        with _cache_lock:
+            _cache.clear()
+            _cache[key] = found
+    return found
 
 
 def taxonomy_key(settings: Settings, store: PlanetStore) -> str:

@@ -9,8 +9,6 @@ pages show it.
 
 from __future__ import annotations
 
-import threading
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,31 +18,19 @@ from netplanet.enrich.topics import Taxonomy
 from netplanet.errors import NetplanetError
 from netplanet.operations.topics import (
     automatic_topics,
+    cached_taxonomy,
     explain,
     override_topics,
-    planet_taxonomy,
-    taxonomy_key,
 )
 from netplanet.web.admin.guard import NO_STORE, Ctx, admin
 from netplanet.web.ids import parse_id
 
 RECENT = 50
 
-_cache: dict[str, Taxonomy] = {}
-_cache_lock = threading.Lock()
-
 
 def current_taxonomy(ctx: Ctx) -> Taxonomy:
     """The planet's taxonomy, compiled once per version of its source (a cheap check first)."""
-    key = taxonomy_key(ctx.site.settings, ctx.store)
-    with _cache_lock:
-        found = _cache.get(key)
-    if found is None:
-        found = planet_taxonomy(ctx.site.settings, ctx.store)
-        with _cache_lock:
-            _cache.clear()
-            _cache[key] = found
-    return found
+    return cached_taxonomy(ctx.site.settings, ctx.store)
 
 
 async def _posts(request: Request, ctx: Ctx) -> Response:
