@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
 from builders import make_entry, plan, spec, sqlite_url
 from netplanet.operations import sources as operations_sources
+from netplanet.operations.topics import TEXT_KEY as TOPICS_TEXT_KEY
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
 from netplanet.update import discovery
@@ -37,12 +39,16 @@ KNOWN_UNSAFE = {
     "/admin/sources/{id:id}",
     "/admin/categories",
     "/admin/opml",
+    "/admin/posts/{id:id}",
+    "/admin/topics",
 }
 OPML = (
     b'<opml version="2.0"><body><outline text="Lab">'
     b'<outline text="Imported" xmlUrl="https://imported.example/feed"/>'
     b"</outline></body></opml>"
 )
+
+SMALL_TAXONOMY = (Path(__file__).parent / "data" / "topics_small.toml").read_text()
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ ACTIONS: dict[str, Action] = {
     "/admin/sources/{id:id}": Action({"action": "delete", "confirm": "yes"}),
     "/admin/categories": Action({"action": "add", "name": "Routing"}),
     "/admin/opml": Action(files={"file": ("s.opml", OPML, "text/x-opml")}),
+    "/admin/topics": Action({"action": "save", "taxonomy": SMALL_TAXONOMY}),
 }
 
 
@@ -92,6 +99,7 @@ def state(store: SqlStore) -> tuple[Any, ...]:
         store.get_setting(GENERATION_KEY),
         store.get_setting(STATUS_KEY),
         store.get_setting(PASSWORD_KEY),
+        store.get_setting(TOPICS_TEXT_KEY),
     )
 
 
@@ -308,7 +316,7 @@ def test_get_never_changes_anything(admin: Admin) -> None:
         if not path.startswith("/admin"):
             continue
         action = ACTIONS.get(path, Action())
-        query = "&".join(f"{k}={v}" for k, v in {**action.data, "csrf": admin.csrf}.items())
+        query = urlencode({**action.data, "csrf": admin.csrf})
         for method in ("GET", "HEAD"):
             reply = admin.me.request(method, f"{admin.url(path)}?{query}", follow_redirects=False)
             expected = {200, 308} if method in methods_of(route) else {405}

@@ -203,6 +203,9 @@ EXTRA_ARGS: dict[tuple[str, ...], list[str]] = {
     ("entries",): [],
     ("run",): ["--no-web"],  # the database is checked before anything is polled
     ("search",): ["bgp"],
+    ("topics", "list"): [],
+    ("topics", "explain"): ["1"],
+    ("topics", "reclassify"): [],
     ("serve",): [],  # a port is added per run
     ("sources", "add"): ["http://127.0.0.1:9/feed"],
     ("sources", "edit"): ["1", "--title", "x"],

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from netplanet.errors import ConfigError
-from netplanet.settings import load_settings
+from netplanet.settings import Settings, load_settings
 
 
 def test_private_networks_are_refused_by_default() -> None:
@@ -82,3 +82,18 @@ def test_secrets_are_masked() -> None:
     shown = settings.masked()
     assert "hunter2" not in str(shown)
     assert shown["database_url"] == "postgresql+psycopg://planet:***@db/planet"
+
+
+def test_topics_file_is_a_path_from_file_or_environment(tmp_path: Path) -> None:
+    assert Settings().topics_file == "" and Settings().topics_path is None
+    config = tmp_path / "netplanet.toml"
+    config.write_text('topics_file = "~/planet/topics.toml"\n')
+    settings = load_settings(config, env={})
+    assert settings.topics_path == Path.home() / "planet" / "topics.toml"
+    from_env = load_settings(None, env={"NETPLANET_TOPICS_FILE": "/srv/topics.toml"})
+    assert from_env.topics_path == Path("/srv/topics.toml")
+
+
+def test_topics_file_with_control_characters_is_refused() -> None:
+    with pytest.raises(ConfigError, match="NETPLANET_TOPICS_FILE: must be a file path"):
+        load_settings(None, env={"NETPLANET_TOPICS_FILE": "a\nb.toml"})

@@ -137,7 +137,5 @@ def test_scoring_counts_primary_hits_precision_and_recall(bench: ModuleType) -> 
 
 
 def test_classifier_accuracy_on_the_labelled_set(bench: ModuleType) -> None:
-    # The classifier lives on another branch until merge: the integrator removes this skip.
-    pytest.importorskip("netplanet.enrich.topics")
     report = bench.evaluate(bench.load_posts(LABELLED), bench.classifier_predict())
     assert report.accuracy >= MIN_ACCURACY, bench.misses(report)

@@ -56,7 +56,7 @@ def test_the_post_page_lists_the_story_and_numbered_pages_keep_positions(
     # Four positions sealed, three of them collapsed: page 1 shows one post fewer.
     assert web_store.max_seq() == 4
     assert titles(planet.client.get("/page/1").text) == []
-    lead = web_store.list_entries(limit=5)[0]
+    lead = web_store.list_entries(collapsed=False, limit=5)[0]
     page = planet.client.get(f"/post/{lead.id}/").text
     assert "This story on the planet" in page
     assert all(title in page for title, _ in INCIDENT[:3])

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import feedparser
+import pytest
 
 from builders import NOW, make_entry, plan, spec
 from netplanet.publish.topics import DEFAULT_TOPICS, TopicInfo
@@ -207,7 +208,7 @@ def test_search_filters_by_topic_and_labels(web_store: SqlStore) -> None:
     )
     form = planet.client.get("/search").text
     assert '<label for="search-topic">Topic</label>' in form
-    assert '<option value="cloud-native">Cloud native</option>' in form
+    assert '<option value="cloud-native">Cloud Native</option>' in form
     page = planet.client.get("/search?q=reflectors&topic=security").text
     assert set(numbers(page)) <= {1, 2, 3, 4, 5, 10} and len(numbers(page)) == 2
     assert "6 results" in page
@@ -233,3 +234,37 @@ def test_a_generation_bump_changes_the_pages_validators(web_store: SqlStore) -> 
     assert planet.client.get("/topic/routing/").headers["etag"] == before
     web_store.bump_generation()
     assert planet.client.get("/topic/routing/").headers["etag"] != before
+
+
+def test_the_default_topics_are_the_bundled_taxonomys() -> None:
+    from netplanet.enrich.topics import load_taxonomy
+
+    bundled = [(t.slug, t.name, t.description) for t in load_taxonomy(None).topics]
+    assert [(t.slug, t.name, t.description) for t in DEFAULT_TOPICS] == bundled
+
+
+def test_the_site_shows_the_planets_taxonomy_and_follows_a_saved_one(
+    web_store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pathlib import Path
+
+    from netplanet.operations.topics import TEXT_KEY
+
+    planet = make_planet(web_store)  # given no topics: the planet's taxonomy (bundled here)
+    home = planet.client.get("/").text
+    assert 'href="/topic/cloud-native/"' in home
+    assert planet.client.get("/topic/other/").status == 404
+
+    small = Path(__file__).parent / "data" / "topics_small.toml"
+    web_store.set_setting(TEXT_KEY, small.read_text(encoding="utf-8"))  # the admin saved it
+    web_store.bump_generation()
+    home = planet.client.get("/").text
+    assert 'href="/topic/other/"' in home and 'href="/topic/cloud-native/"' not in home
+    assert "Everything else." in planet.client.get("/topic/other/").text
+
+    web_store.set_setting(TEXT_KEY, "[[topic]]\nslug = 'Bad Slug'")  # broken meanwhile
+    web_store.bump_generation()
+    with caplog.at_level("ERROR"):
+        home = planet.client.get("/").text
+    assert 'href="/topic/other/"' in home  # the topics shown so far stay
+    assert "the taxonomy cannot be read" in caplog.text

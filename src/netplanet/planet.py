@@ -8,17 +8,25 @@ process-pool machinery unless it parses.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from netplanet.settings import Settings
 
 if TYPE_CHECKING:
+    from netplanet.enrich.topics import Taxonomy
     from netplanet.fetch.http import Fetcher
     from netplanet.store import SqlStore
     from netplanet.store.base import PlanetStore
     from netplanet.update.pipeline import UpdatePipeline
+
+log = logging.getLogger(__name__)
+
+TAXONOMY_CHECK_S = 60.0
+"""How often a running planet looks whether its taxonomy changed (operations/topics.py)."""
 
 
 class Planet:
@@ -32,6 +40,9 @@ class Planet:
         self._store: SqlStore | None = None
         self._executor: Executor | None = None
         self._executor_made = False
+        self._taxonomy: Taxonomy | None = None
+        self._taxonomy_key = ""
+        self._taxonomy_checked = 0.0
 
     @property
     def store(self) -> PlanetStore:
@@ -73,19 +84,51 @@ class Planet:
                 self._executor = PoolOnDemand(lambda: process_pool(workers))
         return self._executor
 
+    def taxonomy(self) -> Taxonomy:
+        """The taxonomy posts are classified with (operations/topics.py says which). Read on
+        first use: an unreadable or invalid one is a ConfigError naming it. Then looked at
+        again at most every TAXONOMY_CHECK_S, so that a long-running planet classifies with
+        a taxonomy an operator saved meanwhile; a changed one that cannot be used is logged
+        and the one in use is kept."""
+        from netplanet.operations.topics import planet_taxonomy, taxonomy_key
+
+        now = time.monotonic()
+        if self._taxonomy is None:
+            self._taxonomy_key = taxonomy_key(self.settings, self.store)
+            self._taxonomy = planet_taxonomy(self.settings, self.store)
+            self._taxonomy_checked = now
+        elif now - self._taxonomy_checked >= TAXONOMY_CHECK_S:
+            self._taxonomy_checked = now
+            try:
+                key = taxonomy_key(self.settings, self.store)
+                if key != self._taxonomy_key:
+                    self._taxonomy_key = key
+                    self._taxonomy = planet_taxonomy(self.settings, self.store)
+                    log.info("the taxonomy changed: now version %s", self._taxonomy.version)
+            except Exception as exc:  # a file half-edited by hand, a database gone away
+                log.error(
+                    "the taxonomy changed but cannot be used (%s); still classifying with "
+                    "version %s",
+                    exc,
+                    self._taxonomy.version,
+                )
+        return self._taxonomy
+
     def pipeline(self, fetcher: Fetcher, /, **overrides: Any) -> UpdatePipeline:
         """The update pipeline over `fetcher`, with the planet's store, process pool, excerpt
-        length and scheduling policy; `overrides` (a clock, a policy, a sealing cadence) go to
-        UpdatePipeline as they are. This is the one place that builds one: every poller
-        (`update`, `run`, `worker`, the admin's "poll now", the demo) is handed this method
-        as its PipelineFactory (update/factory.py)."""
+        length, taxonomy and scheduling policy; `overrides` (a clock, a policy, a sealing
+        cadence) go to UpdatePipeline as they are. This is the one place that builds one:
+        every poller (`update`, `run`, `worker`, the admin's "poll now", the demo) is handed
+        this method as its PipelineFactory (update/factory.py)."""
         from netplanet.schedule import Policy
         from netplanet.update.pipeline import UpdatePipeline
 
+        self.taxonomy()  # read now: a bad taxonomy is an error before any poll, not in one
         options: dict[str, Any] = {
             "executor": self.executor(),
             "excerpt_words": self.settings.excerpt_words,
             "policy": Policy.from_settings(self.settings),
+            "taxonomy": self.taxonomy,
             **overrides,
         }
         return UpdatePipeline(self.store, fetcher, **options)

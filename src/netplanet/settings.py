@@ -140,12 +140,22 @@ class Settings:
     opml_max_outlines: int = _ranged(10_000, 1, 1_000_000)
     """Most feed outlines one OPML import may hold (CLI and admin); a bigger file is refused
     whole. The file itself may be 512 bytes per allowed outline (at least 5 MB)."""
+    # --- topics (enrich/topics.py, operations/topics.py)
+    topics_file: str = ""
+    """The topic taxonomy (TOML): a path, `~` expanded. Empty: the one saved in the admin
+    area, else the bundled one. Read when a planet first classifies; an unreadable or invalid
+    file is a ConfigError naming it."""
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'netplanet.db'}"
+
+    @property
+    def topics_path(self) -> Path | None:
+        """The `topics_file` setting as a path (None: not set)."""
+        return Path(self.topics_file).expanduser() if self.topics_file else None
 
     @property
     def user_agent(self) -> str:
@@ -321,6 +331,12 @@ def _check_data_dir(value: Path) -> str | None:
     return None
 
 
+def _check_path(value: str) -> str | None:
+    if _CONTROL.search(value):
+        return "must be a file path without control characters"
+    return None
+
+
 def _check_allowed_hosts(value: str) -> str | None:
     bad = [host for host in split_list(value) if host_name(host) is None]
     return f"{bad[0]!r} is not a host name" if bad else None
@@ -344,6 +360,7 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "secret_key": _check_secret,
     "database_url": _check_database_url,
     "data_dir": _check_data_dir,
+    "topics_file": _check_path,
 }
 
 

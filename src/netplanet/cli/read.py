@@ -5,11 +5,15 @@ cli/__init__.py calls `register(app)`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from netplanet.cli._common import console, find_source, planet, say
+
+if TYPE_CHECKING:
+    from netplanet.model import StoredEntry
+    from netplanet.store.base import Coverage
 
 
 def register(app: typer.Typer) -> None:
@@ -22,27 +26,93 @@ def entries(
     source: Annotated[
         str | None, typer.Option("--source", "-s", help="Only this source (id, slug or URL).")
     ] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option("--topic", "-t", help="Only posts filed under this topic (slug)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line (fields: see README).")
+    ] = False,
+    every_row: Annotated[
+        bool,
+        typer.Option("--all", help="List every feed's copy of a post, not the original alone."),
+    ] = False,
 ) -> None:
-    """List the newest posts."""
+    """List the newest posts (another feed's copy of a post is listed once, as the original
+    with the copies' sources; --all lists every row)."""
+    store = planet().store
+    source_id = find_source(source).id if source else None
+    if topic is not None:
+        _check_topic(topic)
+    rows = store.list_entries(source_id=source_id, topic=topic, copies=every_row, limit=limit)
+    coverage = store.coverage([e.id for e in rows])
+    if as_json:
+        import json
+        import sys
+
+        for e in rows:
+            record = _entry_record(e, coverage.get(e.id, []))
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return
     from rich.table import Table
     from rich.text import Text
 
-    store = planet().store
-    source_id = find_source(source).id if source else None
-    rows = store.list_entries(source_id=source_id, limit=limit)
     table = Table(title=f"{len(rows)} newest posts", title_justify="left")
-    for col in ("id", "published", "source", "title", "url"):
-        table.add_column(col, overflow="fold")
+    for col in ("id", "published", "source", "title", "topics", "url"):
+        # The title is what a reader scans for: it keeps its width when the terminal is narrow.
+        table.add_column(col, overflow="fold", min_width=24 if col == "title" else None)
     for e in rows:
+        labels = [*e.topic_slugs]
+        labels += ["podcast"] if e.podcast else []
+        labels += ["sponsored"] if e.sponsored else []
+        also = [c.source_title for c in coverage.get(e.id, []) if c.same_post]
         table.add_row(  # feed data: never read as Rich markup
             str(e.id),
             e.published.strftime("%Y-%m-%d %H:%M") if e.date_known else "date unknown",
-            Text(e.source_title),
+            Text(e.source_title + (f" (also on {', '.join(also)})" if also else "")),
             Text(e.title),
+            Text(", ".join(labels)),
             Text(e.url),
         )
     console().print(table)
+
+
+def _entry_record(e: StoredEntry, coverage: list[Coverage]) -> dict[str, object]:
+    """One post as `entries --json` prints it (the README lists the fields)."""
+    from datetime import UTC
+
+    return {
+        "id": e.id,
+        "guid": e.guid,
+        "url": e.url,
+        "title": e.title,
+        "source": e.source_title,
+        "published": e.published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "date_known": e.date_known,
+        "topics": [slug for slug, _ in e.topics],
+        "topic_scores": [score for _, score in e.topics],
+        "topics_manual": e.topics_manual,
+        "podcast": e.podcast,
+        "sponsored": e.sponsored,
+        "cluster": e.cluster_id,
+        "also_covered_by": [c.entry_id for c in coverage if not c.same_post],
+        "also_on": [c.source_title for c in coverage if c.same_post],
+        "duplicate_of": e.duplicate_of,
+    }
+
+
+def _check_topic(slug: str) -> None:
+    """A usage error naming the topics when `slug` is none of them."""
+    from netplanet.errors import UsageError
+
+    taxonomy = planet().taxonomy()
+    if taxonomy.get(slug) is None:
+        raise UsageError(
+            f"no topic {slug!r}; the topics are: {', '.join(taxonomy.slugs)} "
+            "(`netplanet topics list`)"
+        )
 
 
 def search(

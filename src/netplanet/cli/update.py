@@ -198,6 +198,7 @@ def run_command(
         # The address is checked before anything starts (the server binds it again a moment
         # later): in use or not local is a one-line error, not a traceback and exit 3.
         listen_socket(settings.host, settings.port).close()
+    current.taxonomy()  # a bad topics_file is a one-line error before anything starts
     if not current.store.list_sources():
         report = import_specs(load_default_sources())
         say(f"first start: imported {report.added} bundled sources")
@@ -212,6 +213,13 @@ def run_command(
 
     async def serve() -> None:
         async with current.fetcher() as fetcher:
-            await run_service(current.store, settings, current.pipeline, fetcher, web=not no_web)
+            await run_service(
+                current.store,
+                settings,
+                current.pipeline,
+                fetcher,
+                web=not no_web,
+                taxonomy=current.taxonomy,
+            )
 
     asyncio.run(serve())

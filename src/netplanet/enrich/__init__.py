@@ -18,9 +18,11 @@ from netplanet.enrich.canonical import canonical_url
 from netplanet.enrich.excerpt import EXCERPT_WORDS, Fragment, html_to_text, make_excerpt
 from netplanet.enrich.fingerprint import entry_fingerprint, title_date_hash
 from netplanet.enrich.identity import entry_key
+from netplanet.enrich.labels import is_podcast
 from netplanet.enrich.sanitize import sanitize_html
 from netplanet.enrich.sponsored import is_sponsored
 from netplanet.enrich.story import story_signature
+from netplanet.enrich.topics import Taxonomy, classify
 from netplanet.model import Enclosure, Entry, ParsedEntry
 from netplanet.untrusted import http_url, plain_text
 
@@ -30,11 +32,13 @@ __all__ = [
     "entry_fingerprint",
     "entry_key",
     "html_to_text",
+    "is_podcast",
     "is_sponsored",
     "make_excerpt",
     "sanitize_html",
     "strip_boilerplate",
     "title_date_hash",
+    "topic_source",
 ]
 
 UNTITLED = "(untitled)"
@@ -146,6 +150,20 @@ def _pick_enclosure(enclosures: tuple[Enclosure, ...], base_url: str) -> Enclosu
     return usable[0] if usable else None
 
 
+def topic_source(source_title: str, category: str) -> str:
+    """What the classifier is told of a post's source: its title and category (a weak prior,
+    the same for new posts and re-classified ones)."""
+    return " · ".join(part for part in (source_title.strip(), category.strip()) if part)
+
+
+def _topics(
+    taxonomy: Taxonomy | None, *, title: str, text: str, tags: tuple[str, ...], source: str
+) -> tuple[tuple[str, float], ...]:
+    if taxonomy is None:
+        return ()
+    return classify(taxonomy, title=title, text=text, tags=tags, source=source).topics
+
+
 def enrich_entry(
     parsed: ParsedEntry,
     *,
@@ -154,8 +172,11 @@ def enrich_entry(
     base_url: str,
     now: datetime,
     excerpt_words: int = EXCERPT_WORDS,
+    taxonomy: Taxonomy | None = None,
+    source_title: str = "",
 ) -> Entry:
-    """Turn one parsed entry into a storable Entry. `base_url` is the source's site (or feed)."""
+    """Turn one parsed entry into a storable Entry. `base_url` is the source's site (or feed).
+    With a `taxonomy`, the post is classified (its topics); without, it has none."""
     now = _aware(now) or now
     # Only an http(s) link is a link: anything else (javascript:, data:, ...) counts as none,
     # and the post falls back to its source's URL like a post without a link.
@@ -225,7 +246,7 @@ def enrich_entry(
         tags=tags,
         enclosure=enclosure,
         duration_s=duration_s,
-        sponsored=is_sponsored(title, parsed.categories),
+        sponsored=is_sponsored(title, parsed.categories, text),
         fingerprint=entry_fingerprint(
             title=title,
             url=url,
@@ -240,4 +261,14 @@ def enrich_entry(
         date_from_feed=feed_date is not None,
         simhash=simhash,
         story_keys=story_keys,
+        topics=_topics(
+            taxonomy,
+            title=title,
+            text=text,
+            tags=tags,
+            source=topic_source(source_title, source_category),
+        ),
+        podcast=is_podcast(
+            title=title, text=text, url=link, enclosure=enclosure, duration_s=duration_s
+        ),
     )

@@ -1,8 +1,13 @@
-"""Sponsored-post detection from the title's markers and the entry's categories.
+"""Sponsored-post detection from the title's markers, the entry's categories and the opening
+words of its text.
 
 Vendors and podcasts label paid posts in the title ("[Sponsored] …", "Sponsor: …",
 "… – Paid post") or with a category. Only whole labels count: a title that merely uses the
-word ("How we sponsored a hackathon", "unsponsored") is not a sponsored post.
+word ("How we sponsored a hackathon", "unsponsored") is not a sponsored post. In the text,
+only a disclosure that opens it counts ("Sponsored by Acme.", "This post is sponsored by
+…"): the same words further down are usually about something else ("the meetup was
+sponsored by …"), and a podcast's ad read ("this episode is brought to you by") does not make
+the episode paid content.
 """
 
 from __future__ import annotations
@@ -47,9 +52,25 @@ def _may_be_labelled(title: str) -> bool:
     return "ad" in lowered and ("[" in title or "(" in title)
 
 
-def is_sponsored(title: str, categories: Iterable[str] = ()) -> bool:
-    """True when the title carries a sponsorship label or a category says so."""
+# A disclosure as the text's first words: "Sponsored by X", "Sponsored:", "Sponsored post",
+# "This post/article/content is (a) sponsored (post)/sponsored by ...", "Paid post".
+_TEXT_RE = re.compile(
+    r"\A[\s\[(]*(?:sponsored\s*(?:by\s|post\b|content\b|[:|–—-])"
+    r"|this\s+(?:post|article|blog\s+post|content)\s+(?:is|was)\s+"
+    r"(?:a\s+)?(?:sponsored|paid\s+for)\b"
+    r"|this\s+is\s+a\s+sponsored\s+(?:post|article)\b"
+    r"|paid\s+(?:post|content|partnership)\s*[:|–—.-])",
+    re.IGNORECASE,
+)
+TEXT_OPENING_CHARS = 200
+
+
+def is_sponsored(title: str, categories: Iterable[str] = (), text: str = "") -> bool:
+    """True when the title carries a sponsorship label, a category says so, or the text
+    opens with a sponsorship disclosure."""
     if _may_be_labelled(title) and _TITLE_RE.search(title):
+        return True
+    if text and _TEXT_RE.search(text[:TEXT_OPENING_CHARS]):
         return True
     return any(
         _CATEGORY_SPACE_RE.sub(" ", c).strip().casefold() in SPONSORED_CATEGORIES

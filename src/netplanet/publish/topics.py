@@ -31,20 +31,64 @@ class TopicInfo:
 
 
 DEFAULT_TOPICS: tuple[TopicInfo, ...] = (
-    TopicInfo("routing", "Routing", "BGP, OSPF, IS-IS, MPLS, segment routing and route policy."),
-    TopicInfo("datacenter", "Data center", "Fabrics, EVPN/VXLAN, switching and DC design."),
-    TopicInfo("security", "Security", "Vulnerabilities, firewalls, VPNs and network defence."),
-    TopicInfo("cloud-native", "Cloud native", "Kubernetes networking, service meshes, cloud VPCs."),
-    TopicInfo("automation", "Automation", "Network automation, APIs, IaC, testing and tooling."),
     TopicInfo(
-        "observability", "Observability", "Telemetry, monitoring, flows and troubleshooting."
+        "routing",
+        "Routing",
+        "BGP, OSPF, IS-IS, MPLS and segment routing, RPKI, peering and IXPs, routing incidents.",
     ),
-    TopicInfo("internet", "Internet", "Peering, IXPs, DNS, RPKI, outages and Internet policy."),
-    TopicInfo("wireless", "Wireless", "Wi-Fi, 5G, mobile and radio networks."),
-    TopicInfo("wan", "WAN", "SD-WAN, enterprise WAN, transport and optical networks."),
-    TopicInfo("industry", "Industry", "Vendors, products, careers, events and the business."),
+    TopicInfo(
+        "datacenter",
+        "Data Center",
+        "Data center switching and fabrics, EVPN/VXLAN, Ethernet, RDMA and AI/HPC "
+        "networking, ASICs and optics.",
+    ),
+    TopicInfo(
+        "security",
+        "Security",
+        "Firewalls, zero trust, DDoS, TLS, vulnerabilities and CVEs, threat research.",
+    ),
+    TopicInfo(
+        "cloud-native",
+        "Cloud Native",
+        "Kubernetes and CNIs, Calico and Cilium, service mesh, eBPF, public-cloud networking.",
+    ),
+    TopicInfo(
+        "automation",
+        "Automation",
+        "NetBox, Ansible, Python and APIs, infrastructure as code, CI/CD, network labs, "
+        "AI for operations.",
+    ),
+    TopicInfo(
+        "observability",
+        "Observability",
+        "Monitoring and telemetry, sFlow/NetFlow/IPFIX, troubleshooting tools, packet "
+        "capture and Wireshark.",
+    ),
+    TopicInfo(
+        "internet",
+        "Internet",
+        "DNS, IPv6 and addressing, RIR policy, internet measurement, outages, ISPs and "
+        "submarine cables.",
+    ),
+    TopicInfo(
+        "wireless",
+        "Wireless",
+        "Wi-Fi, 5G and mobile networks, satellite links, RF.",
+    ),
+    TopicInfo(
+        "wan",
+        "WAN",
+        "SD-WAN, SASE, enterprise WAN and branch networks, VPN connectivity.",
+    ),
+    TopicInfo(
+        "industry",
+        "Industry",
+        "Business news, launches and acquisitions, events and conferences, opinion, "
+        "careers, certifications, books and podcasts.",
+    ),
 )
-"""The default taxonomy's topics in display order (used when create_app is given none)."""
+"""The bundled taxonomy's topics (data/topics.toml) in display order, for lists that are
+given none and as the site's fallback; tests/test_web_topics.py keeps the two the same."""
 
 
 def topic_map(topics: Sequence[TopicInfo]) -> dict[str, TopicInfo]:

@@ -12,6 +12,11 @@ update is stored all-or-nothing after its fetch (grouped with other polls' updat
 transaction, see update/batch.py; a poll returns once its update is committed), so a cancelled
 poll leaves no trace and none is half-written. A second signal cancels at once.
 
+Stored posts are re-classified at start, in a thread beside the polls, when the taxonomy's
+version is not the one they were classified with (an operator edited the file, or a new
+netplanet changed the bundled one); stopping stops it between two batches, and the next start
+goes on where it stopped (operations/topics.py).
+
 The loop and the signal handling are runtime/scheduler.py's, shared with `netplanet worker`;
 the pipeline comes from Planet.pipeline (the `pipelines` factory), like every other poller's.
 """
@@ -22,9 +27,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -36,6 +43,9 @@ from netplanet.store.base import PlanetStore
 from netplanet.update.factory import PipelineFactory
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 from netplanet.web.app import UVICORN_OPTIONS, create_app
+
+if TYPE_CHECKING:
+    from netplanet.enrich.topics import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -198,10 +208,18 @@ async def run_service(
     *,
     web: bool = True,
     update: bool = True,
+    taxonomy: Callable[[], Taxonomy] | None = None,
 ) -> None:
     """Serve the site and keep it updated until SIGINT/SIGTERM. The scheduler and the admin's
-    "poll now" build their pipelines with `pipelines`; the scheduler's polls use `fetcher`."""
+    "poll now" build their pipelines with `pipelines`; the scheduler's polls use `fetcher`.
+    With `taxonomy`, stored posts are re-classified first when they need it (in a thread)."""
     stop = asyncio.Event()
+    halt = threading.Event()
+    background: asyncio.Future[None] | None = None
+    if taxonomy is not None:
+        background = asyncio.ensure_future(
+            asyncio.to_thread(reclassify_if_needed, store, taxonomy(), halt.is_set)
+        )
     server: _Server | None = None
     if web:
         app = create_app(store, settings, pipelines=pipelines)
@@ -239,7 +257,45 @@ async def run_service(
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.set()
+            halt.set()
             if server is not None:
                 server.should_exit = True
             await asyncio.gather(*tasks)
+            if background is not None:
+                await background
     log.info("stopped after %d polls", scheduler.polled)
+
+
+def reclassify_if_needed(
+    store: PlanetStore, taxonomy: Taxonomy, halted: Callable[[], bool] = lambda: False
+) -> None:
+    """Re-classify the stored posts when they were classified with another taxonomy version
+    (or a run stopped half-way), logging what it does; a failure is logged, never raised."""
+    from netplanet.operations.topics import VERSION_KEY, needs_reclassify, reclassify
+
+    try:
+        if not needs_reclassify(store, taxonomy):
+            return
+        log.info(
+            "re-classifying stored posts with taxonomy %s (they were classified with %s)",
+            taxonomy.version,
+            store.get_setting(VERSION_KEY) or "none yet",
+        )
+        report = reclassify(store, taxonomy, stop=halted)
+        if report.finished:
+            log.info(
+                "re-classified %d posts with taxonomy %s: %d changed, %d podcast labels corrected",
+                report.examined,
+                report.version,
+                report.changed,
+                report.relabelled,
+            )
+        else:
+            log.info(
+                "re-classifying stopped after %d posts; the next start goes on from there",
+                report.examined,
+            )
+    except Exception:
+        log.exception(
+            "re-classifying stored posts failed; `netplanet topics reclassify` tries again"
+        )

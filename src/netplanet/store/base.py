@@ -1,8 +1,9 @@
 """The Store interface: what every backend (SQLite, PostgreSQL) provides, as the Protocols its
 callers name: `SourceStore` (one source's edits), `Store` (updating: sources, entries, stable
 pages, search), `WorkerStore` (+ leases), `SiteStore` (+ the public pages' queries),
-`AdminStore` (settings, sign-in, categories) and `PlanetStore` (all of it, + scheduling and
-monitoring). SqlStore (store/sql.py) implements every one.
+`AdminStore` (settings, sign-in, categories), `TopicStore` (topic counts, re-classification
+and an operator's topics) and `PlanetStore` (all of it, + scheduling and monitoring).
+SqlStore (store/sql.py) implements every one.
 
 Shared rules, whatever the backend:
 - All datetimes going in and coming out are timezone-aware UTC.
@@ -28,6 +29,7 @@ from typing import Protocol
 
 from netplanet.errors import StoreError
 from netplanet.model import (
+    Enclosure,
     ExistingEntry,
     SearchHit,
     Source,
@@ -178,12 +180,16 @@ class Store(SourceStore, Protocol):
         source_id: int | None = None,
         category: str | None = None,
         topic: str | None = None,
+        copies: bool = True,
+        collapsed: bool = True,
         labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
-        """Newest entries first (by published, then id); `topic` is a topic slug. Without
-        `source_id`, collapsed posts (copies, and story members shown at their cluster's lead)
-        are left out."""
+        """Newest entries first (by published, then id); `topic` keeps the posts filed under
+        that topic slug (primary or not); `copies=False` leaves out rows that are another
+        feed's copy of a stored post (`duplicate_of` set); `collapsed=False` leaves out every
+        collapsed row (copies, and story members shown at their cluster's lead: what the
+        river and its feeds leave out); `labels` filters podcasts and sponsored posts."""
         ...
 
     def count_entries(self, *, source_id: int | None = None) -> int: ...
@@ -460,7 +466,62 @@ class AdminStore(Protocol):
     def delete_category(self, slug: str) -> None: ...
 
 
-class PlanetStore(WorkerStore, SiteStore, AdminStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class ClassifyRow:
+    """What re-classifying one stored post reads (`TopicStore.entries_to_classify`)."""
+
+    id: int
+    title: str
+    text: str
+    """The start of the post's text (the classifier reads no more)."""
+    tags: tuple[str, ...]
+    source_title: str
+    category: str
+    topics: tuple[tuple[str, float], ...]
+    url: str = ""
+    enclosure: Enclosure | None = None
+    duration_s: int | None = None
+    podcast: bool = False
+
+
+class TopicStore(Protocol):
+    """Topics of stored posts (store/topics.py): counts, re-classification, overrides."""
+
+    def topic_counts(self) -> dict[str, int]:
+        """How many posts are filed under each topic slug (primary or not)."""
+        ...
+
+    def entries_to_classify(
+        self, *, after_id: int, limit: int, text_chars: int, manual: bool = False
+    ) -> list[ClassifyRow]:
+        """Up to `limit` posts with ids above `after_id`, in id order, whose topics were not
+        set by an operator (`manual=True`: those too); texts cut to `text_chars` characters
+        by the database."""
+        ...
+
+    def last_entry_id(self) -> int:
+        """The highest post id (0 without posts)."""
+        ...
+
+    def rewrite_topics(self, changes: Sequence[tuple[int, Sequence[tuple[str, float]]]]) -> int:
+        """Store newly classified topics of posts (entries.topics and entry_topics, in one
+        transaction); posts an operator set meanwhile are left alone. Returns how many changed."""
+        ...
+
+    def set_podcast(self, changes: Sequence[tuple[int, bool]]) -> int:
+        """Store re-computed podcast labels of posts; returns how many rows were written."""
+        ...
+
+    def set_topics(
+        self, entry_id: int, topics: Sequence[tuple[str, float]], *, manual: bool
+    ) -> None:
+        """Set one post's topics: `manual` marks an operator's choice (kept by edits and
+        re-classification); `manual=False` hands the post back to the classifier.
+        NotFoundError when there is no such post."""
+        ...
+
+
+class PlanetStore(WorkerStore, SiteStore, AdminStore, TopicStore, Protocol):
     """Everything a whole planet needs: updating (alone or by workers), serving pages,
     scheduling and monitoring (store/health.py), administering."""
 

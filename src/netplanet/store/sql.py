@@ -46,6 +46,7 @@ from netplanet.store.schema import (
 )
 from netplanet.store.sealing import seal
 from netplanet.store.stories import clusters_of_source, reelect
+from netplanet.store.topics import TopicQueries
 from netplanet.store.writes import UpdateWrites, ensure_category
 from netplanet.untrusted import http_url
 
@@ -62,7 +63,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueries, AdminQueries):
+class SqlStore(
+    UpdateWrites,
+    BulkSources,
+    PageQueries,
+    LeaseQueries,
+    HealthQueries,
+    AdminQueries,
+    TopicQueries,
+):
     """Every Protocol of store/base.py (PlanetStore) over one SQLAlchemy engine (see there for
     the shared rules)."""
 
@@ -288,6 +297,8 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
         source_id: int | None = None,
         category: str | None = None,
         topic: str | None = None,
+        copies: bool = True,
+        collapsed: bool = True,
         labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
@@ -298,10 +309,12 @@ class SqlStore(UpdateWrites, BulkSources, PageQueries, LeaseQueries, HealthQueri
                     select(entry_topics.c.entry_id).where(entry_topics.c.topic_slug == topic)
                 )
             )
+        if not copies:
+            query = query.where(entries.c.duplicate_of.is_(None))
+        if not collapsed:  # the river and its feeds show a story once (store/stories.py)
+            query = query.where(entries.c.collapsed.is_(False))
         if source_id is not None:
             query = query.where(entries.c.source_id == source_id)
-        else:  # the river and categories show a story once (store/stories.py)
-            query = query.where(entries.c.collapsed.is_(False))
         if category is not None:
             query = query.where(
                 entries.c.id.in_(

@@ -519,16 +519,28 @@ def link_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
 def relink_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
     """Edited posts' topics, unless an operator set them: rows of a topic the post keeps keep
     their archive position (`seq`); the others go, and new ones wait for sealing."""
-    ids = [entry_id for entry_id, _ in pairs]
+    relink_topic_rows(conn, [(entry_id, e.topics, e.published) for entry_id, e in pairs])
+
+
+TopicRow = tuple[int, Sequence[tuple[str, float]], datetime]
+"""(entry id, its topics primary first, its published date) for relink_topic_rows."""
+
+
+def relink_topic_rows(conn: Any, items: Sequence[TopicRow], *, keep_manual: bool = True) -> None:
+    """The entry_topics rows of stored posts made to match `items` (relink_topics); with
+    `keep_manual`, posts whose topics an operator set are left alone (re-classification
+    and edits), without it they are rewritten too (the operator's own override)."""
+    ids = [entry_id for entry_id, _, _ in items]
     manual: set[int] = set()
     held: dict[int, dict[str, Any]] = {i: {} for i in ids}
     for start in range(0, len(ids), _MAX_IN):
         chunk = ids[start : start + _MAX_IN]
-        manual.update(
-            conn.execute(
-                select(entries.c.id).where(entries.c.id.in_(chunk), entries.c.topics_manual)
-            ).scalars()
-        )
+        if keep_manual:
+            manual.update(
+                conn.execute(
+                    select(entries.c.id).where(entries.c.id.in_(chunk), entries.c.topics_manual)
+                ).scalars()
+            )
         for entry_id, slug, seq in conn.execute(
             select(entry_topics.c.entry_id, entry_topics.c.topic_slug, entry_topics.c.seq).where(
                 entry_topics.c.entry_id.in_(chunk)
@@ -536,10 +548,10 @@ def relink_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
         ):
             held[entry_id][slug] = seq
     added: list[dict[str, Any]] = []
-    for entry_id, entry in pairs:
+    for entry_id, topics, published in items:
         if entry_id in manual:
             continue
-        wanted = dict(entry.topics)
+        wanted = dict(topics)
         for slug in held[entry_id].keys() - wanted.keys():
             conn.execute(
                 delete(entry_topics).where(
@@ -551,7 +563,7 @@ def relink_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
                 conn.execute(
                     update(entry_topics)
                     .where(entry_topics.c.entry_id == entry_id, entry_topics.c.topic_slug == slug)
-                    .values(score=score, rank=rank, published=entry.published)
+                    .values(score=score, rank=rank, published=published)
                 )
             else:
                 added.append(
@@ -560,7 +572,7 @@ def relink_topics(conn: Any, pairs: Sequence[tuple[int, Entry]]) -> None:
                         "topic_slug": slug,
                         "score": score,
                         "rank": rank,
-                        "published": entry.published,
+                        "published": published,
                     }
                 )
     if added:

@@ -22,6 +22,7 @@ from netplanet.errors import NotAFeedError, ParseError
 from netplanet.model import Entry, ParsedEntry, ParsedFeed
 from netplanet.parse import parse_feed
 from netplanet.untrusted import one_line
+from netplanet.update.classifier import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +115,18 @@ def digest(
     now: datetime,
     excerpt_words: int,
     known: frozenset[str] = frozenset(),
+    classifier: Classifier | None = None,
+    source_title: str = "",
 ) -> Digest:
-    """Parse `body` and enrich its entries, except those whose raw hash is in `known`."""
+    """Parse `body` and enrich its entries, except those whose raw hash is in `known`; with a
+    `classifier`, each is classified (its topics) with that taxonomy."""
     try:
         parsed = parse_feed(body, content_type=content_type, url=url)
     except NotAFeedError as exc:
         return Digest(None, error_kind=NotAFeedError.kind, error=str(exc))
     except ParseError as exc:
         return Digest(None, error_kind=exc.kind, error=str(exc))
+    taxonomy = classifier.taxonomy if classifier is not None else None
     entries: list[Entry] = []
     unchanged: list[str] = []
     skipped = 0
@@ -140,6 +145,8 @@ def digest(
                 base_url=url,
                 now=now,
                 excerpt_words=excerpt_words,
+                taxonomy=taxonomy,
+                source_title=source_title,
             )
             entries.append(dataclasses.replace(enriched, raw_hash=hashed))
         except Exception as exc:  # one bad entry must not lose the rest of the feed

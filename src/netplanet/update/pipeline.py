@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from netplanet.enrich.excerpt import EXCERPT_WORDS
 from netplanet.errors import DiscoveryError, StoreError
@@ -40,8 +41,12 @@ from netplanet.store.base import SEAL_AFTER, ApplyResult, Store
 from netplanet.untrusted import one_line
 from netplanet.update import decide
 from netplanet.update.batch import MAX_DELAY_S, MAX_PLANS, WriteBehind
+from netplanet.update.classifier import Classifier
 from netplanet.update.digest import Digest, digest
 from netplanet.update.discovery import discover_feed
+
+if TYPE_CHECKING:
+    from netplanet.enrich.topics import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +100,14 @@ class UpdatePipeline:
         batch_delay_s: float = MAX_DELAY_S,
         seal_after: timedelta = SEAL_AFTER,
         seal_every_s: float = SEAL_EVERY_S,
+        taxonomy: Callable[[], Taxonomy | None] | None = None,
     ) -> None:
         self.store = store
+        self.taxonomy = taxonomy
+        """Gives the taxonomy new and edited posts are classified with (asked at every
+        digest, so a planet that reloads its taxonomy classifies with the new one); None: no
+        topics."""
+        self._classifier: Classifier | None = None
         self.executor = executor
         """Where parsing and enrichment run (e.g. a process pool); None means inline."""
         self.fetcher = fetcher
@@ -232,6 +243,8 @@ class UpdatePipeline:
             now=now,
             excerpt_words=self.excerpt_words,
             known=known,
+            classifier=self._current_classifier(),
+            source_title=source.display_title,
         )
         # A re-poll of a source with stored entries usually enriches none or one of them, and
         # parsing a body of ordinary size takes a few milliseconds: less than shipping it to
@@ -240,6 +253,14 @@ class UpdatePipeline:
         if self.executor is None or (known and len(result.body) <= INLINE_MAX_BYTES):
             return call()
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    def _current_classifier(self) -> Classifier | None:
+        taxonomy = self.taxonomy() if self.taxonomy is not None else None
+        if taxonomy is None:
+            return None
+        if self._classifier is None or self._classifier.taxonomy is not taxonomy:
+            self._classifier = Classifier(taxonomy)
+        return self._classifier
 
     def plan(
         self, source: Source, result: FetchResult, now: datetime, digested: Digest | None

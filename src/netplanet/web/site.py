@@ -13,6 +13,7 @@ web/app.py builds the `Site` and puts it on the app's state.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -28,7 +29,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from netplanet import __version__
+from netplanet.errors import NetplanetError
 from netplanet.model import StoredEntry
+from netplanet.operations.topics import cached_taxonomy
 from netplanet.publish.posts import (
     PostView,
     category_href,
@@ -43,6 +46,8 @@ from netplanet.store.base import CategoryInfo, PlanetStore
 from netplanet.update.factory import PipelineFactory
 from netplanet.web.edge import BASE_SCOPE_KEY
 from netplanet.web.origin import Origin
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 PAGE_CACHE_CONTROL = "public, max-age=60"
@@ -103,9 +108,8 @@ class Site:
         topics: Sequence[TopicInfo] | None = None,
     ) -> None:
         self.store = store
-        self.topics: tuple[TopicInfo, ...] = tuple(DEFAULT_TOPICS if topics is None else topics)
-        """The planet's topics in display order (the taxonomy the classifier uses)."""
-        self.topic_by_slug = topic_map(self.topics)
+        self._fixed_topics = None if topics is None else tuple(topics)
+        self._topics: tuple[float, tuple[TopicInfo, ...], dict[str, TopicInfo]] = (-1e9, (), {})
         self.settings = settings
         self.pipelines = pipelines
         """Builds the admin's "poll now" pipeline (Planet.pipeline); None: no polling here."""
@@ -152,6 +156,37 @@ class Site:
                 if cat.slug == slug:
                     return cat
         return None
+
+    def _topic_state(self) -> tuple[tuple[TopicInfo, ...], dict[str, TopicInfo]]:
+        """The planet's topics (its taxonomy's, unless the app was given a list), re-read at
+        most every `nav_ttl` seconds: a taxonomy saved in the admin area shows without a
+        restart. One that cannot be read keeps the topics shown (logged; the default ones at
+        first), since the pages can still be served."""
+        stamp, topics, by_slug = self._topics
+        if self._fixed_topics is not None:
+            if not by_slug:
+                topics = self._fixed_topics
+                self._topics = (stamp, topics, topic_map(topics))
+            return self._topics[1], self._topics[2]
+        if time.monotonic() - stamp > self.nav_ttl:
+            try:
+                taxonomy = cached_taxonomy(self.settings, self.store)
+                topics = tuple(TopicInfo(t.slug, t.name, t.description) for t in taxonomy.topics)
+            except NetplanetError as exc:
+                log.error("the taxonomy cannot be read (%s); showing the topics shown so far", exc)
+                topics = topics or tuple(DEFAULT_TOPICS)
+            by_slug = topic_map(topics)
+            self._topics = (time.monotonic(), topics, by_slug)
+        return topics, by_slug
+
+    @property
+    def topics(self) -> tuple[TopicInfo, ...]:
+        """The planet's topics in display order (the taxonomy the classifier uses)."""
+        return self._topic_state()[0]
+
+    @property
+    def topic_by_slug(self) -> dict[str, TopicInfo]:
+        return self._topic_state()[1]
 
     def topic(self, slug: str) -> TopicInfo | None:
         return self.topic_by_slug.get(slug)

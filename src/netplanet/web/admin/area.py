@@ -5,7 +5,8 @@ route modules from there would make each of them import itself back.
 
 guard.py: the `admin` guard (area on, signed in, CSRF-checked), `Ctx` and page rendering;
 signin.py: sign in and out; sources.py: the source list, adding, editing, deleting and polling
-a source; health.py: the feed-health table; categories.py: the category list; opml.py: OPML
+a source; health.py: the feed-health table; categories.py: the category list; posts.py: posts
+and one post's topics (override); topics.py: the taxonomy editor; opml.py: OPML
 import and export, with the import itself run in the background by imports.py. Sessions, CSRF
 and the login limiter live in web/auth.py.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from netplanet.web.admin import categories, health, opml, signin, sources
+from netplanet.web.admin import categories, health, opml, posts, signin, sources, topics
 
 
 def routes() -> list[Route]:
@@ -25,5 +26,7 @@ def routes() -> list[Route]:
         *signin.routes(),
         *health.routes(),
         *categories.routes(),
+        *posts.routes(),
+        *topics.routes(),
         *opml.routes(),
     ]
