@@ -99,7 +99,8 @@ def test_home_shows_the_newest_posts(page: tuple[Any, PageWatch]) -> None:
     shown = titles(p)
     # unsealed posts and the partial newest page, with the newest full page when that is
     # less than a page (docs/pagination.md)
-    assert PAGE_SIZE <= len(shown) < 2 * PAGE_SIZE
+    # (two of the demo's posts are collapsed into a story shown once, at its newest post)
+    assert PAGE_SIZE - 2 <= len(shown) < 2 * PAGE_SIZE
     assert "BGP Add-Path in practice: what changes on the wire" in shown[:3]
     assert p.locator("nav.categories a").count() >= 5
     no_horizontal_scroll(p)

@@ -176,7 +176,10 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
 
     try:
         first, second, base = asyncio.run(main())
-        entries = store.list_entries(limit=1000)
+        # Every stored post, the collapsed ones too (the river leaves those out).
+        entries = [
+            e for s in store.list_sources() for e in store.list_entries(source_id=s.id, limit=1000)
+        ]
         yield Ingested(store, first, second, base, entries)
     finally:
         store.close()
@@ -189,6 +192,17 @@ def test_ingest_stores_every_demo_post(ingested: Ingested) -> None:
     by_source = {s.title: ingested.store.count_entries(source_id=s.id) for s in
                  ingested.store.list_sources()}  # fmt: skip
     assert by_source == {s.title: s.entries for s in DEMO_SOURCES}
+
+
+def test_the_demo_has_a_story_covered_by_three_sources(ingested: Ingested) -> None:
+    story = [e for e in ingested.entries if "Harbor Gate" in e.title]
+    assert len(story) == 3 and len({e.source_id for e in story}) == 3
+    assert len({e.cluster_id for e in story}) == 1 and story[0].cluster_id is not None
+    lead = max(story, key=lambda e: e.published)
+    assert [e.id for e in story if not e.collapsed] == [lead.id]
+    river = ingested.store.list_entries(collapsed=False, limit=1000)
+    assert [e.id for e in river if e.cluster_id == lead.cluster_id] == [lead.id]
+    assert len(river) == EXPECTED_POSTS - 2
 
 
 def test_second_update_adds_no_duplicates(ingested: Ingested) -> None:

@@ -76,7 +76,7 @@ _ATOM: Final = "application/atom+xml; charset=utf-8"
 DEMO_SOURCES: Final[tuple[DemoSource, ...]] = (
     DemoSource(
         "Route Reflections", "https://routereflections.example/", "Networking",
-        "/route-reflections/feed/", "route-reflections.xml", _RSS, entries=8,
+        "/route-reflections/feed/", "route-reflections.xml", _RSS, entries=9,
     ),
     DemoSource(
         "Fabric Notes", "https://fabricnotes.example/", "Networking",
@@ -105,11 +105,11 @@ DEMO_SOURCES: Final[tuple[DemoSource, ...]] = (
     ),
     DemoSource(
         "Bastion Networks Blog", "https://www.bastionnetworks.example/blog", "Security",
-        "/bastion-networks/blog.rss", "bastion-networks.xml", _RSS, entries=6,
+        "/bastion-networks/blog.rss", "bastion-networks.xml", _RSS, entries=7,
     ),
     DemoSource(
         "Cloud Edge Journal", "https://cloudedge.example/", "Cloud",
-        "/cloud-edge-journal/feed.xml", "cloud-edge-journal.xml", _RSS, entries=5,
+        "/cloud-edge-journal/feed.xml", "cloud-edge-journal.xml", _RSS, entries=6,
     ),
     DemoSource(
         "Packet Loss Diaries", "https://packetlossdiaries.example/", "Networking",

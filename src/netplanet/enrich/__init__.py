@@ -21,6 +21,7 @@ from netplanet.enrich.identity import entry_key
 from netplanet.enrich.labels import is_podcast
 from netplanet.enrich.sanitize import sanitize_html
 from netplanet.enrich.sponsored import is_sponsored
+from netplanet.enrich.story import story_signature
 from netplanet.enrich.topics import Taxonomy, classify
 from netplanet.model import Enclosure, Entry, ParsedEntry
 from netplanet.untrusted import http_url, plain_text
@@ -226,6 +227,7 @@ def enrich_entry(
     tdh = title_date_hash(title, feed_date)
     guid = parsed.guid.strip() if parsed.guid and parsed.guid.strip() else None
     key = entry_key(guid, url if link else "", tdh)
+    simhash, story_keys = story_signature(title=title, text=text, url=url if link else "")
 
     return Entry(
         source_id=source_id,
@@ -257,6 +259,8 @@ def enrich_entry(
             duration_s=duration_s,
         ),
         date_from_feed=feed_date is not None,
+        simhash=simhash,
+        story_keys=story_keys,
         topics=_topics(
             taxonomy,
             title=title,

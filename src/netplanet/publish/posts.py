@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from netplanet.model import Enclosure, StoredEntry
+from netplanet.publish.stories import StoryCoverage
 from netplanet.publish.topics import DEFAULT_TOPICS, TopicInfo, topic_href, topic_map
 from netplanet.sources.slug import slugify
 from netplanet.untrusted import http_url
@@ -68,6 +69,8 @@ class PostView:
     archive_label: str = ""
     topics: tuple[tuple[str, str], ...] = ()
     """(name, href) per topic chip, the primary topic first."""
+    coverage: StoryCoverage | None = None
+    """"Also on" / "Also covered by" (publish/stories.py); None for a post on its own."""
 
 
 def safe_url(url: str) -> str:

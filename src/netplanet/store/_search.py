@@ -82,6 +82,13 @@ def filters_sql(
     return filters, params
 
 
+def shown_sql(alias: str, source_id: int | None) -> str:
+    """The condition that leaves out collapsed posts (copies, and story members shown at their
+    cluster's lead: store/stories.py) on `alias` (an entries row), except when searching one
+    source, whose own posts are all listed, as on its page."""
+    return f" AND NOT {alias}.collapsed" if source_id is None else ""
+
+
 def listed_hits(conn: Connection, sql: Any, params: dict[str, Any], offset: int) -> list[SearchHit]:
     """Run a river-ordered listing of posts (an exclusion-only search, on either backend) and
     rank its rows by their place in it, with plain snippets."""

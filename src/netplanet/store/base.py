@@ -181,13 +181,15 @@ class Store(SourceStore, Protocol):
         category: str | None = None,
         topic: str | None = None,
         copies: bool = True,
+        collapsed: bool = True,
         labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
         """Newest entries first (by published, then id); `topic` keeps the posts filed under
         that topic slug (primary or not); `copies=False` leaves out rows that are another
-        feed's copy of a stored post (`duplicate_of` set); `labels` filters podcasts and
-        sponsored posts."""
+        feed's copy of a stored post (`duplicate_of` set); `collapsed=False` leaves out every
+        collapsed row (copies, and story members shown at their cluster's lead: what the
+        river and its feeds leave out); `labels` filters podcasts and sponsored posts."""
         ...
 
     def count_entries(self, *, source_id: int | None = None) -> int: ...

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 ec = entry_categories
 et = entry_topics
+# Lists leave out collapsed posts: copies of a post, and story members shown at their
+# cluster's lead (store/stories.py). A source's own pages list them all.
+_SHOWN = entries.c.collapsed.is_(False)
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
 
@@ -176,6 +179,8 @@ class PageQueries:
             pub, ident, seq = entries.c.published, entries.c.id, entries.c.seq
         if scope.source_id is not None:
             query = query.where(entries.c.source_id == scope.source_id)
+        else:
+            query = query.where(_SHOWN)  # a source's own page lists all its posts
         query = query.where(*label_filter(scope.labels))
         if scope.since is not None:
             query = query.where(pub >= scope.since)
@@ -268,6 +273,9 @@ class PageQueries:
             seq = entries.c.seq
             query = _entry_select(seq.label("page_seq"))
         query = query.where(seq > low, *label_filter(labels))
+        if source_id is None:
+            # A collapsed post keeps its position: its page just shows one post fewer.
+            query = query.where(_SHOWN)
         if high is not None:
             query = query.where(seq <= high)
         query = query.order_by(seq.desc()).limit(limit)
@@ -303,8 +311,8 @@ class PageQueries:
     ) -> tuple[datetime | None, datetime | None]:
         pub = entries.c.published
         query = select(
-            select(func.max(pub)).where(pub < since).scalar_subquery(),
-            select(func.min(pub)).where(pub >= until).scalar_subquery(),
+            select(func.max(pub)).where(pub < since, _SHOWN).scalar_subquery(),
+            select(func.min(pub)).where(pub >= until, _SHOWN).scalar_subquery(),
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).one()

@@ -29,6 +29,7 @@ from netplanet.store._search import (
     filters_sql,
     listed_hits,
     marks_to_html,
+    shown_sql,
 )
 from netplanet.store.fts_query import Query, parse_query, to_tsquery
 from netplanet.store.schema import UTCDateTime, entries
@@ -150,6 +151,7 @@ def postgres_search(
         # same at a million posts as at ten thousand (see _search.RANK_POOL).
         "pool": RANK_POOL,
     }
+    filters += shown_sql("e", source_id)
     if source_id is not None:
         filters += " AND e.source_id = :source_id"
         params["source_id"] = source_id
@@ -189,6 +191,7 @@ def _recent_without(
     """The newest posts (river order) containing none of the excluded words: the published
     index is walked newest first and each post's vector tested, so a page costs a page."""
     filters, params = filters_sql("e.id", category_slug, source_id, narrow)
+    filters += shown_sql("e", source_id)
     params |= {"excl": to_tsquery(parsed.any_excluded()), "limit": limit, "offset": offset}
     sql = text(
         f"""
@@ -217,6 +220,7 @@ def postgres_count(
     if parsed.empty:
         return 0
     filters, params = filters_sql("e.id", category_slug, source_id, narrow)
+    filters += shown_sql("e", source_id)
     params["cap"] = cap + 1
     if parsed.only_exclusions:
         params["tsq"] = to_tsquery(parsed.any_excluded())

@@ -45,6 +45,7 @@ from netplanet.store.schema import (
     story_keys,
 )
 from netplanet.store.sealing import seal
+from netplanet.store.stories import clusters_of_source, reelect
 from netplanet.store.topics import TopicQueries
 from netplanet.store.writes import UpdateWrites, ensure_category
 from netplanet.untrusted import http_url
@@ -262,9 +263,12 @@ class SqlStore(
             slug = conn.execute(
                 select(sources.c.slug).where(sources.c.id == id_param(source_id))
             ).scalar_one_or_none()
+            clusters = clusters_of_source(conn, source_id)
             result = conn.execute(delete(sources).where(sources.c.id == id_param(source_id)))
             if result.rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
+            # Its posts went with it (ON DELETE CASCADE): the clusters they led need new leads.
+            reelect(conn, clusters)
             # Its old slugs must not redirect to a later source that gets the same slug.
             conn.execute(
                 delete(app_settings).where(
@@ -294,6 +298,7 @@ class SqlStore(
         category: str | None = None,
         topic: str | None = None,
         copies: bool = True,
+        collapsed: bool = True,
         labels: Labels = ALL_LABELS,
         limit: int = 50,
     ) -> list[StoredEntry]:
@@ -306,6 +311,8 @@ class SqlStore(
             )
         if not copies:
             query = query.where(entries.c.duplicate_of.is_(None))
+        if not collapsed:  # the river and its feeds show a story once (store/stories.py)
+            query = query.where(entries.c.collapsed.is_(False))
         if source_id is not None:
             query = query.where(entries.c.source_id == source_id)
         if category is not None:

@@ -23,6 +23,7 @@ from netplanet.store._search import (
     filters_sql,
     listed_hits,
     marks_to_html,
+    shown_sql,
 )
 from netplanet.store.fts_query import Query, parse_query, to_fts5
 from netplanet.store.schema import UTCDateTime
@@ -74,7 +75,6 @@ def sqlite_search(
     if parsed.only_exclusions:
         return _recent_without(conn, parsed, limit, offset, category_slug, source_id, narrow)
     match = to_fts5(parsed)
-    joins = ""
     filters, params = narrow.sql("f.rowid")
     params |= {
         "match": match,
@@ -83,8 +83,10 @@ def sqlite_search(
         "limit": limit,
         "offset": offset,
     }
+    # Joined always: collapsed posts are left out (except in one source's search).
+    joins = " JOIN entries AS e ON e.id = f.rowid"
+    filters += shown_sql("e", source_id)
     if source_id is not None:
-        joins = " JOIN entries AS e ON e.id = f.rowid"
         filters += " AND e.source_id = :source_id"
         params["source_id"] = source_id
     if category_slug is not None:
@@ -141,6 +143,7 @@ def _recent_without(
 ) -> list[SearchHit]:
     """The newest posts (river order) containing none of the excluded words."""
     filters, params = filters_sql("e.id", category_slug, source_id, narrow)
+    filters += shown_sql("e", source_id)
     params |= {"excl": to_fts5(parsed.any_excluded()), "limit": limit, "offset": offset}
     sql = text(
         f"""
@@ -167,19 +170,20 @@ def sqlite_count(
     parsed = parse_query(query)
     if parsed.empty:
         return 0
-    filters, params = filters_sql("id", category_slug, source_id, narrow)
+    filters, params = filters_sql("e.id", category_slug, source_id, narrow)
+    filters += shown_sql("e", source_id)
     params["cap"] = cap + 1
     if parsed.only_exclusions:
         params["excl"] = to_fts5(parsed.any_excluded())
         inner = (
-            "SELECT id FROM entries WHERE id NOT IN"
+            "SELECT e.id FROM entries AS e WHERE e.id NOT IN"
             f" (SELECT rowid FROM entries_fts WHERE entries_fts MATCH :excl){filters}"
         )
     else:
         params["match"] = to_fts5(parsed)
         inner = (
-            "SELECT id FROM (SELECT rowid AS id FROM entries_fts WHERE entries_fts MATCH :match)"
-            f" WHERE 1 = 1{filters}"
+            "SELECT e.id FROM (SELECT rowid AS id FROM entries_fts WHERE entries_fts MATCH :match)"
+            f" AS m JOIN entries AS e ON e.id = m.id WHERE 1 = 1{filters}"
         )
     sql = text(f"SELECT count(*) FROM ({inner} LIMIT :cap)")
     return int(conn.execute(sql, params).scalar_one())

@@ -52,6 +52,7 @@ from netplanet.store.schema import (
     entry_topics,
     sources,
 )
+from netplanet.store.stories import link_stories, relink_story_keys
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +321,9 @@ class UpdateWrites:
                     _update_sources(conn, rows)
                     _rename_slugs(conn, (plans[i] for i in order))
                     _ensure_categories(conn, plans, slugs)
-                    done = {i: self._apply_entries(conn, plans[i], slugs) for i in order}
+                    fresh: list[tuple[int, Entry]] = []
+                    done = {i: self._apply_entries(conn, plans[i], slugs, fresh) for i in order}
+                    link_stories(conn, fresh)  # once for the whole batch
                 return [done[i] for i in range(len(plans))]
             except SQLAlchemyError as exc:
                 log.warning(
@@ -345,10 +348,21 @@ class UpdateWrites:
         _update_sources(conn, rows)
         _rename_slugs(conn, (plan,))
         _ensure_categories(conn, (plan,), slugs)
-        return self._apply_entries(conn, plan, slugs)
+        fresh: list[tuple[int, Entry]] = []
+        result = self._apply_entries(conn, plan, slugs, fresh)
+        link_stories(conn, fresh)
+        return result
 
-    def _apply_entries(self, conn: Any, plan: UpdatePlan, slugs: dict[str, str]) -> ApplyResult:
-        """The plan's entry writes; `slugs` must hold the slug of every category they name."""
+    def _apply_entries(
+        self,
+        conn: Any,
+        plan: UpdatePlan,
+        slugs: dict[str, str],
+        fresh_out: list[tuple[int, Entry]],
+    ) -> ApplyResult:
+        """The plan's entry writes; `slugs` must hold the slug of every category they name.
+        The new posts are added to `fresh_out`, whose story clusters the caller links once
+        for its whole transaction (store/stories.py)."""
         changed = list(plan.changed_entries)
         rehashed = list(plan.rehashed_entries)
         inserted = unchanged = 0
@@ -356,6 +370,7 @@ class UpdateWrites:
             fresh, taken = self._insert_new(conn, plan)
             self._link_categories(conn, fresh, slugs)
             link_topics(conn, fresh)
+            fresh_out.extend(fresh)  # story clusters: linked once per transaction
             inserted = len(fresh)
             # Posts another writer stored after this plan was decided: merge them as the
             # decider would have, had it seen them. (Imported here: the enrich package loads
@@ -386,6 +401,7 @@ class UpdateWrites:
             conn.execute(_EDIT_ENTRY, edits)
             self._relink_categories(conn, changed, slugs)
             relink_topics(conn, changed)
+            relink_story_keys(conn, changed)
         if rehashed:
             conn.execute(_REHASH, [{"eid": i, "rh": h} for i, h in rehashed])
         return ApplyResult(

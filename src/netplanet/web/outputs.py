@@ -81,7 +81,7 @@ def river_feed(request: Request) -> Response:
     title = site.settings.site_title
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(labels=_labels(request), limit=FEED_SIZE)
+        entries = site.store.list_entries(collapsed=False, labels=_labels(request), limit=FEED_SIZE)
         return title, "/", f"The latest posts gathered by {title}", entries
 
     return _feed_response(request, _fmt(request), channel)
@@ -95,7 +95,7 @@ def category_feed(request: Request) -> Response:
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
         entries = site.store.list_entries(
-            category=cat.slug, labels=_labels(request), limit=FEED_SIZE
+            category=cat.slug, collapsed=False, labels=_labels(request), limit=FEED_SIZE
         )
         title = f"{site.settings.site_title} — {cat.name}"
         return title, f"/category/{cat.slug}/", f"Posts in {cat.name}", entries
@@ -111,7 +111,7 @@ def topic_feed(request: Request) -> Response:
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
         entries = site.store.list_entries(
-            topic=topic.slug, labels=_labels(request), limit=FEED_SIZE
+            topic=topic.slug, collapsed=False, labels=_labels(request), limit=FEED_SIZE
         )
         title = f"{site.settings.site_title} — {topic.name}"
         about = topic.description or f"Posts about {topic.name}"

@@ -10,7 +10,7 @@ takes the label filters `?podcasts=0` and `?sponsored=0` and keeps them on its l
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from netplanet.model import StoredEntry
 from netplanet.publish.pages import Pager, month_bounds
 from netplanet.publish.posts import PostView
 from netplanet.publish.status import EmptySite, empty_site
+from netplanet.publish.stories import story_coverage
 from netplanet.publish.topics import LABEL_PARAMS, label_query
 from netplanet.store.base import Labels, Scope
 from netplanet.store.fts_query import parse_query
@@ -40,7 +41,20 @@ SEARCH_COUNT_CAP = 1000
 
 
 def _views(site: Site, entries: list[StoredEntry]) -> list[PostView]:
-    return [site.post_view(e) for e in entries]
+    return _with_coverage(site, entries, [site.post_view(e) for e in entries])
+
+
+def _with_coverage(site: Site, entries: list[StoredEntry], views: list[PostView]) -> list[PostView]:
+    """Views of posts in a story cluster get their "also on" / "also covered by" lines (one
+    query for the page, none when no post on it is in a cluster)."""
+    clustered = [e.id for e in entries if e.cluster_id is not None]
+    if not clustered:
+        return views
+    found = site.store.coverage(clustered)
+    return [
+        replace(view, coverage=story_coverage(found[view.id])) if view.id in found else view
+        for view in views
+    ]
 
 
 def _labels(request: Request) -> tuple[Labels, dict[str, str]]:
@@ -477,7 +491,11 @@ def search(request: Request) -> Response:
             log.exception("search for %r failed", q)
             hits, found = [], 0
         ctx["count"] = _count_line(found, parsed.only_exclusions)
-        ctx["hits"] = [site.post_view(h.entry, snippet_html=h.snippet_html) for h in hits[:size]]
+        ctx["hits"] = _with_coverage(
+            site,
+            [h.entry for h in hits[:size]],
+            [site.post_view(h.entry, snippet_html=h.snippet_html) for h in hits[:size]],
+        )
         query = {"q": q}
         if topic:
             query["topic"] = topic.slug
@@ -524,7 +542,7 @@ def post_page(request: Request) -> Response:
         entry = site.store.get_entry(entry_id)
         if entry is None:
             raise HTTPException(404)
-        post = site.post_view(entry)
+        [post] = _with_coverage(site, [entry], [site.post_view(entry)])
         return site.html(request, "post.html", page_title=post.title, post=post)
 
     return site.cached(request, build)
