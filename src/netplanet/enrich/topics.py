@@ -51,10 +51,10 @@ ALGORITHM: Final = "1"
 """Part of every Taxonomy.version: bump it when scoring changes so stored posts re-classify."""
 DEFAULT_TOPICS_RESOURCE: Final = "data/topics.toml"
 
-TEXT_WORDS: Final = 400
+TEXT_WORDS: Final = 200
 """Words of the text read: the opening says what a post is about, and the work stays bounded."""
 TEXT_CHARS: Final = TEXT_WORDS * 7
-"""Characters of the text read at most: 400 words of prose (English averages under 6
+"""Characters of the text read at most: 200 words of prose (English averages under 6
 characters a word with its space)."""
 SHORT_CHARS: Final = 500
 """Characters read of the title, of each tag and of the source (feeds can send anything)."""
@@ -458,7 +458,7 @@ def classify(
 
     Reads the first SHORT_CHARS (500) characters of the title, of each of the first MAX_TAGS
     (32) tags and of the source (its title and operator category), and the first TEXT_WORDS
-    (400) words of `text`, of at most its first TEXT_CHARS (2,800) characters: the work is
+    (200) words of `text`, of at most its first TEXT_CHARS (1,400) characters: the work is
     bounded whatever the post's length.
     """
     index = taxonomy._index

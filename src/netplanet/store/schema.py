@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     literal,
+    text,
 )
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
@@ -176,8 +177,19 @@ entries = Table(
     Index("ix_entries_seq", "seq", unique=True),
     Index("ix_entries_source_seq", "source_id", "source_seq", unique=True),
     Index("ix_entries_source_raw_hash", "source_id", "raw_hash"),
-    Index("ix_entries_cluster_id", "cluster_id"),
-    Index("ix_entries_duplicate_of", "duplicate_of"),
+    # Partial: most posts are on their own, and an index row per post would cost every insert.
+    Index(
+        "ix_entries_cluster_id",
+        "cluster_id",
+        sqlite_where=text("cluster_id IS NOT NULL"),
+        postgresql_where=text("cluster_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_entries_duplicate_of",
+        "duplicate_of",
+        sqlite_where=text("duplicate_of IS NOT NULL"),
+        postgresql_where=text("duplicate_of IS NOT NULL"),
+    ),
 )
 
 categories = Table(

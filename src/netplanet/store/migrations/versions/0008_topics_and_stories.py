@@ -42,8 +42,16 @@ def upgrade() -> None:
     op.add_column("entries", sa.Column("simhash", sa.BigInteger))
     op.add_column("entries", sa.Column("cluster_id", sa.Integer))
     op.add_column("entries", sa.Column("duplicate_of", sa.Integer))
-    op.create_index("ix_entries_cluster_id", "entries", ["cluster_id"])
-    op.create_index("ix_entries_duplicate_of", "entries", ["duplicate_of"])
+    # Partial indexes: most posts are on their own, and an index row each would cost inserts.
+    for column in ("cluster_id", "duplicate_of"):
+        where = sa.text(f"{column} IS NOT NULL")
+        op.create_index(
+            f"ix_entries_{column}",
+            "entries",
+            [column],
+            sqlite_where=where,
+            postgresql_where=where,
+        )
     op.create_table(
         "entry_topics",
         sa.Column(
