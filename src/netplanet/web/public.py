@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
@@ -181,6 +182,43 @@ def river_page(request: Request) -> Response:
 # --------------------------------------------------------------------------- categories
 
 
+def _archive(
+    site: Site,
+    request: Request,
+    page: int | None,
+    *,
+    front: str,
+    of_category: str | None = None,
+    of_topic: str | None = None,
+    **shown: Any,
+) -> Response:
+    """A category's or a topic's list: its head, paged by `?before=` cursors, or its
+    numbered page `page`; the label filters of the request applied and kept in its links."""
+    labels, keep = _labels(request)
+    if page is None:
+        before = listing.parse_before(request.query_params.get("before"))
+        result = listing.head(
+            site.store,
+            site.page_size,
+            category=of_category,
+            topic=of_topic,
+            front=front,
+            before=before,
+            labels=labels,
+        )
+    else:
+        result = listing.numbered(
+            site.store,
+            site.page_size,
+            page,
+            category=of_category,
+            topic=of_topic,
+            front=front,
+            labels=labels,
+        )
+    return _list_page(site, request, result, keep=keep, **shown)
+
+
 def _category_page(request: Request, page: int | None) -> Response:
     site = _site(request)
     slug: str = request.path_params["slug"]
@@ -189,32 +227,17 @@ def _category_page(request: Request, page: int | None) -> Response:
         cat = site.category(slug)
         if cat is None:
             raise HTTPException(404)
-        front = f"/category/{cat.slug}/"
-        labels, keep = _labels(request)
-        if page is None:
-            before = listing.parse_before(request.query_params.get("before"))
-            result = listing.head(
-                site.store,
-                site.page_size,
-                category=cat.slug,
-                front=front,
-                before=before,
-                labels=labels,
-            )
-        else:
-            result = listing.numbered(
-                site.store, site.page_size, page, category=cat.slug, front=front, labels=labels
-            )
         suffix = f", page {page}" if page else ""
-        return _list_page(
+        return _archive(
             site,
             request,
-            result,
+            page,
+            front=f"/category/{cat.slug}/",
+            of_category=cat.slug,
             heading=f"Category archives for “{cat.name}”{suffix}",
             page_title=cat.name,
             current_category=cat.slug,
             feeds=river_feeds(f"/category/{cat.slug}", cat.name),
-            keep=keep,
         )
 
     return site.cached(request, build)
@@ -239,33 +262,18 @@ def _topic_page(request: Request, page: int | None) -> Response:
         topic = site.topic(slug)
         if topic is None:
             raise HTTPException(404)
-        front = f"/topic/{topic.slug}/"
-        labels, keep = _labels(request)
-        if page is None:
-            before = listing.parse_before(request.query_params.get("before"))
-            result = listing.head(
-                site.store,
-                site.page_size,
-                topic=topic.slug,
-                front=front,
-                before=before,
-                labels=labels,
-            )
-        else:
-            result = listing.numbered(
-                site.store, site.page_size, page, topic=topic.slug, front=front, labels=labels
-            )
         suffix = f", page {page}" if page else ""
-        return _list_page(
+        return _archive(
             site,
             request,
-            result,
+            page,
+            front=f"/topic/{topic.slug}/",
+            of_topic=topic.slug,
             heading=f"{topic.name}{suffix}",
             page_title=topic.name,
             topic=topic,
             current_topic=topic.slug,
             feeds=river_feeds(f"/topic/{topic.slug}", topic.name),
-            keep=keep,
         )
 
     return site.cached(request, build)
