@@ -266,14 +266,12 @@ def test_reclassifying_a_new_post_with_the_same_taxonomy_changes_nothing(
 def test_a_running_planet_picks_up_a_saved_taxonomy_and_keeps_a_broken_one_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import netplanet.planet
-
     target = tmp_path / "topics.toml"
     target.write_text(SMALL.read_text())
     planet = Planet(Settings(data_dir=tmp_path, topics_file=str(target)))
     try:
         first = planet.taxonomy()
-        monkeypatch.setattr(netplanet.planet, "TAXONOMY_CHECK_S", 0.0)
+        monkeypatch.setattr(ops, "TAXONOMY_CHECK_S", 0.0)
         assert planet.taxonomy() is first  # unchanged: not read again
         edited = SMALL.read_text().replace('"ospf"]', '"ospf", "is-is"]')
         ops.save_taxonomy(planet.settings, planet.store, edited)
@@ -283,6 +281,49 @@ def test_a_running_planet_picks_up_a_saved_taxonomy_and_keeps_a_broken_one_out(
         with caplog.at_level(logging.ERROR, logger="netplanet.planet"):
             assert planet.taxonomy() is second
         assert "cannot be used" in caplog.text
+    finally:
+        planet.close()
+
+
+def test_run_reclassifies_when_the_taxonomy_file_changes_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import threading
+
+    from netplanet.runtime.service import keep_classified
+
+    target = tmp_path / "topics.toml"
+    target.write_text(SMALL.read_text())
+    planet = Planet(Settings(data_dir=tmp_path, topics_file=str(target)))
+    monkeypatch.setattr(ops, "TAXONOMY_CHECK_S", 0.0)
+    try:
+        (entry_id,) = _posts(planet.store, ["Notes on IS-IS levels"])
+
+        async def scenario() -> tuple[tuple[str, ...], tuple[str, ...]]:
+            stop, halt = asyncio.Event(), threading.Event()
+            task = asyncio.create_task(
+                keep_classified(planet.store, planet.taxonomy, stop, halt, every_s=0.01)
+            )
+            for _ in range(500):  # at start: classified with the file as it is
+                await asyncio.sleep(0.01)
+                if not ops.needs_reclassify(planet.store, planet.taxonomy()):
+                    break
+            before = planet.store.get_entry(entry_id).topic_slugs  # type: ignore[union-attr]
+            target.write_text(SMALL.read_text().replace('"ospf"]', '"ospf", "is-is"]'))
+            for _ in range(500):  # edited while running: classified again, without a restart
+                await asyncio.sleep(0.01)
+                entry = planet.store.get_entry(entry_id)
+                if entry is not None and entry.topic_slugs != before:
+                    break
+            stop.set()
+            await task
+            after = planet.store.get_entry(entry_id).topic_slugs  # type: ignore[union-attr]
+            return before, after
+
+        before, after = asyncio.run(scenario())
+        assert before == ("other",) and after == ("routing",)
+        assert not ops.needs_reclassify(planet.store, planet.taxonomy())
     finally:
         planet.close()
 

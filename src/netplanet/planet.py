@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TAXONOMY_CHECK_S = 60.0
-"""How often a running planet looks whether its taxonomy changed (operations/topics.py)."""
-
 
 class Planet:
     """One configured planet: lazily opens its store; hands out fetchers and pipelines."""
@@ -90,7 +87,7 @@ class Planet:
         again at most every TAXONOMY_CHECK_S, so that a long-running planet classifies with
         a taxonomy an operator saved meanwhile; a changed one that cannot be used is logged
         and the one in use is kept."""
-        from netplanet.operations.topics import planet_taxonomy, taxonomy_key
+        from netplanet.operations.topics import TAXONOMY_CHECK_S, planet_taxonomy, taxonomy_key
 
         now = time.monotonic()
         if self._taxonomy is None:

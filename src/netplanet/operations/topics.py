@@ -85,6 +85,14 @@ def planet_taxonomy(settings: Settings, store: PlanetStore) -> Taxonomy:
 _cache: dict[str, Taxonomy] = {}
 _cache_lock = threading.Lock()
 
+TAXONOMY_CHECK_S = 60.0
+"""How often a running planet looks whether its taxonomy changed (Planet.taxonomy, and `run`
+re-classifying stored posts)."""
+
+reclassifying = threading.Lock()
+"""Held while this process re-classifies stored posts (the admin's background job, `run`'s
+watcher): one at a time, so two never write the same rows and progress key."""
+
 
 def cached_taxonomy(settings: Settings, store: PlanetStore) -> Taxonomy:
     """`planet_taxonomy`, compiled once per version of its source (a cheap check first): for

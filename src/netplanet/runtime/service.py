@@ -12,10 +12,11 @@ update is stored all-or-nothing after its fetch (grouped with other polls' updat
 transaction, see update/batch.py; a poll returns once its update is committed), so a cancelled
 poll leaves no trace and none is half-written. A second signal cancels at once.
 
-Stored posts are re-classified at start, in a thread beside the polls, when the taxonomy's
-version is not the one they were classified with (an operator edited the file, or a new
-netplanet changed the bundled one); stopping stops it between two batches, and the next start
-goes on where it stopped (operations/topics.py).
+Stored posts are re-classified in a thread beside the polls when the taxonomy's version is not
+the one they were classified with: at start (a new netplanet changed the bundled taxonomy, or
+it was edited while nothing ran), and whenever the taxonomy changes while `run` runs (an
+operator edits the file; looked at every TAXONOMY_CHECK_S). Stopping stops it between two
+batches, and the next start goes on where it stopped (operations/topics.py).
 
 The loop and the signal handling are runtime/scheduler.py's, shared with `netplanet worker`;
 the pipeline comes from Planet.pipeline (the `pipelines` factory), like every other poller's.
@@ -37,6 +38,7 @@ import uvicorn
 
 from netplanet.fetch.http import Fetcher
 from netplanet.model import Source
+from netplanet.operations.topics import TAXONOMY_CHECK_S
 from netplanet.runtime.scheduler import Pause, PollingLoop, stop_on_signals
 from netplanet.settings import Settings
 from netplanet.store.base import PlanetStore
@@ -217,9 +219,7 @@ async def run_service(
     halt = threading.Event()
     background: asyncio.Future[None] | None = None
     if taxonomy is not None:
-        background = asyncio.ensure_future(
-            asyncio.to_thread(reclassify_if_needed, store, taxonomy(), halt.is_set)
-        )
+        background = asyncio.ensure_future(keep_classified(store, taxonomy, stop, halt))
     server: _Server | None = None
     if web:
         app = create_app(store, settings, pipelines=pipelines)
@@ -266,11 +266,49 @@ async def run_service(
     log.info("stopped after %d polls", scheduler.polled)
 
 
+async def keep_classified(
+    store: PlanetStore,
+    taxonomy: Callable[[], Taxonomy],
+    stop: asyncio.Event,
+    halt: threading.Event,
+    every_s: float = TAXONOMY_CHECK_S,
+) -> None:
+    """Re-classify the stored posts now, then whenever `taxonomy()` (which reloads a changed
+    taxonomy) gives another version, until `stop`; the work runs in a thread."""
+
+    def turn() -> None:
+        try:
+            current = taxonomy()
+        except Exception:  # Planet.taxonomy keeps the one in use when a new one is broken
+            log.exception("the taxonomy cannot be read; stored posts keep their topics")
+            return
+        reclassify_if_needed(store, current, halt.is_set)
+
+    while not stop.is_set():
+        await asyncio.to_thread(turn)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+
+
 def reclassify_if_needed(
     store: PlanetStore, taxonomy: Taxonomy, halted: Callable[[], bool] = lambda: False
 ) -> None:
     """Re-classify the stored posts when they were classified with another taxonomy version
-    (or a run stopped half-way), logging what it does; a failure is logged, never raised."""
+    (or a run stopped half-way), logging what it does; a failure is logged, never raised.
+    Nothing happens while this process re-classifies already (the admin's job)."""
+    from netplanet.operations.topics import reclassifying
+
+    if not reclassifying.acquire(blocking=False):
+        return
+    try:
+        _reclassify_if_needed(store, taxonomy, halted)
+    finally:
+        reclassifying.release()
+
+
+def _reclassify_if_needed(
+    store: PlanetStore, taxonomy: Taxonomy, halted: Callable[[], bool]
+) -> None:
     from netplanet.operations.topics import VERSION_KEY, needs_reclassify, reclassify
 
     try:

@@ -21,6 +21,7 @@ from netplanet.operations.topics import (
     PROGRESS_KEY,
     VERSION_KEY,
     reclassify,
+    reclassifying,
     save_taxonomy,
     taxonomy_source,
 )
@@ -30,7 +31,7 @@ from netplanet.web.admin.posts import current_taxonomy
 
 log = logging.getLogger(__name__)
 
-_running = threading.Lock()
+_running = reclassifying
 job: threading.Thread | None = None
 """The last background re-classification started here (tests wait for it)."""
 
