@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -117,7 +118,8 @@ def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
 def pipelines_over(store: Any, settings: Any = None) -> Any:
     """A PipelineFactory like Planet.pipeline (the settings' excerpt length and policy), over a
     test's own store and without the process pool: what the runtime loops, the admin's "poll
-    now" and the demo are handed in tests."""
+    now" and the demo are handed in tests. Posts are classified with the bundled taxonomy, as
+    a planet without `topics_file` does."""
     from netplanet.schedule import Policy
     from netplanet.settings import Settings
     from netplanet.update.pipeline import UpdatePipeline
@@ -128,8 +130,17 @@ def pipelines_over(store: Any, settings: Any = None) -> Any:
         options: dict[str, Any] = {
             "excerpt_words": chosen.excerpt_words,
             "policy": Policy.from_settings(chosen),
+            "taxonomy": bundled_taxonomy,
             **overrides,
         }
         return UpdatePipeline(store, fetcher, **options)
 
     return make
+
+
+@functools.cache
+def bundled_taxonomy() -> Any:
+    """The bundled taxonomy, compiled once for the whole test run."""
+    from netplanet.enrich.topics import load_taxonomy
+
+    return load_taxonomy(None)

@@ -20,7 +20,6 @@ from browser_support import (
     LiveServer,
     PageWatch,
     chromium_or_skip,
-    give_topics,
     populate_demo_store,
 )
 from netplanet.settings import Settings
@@ -37,7 +36,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     store, summary = populate_demo_store(Path(tmp_path_factory.mktemp("browser")) / "demo.db")
     assert summary.new > 40
-    give_topics(store)
     app = create_app(store, Settings(site_title="netplanet demo"), page_size=PAGE_SIZE)
     try:
         with LiveServer(app) as server:

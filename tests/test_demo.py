@@ -363,3 +363,15 @@ def test_demo_command_serves_the_site_and_stops_on_ctrl_c() -> None:
             proc.wait(timeout=10)
         reader.join(10)
         stdout.close()
+
+
+def test_the_demo_posts_have_topics_from_the_bundled_taxonomy(ingested: Ingested) -> None:
+    from netplanet.enrich.topics import load_taxonomy
+
+    slugs = set(load_taxonomy(None).slugs)
+    assert all(e.topics and {s for s, _ in e.topics} <= slugs for e in ingested.entries)
+    primaries = {e.topics[0][0] for e in ingested.entries}
+    assert len(primaries) >= 5, primaries  # the demo shows a planet of many subjects
+    by_title = {e.title: e.topic_slugs for e in ingested.entries}
+    assert by_title["BGP Add-Path in practice: what changes on the wire"][0] == "routing"
+    assert all(e.topic_slugs[0] == "security" for e in ingested.entries if "Harbor Gate" in e.title)
