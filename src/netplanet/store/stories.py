@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from netplanet.model import Entry
-from netplanet.store._rows import as_utc
+from netplanet.store._rows import as_utc, driver_insert, driver_time
 from netplanet.store.schema import entries, story_keys
 
 if TYPE_CHECKING:
@@ -207,20 +207,12 @@ def _worth_relating(shared: Iterable[str]) -> bool:
 
 
 def _insert_keys(conn: Any, items: Sequence[tuple[int, Entry]]) -> None:
-    """story_keys rows for the posts, through the driver: a cold round stores ~8 rows per
-    post, and SQLAlchemy's per-row parameter processing cost more than the inserts did."""
-    sqlite = conn.dialect.name == "sqlite"
-    rows: list[tuple[int, str, Any]] = []
+    """story_keys rows for the posts, through the driver (~8 rows a post in a cold round)."""
+    rows: list[tuple[Any, ...]] = []
     for entry_id, entry in items:
-        when: Any = entry.published.astimezone(UTC)
-        if sqlite:  # as UTCDateTime stores it: naive UTC text that sorts
-            when = f"{when:%Y-%m-%d %H:%M:%S}.{when.microsecond:06d}"
+        when = driver_time(conn, entry.published)
         rows.extend((entry_id, key, when) for key in dict.fromkeys(entry.story_keys))
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO story_keys (entry_id, key, published) VALUES ({mark}, {mark}, {mark})",
-        rows,
-    )
+    driver_insert(conn, "story_keys", ("entry_id", "key", "published"), rows)
 
 
 def _with_keys(post: StoryPost, keys: frozenset[str]) -> StoryPost:
