@@ -167,3 +167,19 @@ def test_enrich_entry_sets_the_labels() -> None:
     assert _enriched(link="https://www.youtube.com/watch?v=abc").podcast
     disclosed = _enriched(content_html="<p>Sponsored by Acme. Acme builds routers.</p>")
     assert disclosed.sponsored
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IN THIS EPISODE we look at",
+        "In this epi\u017fode we look at",
+        "In th\u0131s EP\u0130SODE",
+        "Welcome to the SHOW",
+        "This week on the Podcast",
+        "  Listen now: the notes",
+    ],
+)
+def test_opening_cues_match_whatever_the_case(text: str) -> None:
+    # The opening is read case-insensitively, as Unicode folds case (long s, dotless i).
+    assert is_podcast(title="Notes", text=text)

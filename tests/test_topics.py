@@ -368,3 +368,16 @@ def test_term_soup_gives_one_to_three_topics(words: list[str]) -> None:
 
 
 _BUNDLED = load_taxonomy()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["bgp", "wi-fi", "dns", "the", "Kubernetes", "ceo", "rpki"])),
+    tags=st.lists(st.sampled_from(["BGP", "Security", "DNS", "news"]), max_size=3),
+)
+def test_topics_without_evidence_are_the_same_topics(words: list[str], tags: list[str]) -> None:
+    post = {"title": " ".join(words[:8]), "text": " ".join(words), "tags": tags}
+    full = classify(_BUNDLED, **post)  # type: ignore[arg-type]
+    bare = classify(_BUNDLED, **post, evidence=False)  # type: ignore[arg-type]
+    assert bare.topics == full.topics
+    assert bare.evidence == ()

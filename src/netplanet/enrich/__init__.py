@@ -161,7 +161,8 @@ def _topics(
 ) -> tuple[tuple[str, float], ...]:
     if taxonomy is None:
         return ()
-    return classify(taxonomy, title=title, text=text, tags=tags, source=source).topics
+    found = classify(taxonomy, title=title, text=text, tags=tags, source=source, evidence=False)
+    return found.topics
 
 
 def enrich_entry(

@@ -37,6 +37,12 @@ _OPENING_RE = re.compile(
     r"|\A\s*(?:listen|watch)\s+(?:now|to\s+(?:the|this)\s+episode)\b",
     re.IGNORECASE,
 )
+# Every opening cue holds one of these words. Most texts hold none, and a substring test
+# costs far less than the regex's scan. Characters the regex takes for i or s when ignoring
+# case, and lower() would not turn into them, are mapped first, so the test never rejects a
+# text the regex would match.
+_OPENING_WORDS = ("episode", "show", "podcast", "listen", "watch")
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 def media_enclosure(enclosure: Enclosure | None) -> bool:
@@ -81,4 +87,8 @@ def is_podcast(
         return True
     if _TITLE_RE.search(title):
         return True
-    return bool(_OPENING_RE.search(text[:OPENING_CHARS]))
+    opening = text[:OPENING_CHARS]
+    folded = opening.translate(_FOLD).lower()
+    if not any(word in folded for word in _OPENING_WORDS):
+        return False
+    return bool(_OPENING_RE.search(opening))

@@ -114,3 +114,24 @@ def as_utc(value: Any) -> datetime | None:
 def db_reason(exc: SQLAlchemyError) -> str:
     """The driver's own message when there is one (it names the constraint or the lock)."""
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+def driver_time(conn: Any, value: datetime) -> Any:
+    """`value` as UTCDateTime would bind it, for statements sent straight to the driver:
+    naive UTC text that sorts on SQLite, the aware datetime on PostgreSQL."""
+    value = value.astimezone(UTC)
+    if conn.dialect.name == "sqlite":
+        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+    return value
+
+
+def driver_insert(
+    conn: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert plain tuples through the driver (one executemany): a cold round stores several
+    link rows per post, and SQLAlchemy's per-row parameter processing cost more than the
+    inserts did. Values must already be in the driver's form (see `driver_time`)."""
+    if rows:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        marks = ", ".join([mark] * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Column, Connection, Table, and_, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from netplanet.store.schema import entries, entry_categories, entry_topics
@@ -34,13 +34,19 @@ Key = tuple[datetime, int]
 
 @dataclass(frozen=True)
 class _Numbering:
-    """One sequence of positions: the river, or one source's, category's or topic's."""
+    """One sequence of positions: the river, or one source's, category's or topic's (the
+    rows whose `group` column holds `key`)."""
 
     table: Table
     ident: Column[Any]
     pub: Column[Any]
     seq: Column[Any]
-    scope: tuple[ColumnElement[bool], ...] = ()
+    group: Column[Any] | None = None
+    key: Any = None
+
+    @property
+    def scope(self) -> tuple[ColumnElement[bool], ...]:
+        return () if self.group is None else (self.group == self.key,)
 
 
 def _after(n: _Numbering, key: Key) -> ColumnElement[bool]:
@@ -48,19 +54,30 @@ def _after(n: _Numbering, key: Key) -> ColumnElement[bool]:
 
 
 def _set(conn: Connection, n: _Numbering, values: dict[int, int]) -> None:
-    if values:
-        conn.execute(
-            update(n.table)
-            .where(*n.scope, n.ident == bindparam("eid"))
-            .values({n.seq.name: bindparam("s")}),
-            [{"eid": i, "s": s} for i, s in values.items()],
-        )
+    _set_rows(
+        conn, n, [(s, n.key, i) if n.group is not None else (s, i) for i, s in values.items()]
+    )
 
 
-def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> None:
-    """Give positions to `pending` (unsealed, in date order) within numbering `n`."""
-    if not pending:
+def _set_rows(conn: Connection, n: _Numbering, rows: list[tuple[Any, ...]]) -> None:
+    """Positions as (seq, [group value,] ident) tuples, any groups of `n`'s table at once,
+    through the driver: a cold round positions every row four times over, and SQLAlchemy's
+    per-row parameter processing cost more than the updates did."""
+    if not rows:
         return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    where = f"{n.ident.name} = {mark}"
+    if n.group is not None:
+        where = f"{n.group.name} = {mark} AND {where}"
+    conn.exec_driver_sql(f"UPDATE {n.table.name} SET {n.seq.name} = {mark} WHERE {where}", rows)
+
+
+def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> dict[int, int]:
+    """Give positions to `pending` (unsealed, in date order) within numbering `n`. When they
+    all come after the sealed ones (almost always), nothing is written: their positions are
+    returned for the caller to write (with other numberings' in one statement)."""
+    if not pending:
+        return {}
     newest = conn.execute(
         select(n.pub, n.ident, n.seq)
         .where(*n.scope, n.seq.is_not(None))
@@ -69,8 +86,7 @@ def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> None:
     ).first()
     if newest is None or pending[0] > (newest[0], newest[1]):
         top = 0 if newest is None else newest[2]
-        _set(conn, n, {i: top + k for k, (_, i) in enumerate(pending, start=1)})
-        return
+        return {i: top + k for k, (_, i) in enumerate(pending, start=1)}
     # Sealed entries newer than the oldest newcomer make room: they and the newcomers are
     # numbered again from the lowest position among them, merged by date.
     start = conn.execute(
@@ -88,6 +104,7 @@ def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> None:
     _set(conn, n, {i: -position[i] for i in moved})
     _set(conn, n, {i: s for i, s in position.items() if i not in moved})
     conn.execute(update(n.table).where(*n.scope, n.seq < 0).values({n.seq.name: -n.seq}))
+    return {}
 
 
 def _number_each(
@@ -106,8 +123,11 @@ def _number_each(
         select(group, ident, pub).where(seq.is_(None), pub < cutoff).order_by(group, pub, ident)
     ):
         pending.setdefault(key, []).append((published, row_id))
+    appended: list[tuple[Any, ...]] = []
     for key, keys in pending.items():
-        _number(conn, _Numbering(table, ident, pub, seq, (group == key,)), keys)
+        values = _number(conn, _Numbering(table, ident, pub, seq, group, key), keys)
+        appended.extend((s, key, i) for i, s in values.items())
+    _set_rows(conn, _Numbering(table, ident, pub, seq, group), appended)
 
 
 def seal(conn: Connection, cutoff: datetime) -> int:
@@ -121,7 +141,8 @@ def seal(conn: Connection, cutoff: datetime) -> int:
             .order_by(entries.c.published, entries.c.id)
         )
     ]
-    _number(conn, _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq), pending)
+    river = _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq)
+    _set(conn, river, _number(conn, river, pending))
     _number_each(conn, entries, entries.c.source_id, entries.c.id, entries.c.source_seq, cutoff)
     ec = entry_categories
     _number_each(conn, ec, ec.c.category_slug, ec.c.entry_id, ec.c.seq, cutoff)

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from netplanet.model import Entry
-from netplanet.store._rows import as_utc
+from netplanet.store._rows import as_utc, driver_insert, driver_time
 from netplanet.store.schema import entries, story_keys
 
 if TYPE_CHECKING:
@@ -37,12 +37,6 @@ if TYPE_CHECKING:
 
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
 
-# Posts sharing a key within the window: (key, entry id) only, from the index.
-_CANDIDATES = select(story_keys.c.key, story_keys.c.entry_id).where(
-    story_keys.c.key.in_(bindparam("keys", expanding=True)),
-    story_keys.c.published >= bindparam("lo"),
-    story_keys.c.published <= bindparam("hi"),
-)
 _POSTS = select(
     entries.c.id,
     entries.c.source_id,
@@ -107,10 +101,8 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
     lo = min(e.published for _, e in items) - WINDOW
     hi = max(e.published for _, e in items) + WINDOW
     matched: dict[int, set[str]] = {}
-    for start in range(0, len(keys), _MAX_IN):
-        params = {"keys": keys[start : start + _MAX_IN], "lo": lo, "hi": hi}
-        for key, entry_id in conn.execute(_CANDIDATES, params):
-            matched.setdefault(entry_id, set()).add(key)
+    for key, entry_id in _candidates(conn, keys, lo, hi):
+        matched.setdefault(entry_id, set()).add(key)
     _insert_keys(conn, items)
     # Only a post sharing evidence `relate` could accept is worth reading: one shared name
     # alone never is (and names are the commonest keys).
@@ -207,20 +199,32 @@ def _worth_relating(shared: Iterable[str]) -> bool:
 
 
 def _insert_keys(conn: Any, items: Sequence[tuple[int, Entry]]) -> None:
-    """story_keys rows for the posts, through the driver: a cold round stores ~8 rows per
-    post, and SQLAlchemy's per-row parameter processing cost more than the inserts did."""
-    sqlite = conn.dialect.name == "sqlite"
-    rows: list[tuple[int, str, Any]] = []
+    """story_keys rows for the posts, through the driver (~8 rows a post in a cold round)."""
+    rows: list[tuple[Any, ...]] = []
     for entry_id, entry in items:
-        when: Any = entry.published.astimezone(UTC)
-        if sqlite:  # as UTCDateTime stores it: naive UTC text that sorts
-            when = f"{when:%Y-%m-%d %H:%M:%S}.{when.microsecond:06d}"
+        when = driver_time(conn, entry.published)
         rows.extend((entry_id, key, when) for key in dict.fromkeys(entry.story_keys))
+    driver_insert(conn, "story_keys", ("entry_id", "key", "published"), rows)
+
+
+def _candidates(conn: Any, keys: list[str], lo: datetime, hi: datetime) -> list[tuple[str, int]]:
+    """(key, entry id) of the posts sharing a key within [lo, hi], from the index on (key,
+    published). Through the driver: a cold round's transaction asks for thousands of keys,
+    and SQLAlchemy's expanding-IN rendering and row processing cost more than the lookups."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO story_keys (entry_id, key, published) VALUES ({mark}, {mark}, {mark})",
-        rows,
-    )
+    bounds = (driver_time(conn, lo), driver_time(conn, hi))
+    found: list[tuple[str, int]] = []
+    for start in range(0, len(keys), _MAX_IN):
+        chunk = keys[start : start + _MAX_IN]
+        query = (
+            "SELECT key, entry_id FROM story_keys"
+            f" WHERE key IN ({', '.join([mark] * len(chunk))})"
+            f" AND published >= {mark} AND published <= {mark}"
+        )
+        found.extend(
+            (key, entry_id) for key, entry_id in conn.exec_driver_sql(query, (*chunk, *bounds))
+        )
+    return found
 
 
 def _with_keys(post: StoryPost, keys: frozenset[str]) -> StoryPost:
