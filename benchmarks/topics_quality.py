@@ -24,23 +24,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netplanet.enrich.topics import load_taxonomy
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "topics_labelled.jsonl"
 HEADING = "## Topic quality"
 
-# The topic slugs the set is labelled with, in the order the tables list them.
-TOPICS = (
-    "routing",
-    "datacenter",
-    "security",
-    "cloud-native",
-    "automation",
-    "observability",
-    "internet",
-    "wireless",
-    "wan",
-    "industry",
-)
+# The topic slugs the set is labelled with (the bundled taxonomy's), in the order the tables
+# list them.
+TOPICS = load_taxonomy(None).slugs
 # The classifier's primary topic and up to two more count for recall.
 MAX_PREDICTED = 3
 

@@ -19,21 +19,12 @@ from typing import Any
 
 import pytest
 
+from netplanet.enrich.topics import load_taxonomy
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "topics_labelled.jsonl"
 
-TOPICS = {
-    "routing",
-    "datacenter",
-    "security",
-    "cloud-native",
-    "automation",
-    "observability",
-    "internet",
-    "wireless",
-    "wan",
-    "industry",
-}
+TOPICS = set(load_taxonomy(None).slugs)  # the set is labelled with the bundled taxonomy's
 FIELDS = {"id", "title", "text", "tags", "source", "labels"}
 MIN_POSTS = 240
 MIN_PER_TOPIC = 18

@@ -76,15 +76,35 @@ def _feed_response(
     return site.cached(request, build)
 
 
-def river_feed(request: Request) -> Response:
+def _list_feed(
+    request: Request,
+    *,
+    title: str,
+    path: str,
+    about: str,
+    category: str | None = None,
+    topic: str | None = None,
+) -> Response:
+    """The feed of the river, or of one category or topic: a story shown once (collapsed posts
+    left out, as the pages leave them out), the request's label filters applied."""
     site = _site(request)
-    title = site.settings.site_title
 
     def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(collapsed=False, labels=_labels(request), limit=FEED_SIZE)
-        return title, "/", f"The latest posts gathered by {title}", entries
+        entries = site.store.list_entries(
+            category=category,
+            topic=topic,
+            collapsed=False,
+            labels=_labels(request),
+            limit=FEED_SIZE,
+        )
+        return title, path, about, entries
 
     return _feed_response(request, _fmt(request), channel)
+
+
+def river_feed(request: Request) -> Response:
+    title = _site(request).settings.site_title
+    return _list_feed(request, title=title, path="/", about=f"The latest posts gathered by {title}")
 
 
 def category_feed(request: Request) -> Response:
@@ -92,15 +112,13 @@ def category_feed(request: Request) -> Response:
     cat = site.category(request.path_params["slug"])
     if cat is None:
         raise HTTPException(404)
-
-    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(
-            category=cat.slug, collapsed=False, labels=_labels(request), limit=FEED_SIZE
-        )
-        title = f"{site.settings.site_title} — {cat.name}"
-        return title, f"/category/{cat.slug}/", f"Posts in {cat.name}", entries
-
-    return _feed_response(request, _fmt(request), channel)
+    return _list_feed(
+        request,
+        title=f"{site.settings.site_title} — {cat.name}",
+        path=f"/category/{cat.slug}/",
+        about=f"Posts in {cat.name}",
+        category=cat.slug,
+    )
 
 
 def topic_feed(request: Request) -> Response:
@@ -108,16 +126,13 @@ def topic_feed(request: Request) -> Response:
     topic = site.topic(request.path_params["slug"])
     if topic is None:
         raise HTTPException(404)
-
-    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
-        entries = site.store.list_entries(
-            topic=topic.slug, collapsed=False, labels=_labels(request), limit=FEED_SIZE
-        )
-        title = f"{site.settings.site_title} — {topic.name}"
-        about = topic.description or f"Posts about {topic.name}"
-        return title, f"/topic/{topic.slug}/", about, entries
-
-    return _feed_response(request, _fmt(request), channel)
+    return _list_feed(
+        request,
+        title=f"{site.settings.site_title} — {topic.name}",
+        path=f"/topic/{topic.slug}/",
+        about=topic.description or f"Posts about {topic.name}",
+        topic=topic.slug,
+    )
 
 
 def source_feed(request: Request) -> Response:
