@@ -1,0 +1,237 @@
+"""The weekly digest on the site: `/digest/` (the weeks that have posts, newest first),
+`/digest/<year>-w<week>/` (one week's roundup, publish/weekly.py) and its feeds
+(`/digest/feed.xml`, `/digest/atom.xml`, `/digest/feed.json`: one item per finished week).
+
+A finished week's page is built from its frozen list (operations/weekly.py), so its bytes only
+change with the software or the site's navigation: it is served with a long, immutable
+Cache-Control and an ETag of its bytes. The week in progress goes through `Site.cached` like
+every other page (a minute's cache) and says it is in progress. A bad or future week is a 404
+page that says why; `2026-W48` redirects to the lowercase URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from netplanet.errors import NotFoundError, UsageError
+from netplanet.model import StoredEntry
+from netplanet.operations.weekly import WeekRead, read_week
+from netplanet.publish.weekly import (
+    Digest,
+    Week,
+    build_digest,
+    last_finished,
+    render_html,
+    title_of,
+)
+from netplanet.web.outputs import _feed_response
+from netplanet.web.site import Site, _not_modified, _site
+
+FINAL_CACHE_CONTROL = "public, max-age=2592000, immutable"
+"""A finished week's page: 30 days, never revalidated while fresh (its list cannot change)."""
+INDEX_WEEKS = 52
+"""Weeks the index lists per page (a year); older ones follow an "Older digests" link."""
+FEED_WEEKS = 10
+"""Finished weeks in the digest feeds."""
+
+
+def digest_feeds(title: str = "") -> list[tuple[str, str, str]]:
+    label = f" — {title}" if title else ""
+    return [
+        ("application/rss+xml", f"Weekly digest (RSS){label}", "/digest/feed.xml"),
+        ("application/atom+xml", f"Weekly digest (Atom){label}", "/digest/atom.xml"),
+        ("application/feed+json", f"Weekly digest (JSON Feed){label}", "/digest/feed.json"),
+    ]
+
+
+def _missing(request: Request, message: str) -> Response:
+    site = _site(request)
+    body = site.render(
+        request, "error.html", page_title="No such digest", status=404, message=message
+    )
+    return HTMLResponse(body, status_code=404, headers={"Cache-Control": "no-cache"})
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _digest(site: Site, read: WeekRead, *, base: str = "") -> Digest:
+    return build_digest(
+        read.data,
+        read.week,
+        site.topics,
+        final=read.final,
+        cap=site.settings.digest_items_per_topic,
+        base=base,
+    )
+
+
+def _neighbours(site: Site, week: Week, now: datetime) -> tuple[Week | None, Week | None]:
+    """The previous week with posts and the next week that has started (None at the ends)."""
+    older = site.store.digest_weeks(before=week.start, limit=1)
+    following = week.next()
+    return (
+        Week.of(older[0]) if older else None,
+        following if following.start <= now else None,
+    )
+
+
+def _page(site: Site, request: Request, read: WeekRead) -> str:
+    digest = _digest(site, read)
+    older, newer = _neighbours(site, read.week, site.now())
+    return site.render(
+        request,
+        "digest.html",
+        page_title=f"Weekly digest {read.week.label}",
+        digest=digest,
+        older=older,
+        newer=newer,
+        feeds=digest_feeds(),
+    )
+
+
+def week_page(request: Request) -> Response:
+    site = _site(request)
+    raw: str = request.path_params["week"]
+    try:
+        week = Week.parse(raw)
+    except UsageError:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        return _missing(
+            request,
+            f"“{shown}” is not a week. A week's digest is at /digest/<year>-w<week>/, "
+            "for example /digest/2026-w48/.",
+        )
+    if raw != week.slug:
+        return RedirectResponse(week.href, 301, headers={"Cache-Control": "public, max-age=86400"})
+    now = site.now()
+    if week.start > now:
+        return _missing(
+            request,
+            f"The digest of {week.label} does not exist yet: that week starts on "
+            f"{week.start:%A %-d %B %Y}.",
+        )
+    if not week.finished(now):  # in progress: live, cached for a minute like other pages
+        return site.cached(
+            request,
+            lambda: HTMLResponse(_page(site, request, read_week(site.store, week, now))),
+        )
+    try:
+        read = read_week(site.store, week, now)
+    except NotFoundError as exc:
+        return _missing(request, _sentence(str(exc)))
+    body = _page(site, request, read).encode()
+    etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    modified = read.data.frozen_at or week.end
+    headers = {
+        "ETag": etag,
+        "Cache-Control": FINAL_CACHE_CONTROL,
+        "Last-Modified": modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    }
+    if _not_modified(request, etag, modified.replace(microsecond=0)):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def index(request: Request) -> Response:
+    site = _site(request)
+
+    def build() -> Response:
+        now = site.now()
+        current = Week.of(now)
+        raw = request.query_params.get("before")
+        before = current.end
+        if raw is not None:
+            try:
+                before = min(Week.parse(raw).start, before)
+            except UsageError:
+                return _missing(
+                    request,
+                    f"“{raw[:40]}” is not a week; older digests are "
+                    "listed from /digest/?before=2026-w48.",
+                )
+        starts = site.store.digest_weeks(before=before, limit=INDEX_WEEKS + 1)
+        weeks = [Week.of(s) for s in starts[:INDEX_WEEKS]]
+        older = f"/digest/?before={weeks[-1].slug}" if len(starts) > INDEX_WEEKS else None
+        return HTMLResponse(
+            site.render(
+                request,
+                "digests.html",
+                page_title="Weekly digest",
+                weeks=weeks,
+                current=current,
+                older=older,
+                paged=raw is not None,
+                feeds=digest_feeds(),
+            )
+        )
+
+    return site.cached(request, build)
+
+
+def _feed(request: Request) -> Response:
+    site = _site(request)
+    title = f"{site.settings.site_title} weekly digest"
+
+    def channel(base: str) -> tuple[str, str, str, Sequence[StoredEntry]]:
+        now = site.now()
+        starts = site.store.digest_weeks(before=last_finished(now).end, limit=FEED_WEEKS)
+        items: list[StoredEntry] = []
+        for start in starts:
+            try:
+                read = read_week(site.store, Week.of(start), now)
+            except NotFoundError:  # pragma: no cover - a week with posts always has one
+                continue
+            items.append(_feed_item(site, read, base))
+        about = "One post a week: the week's posts worth reading, grouped by topic"
+        return title, "/digest/", about, items
+
+    return _feed_response(request, request.url.path.rsplit("/", 1)[1], channel)
+
+
+def _feed_item(site: Site, read: WeekRead, base: str) -> StoredEntry:
+    """A finished week as one feed item: the digest as HTML, linking to its page."""
+    digest = _digest(site, read, base=base)
+    week = read.week
+    frozen = read.data.frozen_at or week.end
+    site_title = site.settings.site_title
+    body = f"<p>{week.span}</p>\n" + render_html(digest)
+    return StoredEntry(
+        id=0,
+        source_id=0,
+        source_title=site_title,
+        source_slug="digest",
+        key=f"digest:{week.label}",
+        guid=None,
+        url=base + week.href,
+        title=title_of(digest, site_title),
+        author="",
+        published=week.end,
+        updated=frozen,
+        first_seen=frozen,
+        content_html="",
+        excerpt_html=body,
+        categories=(),
+        tags=(),
+        enclosure=None,
+        duration_s=None,
+        sponsored=False,
+        fingerprint="",
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/digest/", index, name="digests"),
+        Route("/digest/feed.xml", _feed),
+        Route("/digest/atom.xml", _feed),
+        Route("/digest/feed.json", _feed),
+        Route("/digest/{week}/", week_page, name="digest"),
+    ]
