@@ -46,7 +46,7 @@ OTHERS_SHOWN = 5
 PODCASTS = TopicInfo("podcasts", "Podcasts and videos")
 OTHER = TopicInfo("", "Other")
 
-_WEEK_RE = re.compile(r"\A(\d{4})-[wW](\d{1,2})\Z")
+_WEEK_RE = re.compile(r"\A(\d{4})-[wW](\d{1,2})\Z", re.ASCII)
 _WEEK = timedelta(days=7)
 
 
@@ -391,16 +391,27 @@ def render_html(digest: Digest, *, heading: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-# Every character Markdown (CommonMark, GitHub's GFM) may read as syntax inside a line.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&:])")
+# Characters Markdown (CommonMark, GitHub's GFM) reads as syntax anywhere in a line: emphasis,
+# code, links, raw HTML and autolinks, strikethrough, entities, heading closers.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<~&#])")
+# What starts a block when it opens a line: a list item, quote, heading, setext underline.
+_MD_BLOCK_START = re.compile(r"\A(\d{1,9}(?=[.)])|[-+=>])")
 _SPACE = re.compile(r"\s+")
 
 
 def escape_markdown(text: str) -> str:
-    """`text` as literal Markdown text: whitespace collapsed to single spaces (one line),
-    every ASCII punctuation mark Markdown reads as syntax backslash-escaped (CommonMark lets
-    any ASCII punctuation be escaped, and GitHub drops the backslash)."""
-    return _MD_SPECIAL.sub(r"\\\1", _SPACE.sub(" ", text).strip())
+    """`text` as literal Markdown on one line: whitespace collapsed to single spaces, and the
+    characters Markdown could read as syntax backslash-escaped (any ASCII punctuation may be,
+    and GitHub drops the backslash): inline markup everywhere, block markers at the start.
+    Other punctuation stays as it is, so the Markdown also reads well as text."""
+    escaped = _MD_INLINE.sub(r"\\\1", _SPACE.sub(" ", text).strip())
+    found = _MD_BLOCK_START.match(escaped)
+    if found is None:
+        return escaped
+    if found.group(1)[0].isdigit():  # "2026. A year" must not open an ordered list
+        end = found.end()
+        return escaped[:end] + "\\" + escaped[end:]
+    return "\\" + escaped
 
 
 def _md_url(url: str) -> str:
