@@ -254,6 +254,14 @@ def test_text_form_puts_each_part_on_its_own_line() -> None:
 
 
 _MD = MarkdownIt("commonmark").enable("strikethrough")
+_BLOCKS = {
+    "paragraph_open",
+    "paragraph_close",
+    "bullet_list_open",
+    "bullet_list_close",
+    "list_item_open",
+    "list_item_close",
+}
 
 
 def _inline_children(markdown: str) -> list[tuple[str, str]]:
@@ -262,8 +270,7 @@ def _inline_children(markdown: str) -> list[tuple[str, str]]:
     for token in tokens:
         if token.type == "inline":
             out.extend((c.type, c.content) for c in token.children or ())
-        elif token.type not in ("paragraph_open", "paragraph_close", "bullet_list_open",
-                                "bullet_list_close", "list_item_open", "list_item_close"):  # fmt: skip
+        elif token.type not in _BLOCKS:
             out.append((token.type, ""))
     return out
 

@@ -102,12 +102,11 @@ def week_page(request: Request) -> Response:
     raw: str = request.path_params["week"]
     try:
         week = Week.parse(raw)
-    except UsageError:
-        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    except UsageError as exc:
         return _missing(
             request,
-            f"“{shown}” is not a week. A week's digest is at /digest/<year>-w<week>/, "
-            "for example /digest/2026-w48/.",
+            _sentence(str(exc)) + " A week's digest is at /digest/<year>-w<week>/, for example "
+            "/digest/2026-w48/.",
         )
     if raw != week.slug:
         return RedirectResponse(week.href, 301, headers={"Cache-Control": "public, max-age=86400"})
