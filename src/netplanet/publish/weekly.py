@@ -22,7 +22,7 @@ Rules, whatever the form:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -479,6 +479,3 @@ def render_text(digest: Digest, *, heading: str) -> str:
             out += [f"And {group.more} more.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
-
-def topic_slugs(topics: Iterable[TopicInfo]) -> list[str]:
-    return [t.slug for t in topics]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from email.utils import format_datetime
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -132,7 +133,7 @@ def week_page(request: Request) -> Response:
     headers = {
         "ETag": etag,
         "Cache-Control": FINAL_CACHE_CONTROL,
-        "Last-Modified": modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Last-Modified": format_datetime(modified.replace(microsecond=0), usegmt=True),
     }
     if _not_modified(request, etag, modified.replace(microsecond=0)):
         return Response(status_code=304, headers=headers)
