@@ -478,4 +478,3 @@ def render_text(digest: Digest, *, heading: str) -> str:
         elif group.more:
             out += [f"And {group.more} more.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
-
