@@ -92,7 +92,8 @@ def test_a_frozen_week_never_changes_whatever_comes_later(store: SqlStore) -> No
     assert len(read(store)) == 2  # the live read sees the changes
     again = store.freeze_week(WEEK.label, WEEK.start, WEEK.end)
     assert again == frozen == store.frozen_week(WEEK.label)
-    assert store.frozen_week("2026-W01") is None
+    assert store.frozen_week("2026-W01") is None and store.frozen_at("2026-W01") is None
+    assert store.frozen_at(WEEK.label) == frozen.frozen_at
 
 
 def test_picks_are_kept_changed_and_undone_and_frozen_with_the_week(store: SqlStore) -> None:

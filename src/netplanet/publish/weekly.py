@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 
@@ -235,12 +235,18 @@ def _item(post: WeekPost, members: Sequence[StoryMember], pinned: bool, base: st
         source_title=strip_markup(post.source_title) or post.source_slug,
         source_href=_absolute(f"/source/{post.source_slug}/", base),
         published=post.published,
-        excerpt=first_sentences(html_to_text(post.excerpt_html), words=EXCERPT_WORDS),
+        excerpt=post.excerpt_html,  # cut by `_with_excerpt` for the lines shown only
         sources=len(sources),
         others=tuple(others[:OTHERS_SHOWN]),
         story_href=_absolute(f"/post/{post.id}/", base),
         pinned=pinned,
     )
+
+
+def _with_excerpt(item: DigestItem) -> DigestItem:
+    """The line with its one-or-two-sentence excerpt (parsing HTML: done for shown lines)."""
+    text = first_sentences(html_to_text(item.excerpt), words=EXCERPT_WORDS)
+    return replace(item, excerpt=text)
 
 
 def _lines(data: WeekData) -> list[tuple[WeekPost, list[StoryMember], bool]]:
@@ -310,7 +316,7 @@ def build_digest(
             DigestGroup(
                 slug=info.slug,
                 name=info.name,
-                items=tuple(items[:shown]),
+                items=tuple(_with_excerpt(i) for i in items[:shown]),
                 more=max(len(items) - shown, 0),
                 more_href=_absolute(more_href(info.slug, week), base) if is_topic else "",
             )

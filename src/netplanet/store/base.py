@@ -536,6 +536,10 @@ class WeeklyStore(Protocol):
         """The week's frozen list; None when it was never frozen."""
         ...
 
+    def frozen_at(self, week: str) -> datetime | None:
+        """When the week's list was frozen (None: never), without reading the list."""
+        ...
+
     def freeze_week(self, week: str, since: datetime, until: datetime) -> WeekData:
         """Freeze the week's list (its posts, clusters and picks as they are now) unless it
         is frozen already; returns the frozen list (whoever froze it first)."""

@@ -220,6 +220,12 @@ class WeeklyQueries:
             ).first()
         return None if row is None else from_document(week, row[0], row.frozen_at)
 
+    def frozen_at(self, week: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(digest_weeks.c.frozen_at).where(digest_weeks.c.week == week)
+            ).scalar()
+
     def freeze_week(self, week: str, since: datetime, until: datetime) -> WeekData:
         found = self.frozen_week(week)
         if found is not None:

@@ -2,19 +2,18 @@
 `/digest/<year>-w<week>/` (one week's roundup, publish/weekly.py) and its feeds
 (`/digest/feed.xml`, `/digest/atom.xml`, `/digest/feed.json`: one item per finished week).
 
-A finished week's page is built from its frozen list (operations/weekly.py), so its bytes only
-change with the software or the site's navigation: it is served with a long, immutable
-Cache-Control and an ETag of its bytes. The week in progress goes through `Site.cached` like
+A finished week's page is built from its frozen list (operations/weekly.py), so it only
+changes with the software or the site's navigation: it is served with a long, immutable
+Cache-Control and an ETag of those (`Site.immutable`), rendered once and kept in the page
+cache. The week in progress goes through `Site.cached` like
 every other page (a minute's cache) and says it is in progress. A bad or future week is a 404
 page that says why; `2026-W48` redirects to the lowercase URL.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from email.utils import format_datetime
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -32,7 +31,7 @@ from netplanet.publish.weekly import (
     title_of,
 )
 from netplanet.web.outputs import _feed_response
-from netplanet.web.site import Site, _not_modified, _site
+from netplanet.web.site import Site, _site
 
 FINAL_CACHE_CONTROL = "public, max-age=2592000, immutable"
 """A finished week's page: 30 days, never revalidated while fresh (its list cannot change)."""
@@ -123,21 +122,24 @@ def week_page(request: Request) -> Response:
             request,
             lambda: HTMLResponse(_page(site, request, read_week(site.store, week, now))),
         )
-    try:
-        read = read_week(site.store, week, now)
-    except NotFoundError as exc:
-        return _missing(request, _sentence(str(exc)))
-    body = _page(site, request, read).encode()
-    etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-    modified = read.data.frozen_at or week.end
-    headers = {
-        "ETag": etag,
-        "Cache-Control": FINAL_CACHE_CONTROL,
-        "Last-Modified": format_datetime(modified.replace(microsecond=0), usegmt=True),
-    }
-    if _not_modified(request, etag, modified.replace(microsecond=0)):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    stamp = site.store.frozen_at(week.label)
+    if stamp is None:  # not frozen yet: freeze it now (or say why there is none)
+        try:
+            stamp = read_week(site.store, week, now).data.frozen_at
+        except NotFoundError as exc:
+            return _missing(request, _sentence(str(exc)))
+    assert stamp is not None
+
+    def build() -> bytes:
+        return _page(site, request, read_week(site.store, week, now)).encode()
+
+    return site.immutable(
+        request,
+        f"{week.label}|{stamp.isoformat()}",
+        build,
+        modified=stamp,
+        cache_control=FINAL_CACHE_CONTROL,
+    )
 
 
 def index(request: Request) -> Response:

@@ -269,6 +269,47 @@ class Site:
         body, media_type, status = hit
         return Response(body, status_code=status, media_type=media_type, headers=headers)
 
+    def immutable(
+        self,
+        request: Request,
+        key: str,
+        build: Callable[[], bytes],
+        *,
+        modified: datetime,
+        cache_control: str,
+    ) -> Response:
+        """A page fixed by `key` (a finished week's frozen digest) beside what every page
+        shows: the software version, base URL, path and the site's navigation. Its ETag is a
+        hash of those, so a conditional request costs no rendering, and the body is kept in
+        the page cache, so the page is rendered once per key."""
+        nav = [(c.slug, c.name) for c in self.categories()] + [
+            (t.slug, t.name) for t in self.topics
+        ]
+        tag = hashlib.blake2b(
+            f"{__version__}|{key}|{self.base_url(request)}|{request.url.path}|{nav}".encode(),
+            digest_size=12,
+        ).hexdigest()
+        etag = f'"{tag}"'
+        modified = modified.replace(microsecond=0)
+        headers = {
+            "ETag": etag,
+            "Last-Modified": format_datetime(modified, usegmt=True),
+            "Cache-Control": cache_control,
+        }
+        if _not_modified(request, etag, modified):
+            return Response(status_code=304, headers=headers)
+        with self._lock:
+            hit = self._pages.get(etag)
+            if hit is not None:
+                self._pages.move_to_end(etag)
+        if hit is None:
+            hit = (build(), "text/html; charset=utf-8", 200)
+            with self._lock:
+                self._pages[etag] = hit
+                while len(self._pages) > self._page_cache_size:
+                    self._pages.popitem(last=False)
+        return Response(hit[0], media_type=hit[1], headers=headers)
+
 
 def river_feeds(base: str = "", title: str = "") -> list[tuple[str, str, str]]:
     """The (type, title, href) alternates a page advertises in its head."""
