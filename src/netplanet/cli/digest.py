@@ -87,7 +87,7 @@ def digest(
         base=base,
         only_topic=topic,
     )
-    heading = title_of(built, settings.site_title)
+    heading = title_of(chosen, settings.site_title)
     if not read.final:
         heading += " (in progress)"
     if fmt is Format.markdown:

@@ -350,8 +350,8 @@ def dropped(data: WeekData) -> list[WeekPost]:
 # --------------------------------------------------------------------------- forms
 
 
-def title_of(digest: Digest, site_title: str) -> str:
-    return f"{site_title} weekly digest: {digest.week.label}"
+def title_of(week: Week, site_title: str) -> str:
+    return f"{site_title} weekly digest: {week.label}"
 
 
 def _coverage_text(item: DigestItem) -> str:

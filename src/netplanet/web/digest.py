@@ -187,24 +187,40 @@ def _feed(request: Request) -> Response:
         starts = site.store.digest_weeks(before=last_finished(now).end, limit=FEED_WEEKS)
         items: list[StoredEntry] = []
         for start in starts:
+            week = Week.of(start)
             try:
-                read = read_week(site.store, Week.of(start), now)
+                items.append(_feed_item(site, week, now, base))
             except NotFoundError:  # pragma: no cover - a week with posts always has one
                 continue
-            items.append(_feed_item(site, read, base))
         about = "One post a week: the week's posts worth reading, grouped by topic"
         return title, "/digest/", about, items
 
     return _feed_response(request, request.url.path.rsplit("/", 1)[1], channel)
 
 
-def _feed_item(site: Site, read: WeekRead, base: str) -> StoredEntry:
+def _feed_body(site: Site, week: Week, now: datetime, base: str) -> tuple[str, datetime]:
+    """A finished week's digest as a feed item's HTML, and when its list was frozen. The
+    feeds are rebuilt whenever a post arrives, but their weeks never change: each body is
+    rendered once (`Site.remember`, keyed by all it depends on)."""
+    stamp = site.store.frozen_at(week.label)
+    if stamp is None:
+        stamp = read_week(site.store, week, now).data.frozen_at  # freezes it
+        assert stamp is not None
+    topics = tuple((t.slug, t.name) for t in site.topics)
+    cap = site.settings.digest_items_per_topic
+    key = f"digest-feed|{week.label}|{stamp.isoformat()}|{base}|{cap}|{topics}"
+
+    def build() -> str:
+        read = read_week(site.store, week, now)
+        return f"<p>{week.span}</p>\n" + render_html(_digest(site, read, base=base))
+
+    return site.remember(key, build), stamp
+
+
+def _feed_item(site: Site, week: Week, now: datetime, base: str) -> StoredEntry:
     """A finished week as one feed item: the digest as HTML, linking to its page."""
-    digest = _digest(site, read, base=base)
-    week = read.week
-    frozen = read.data.frozen_at or week.end
+    body, frozen = _feed_body(site, week, now, base)
     site_title = site.settings.site_title
-    body = f"<p>{week.span}</p>\n" + render_html(digest)
     return StoredEntry(
         id=0,
         source_id=0,
@@ -213,7 +229,7 @@ def _feed_item(site: Site, read: WeekRead, base: str) -> StoredEntry:
         key=f"digest:{week.label}",
         guid=None,
         url=base + week.href,
-        title=title_of(digest, site_title),
+        title=title_of(week, site_title),
         author="",
         published=week.end,
         updated=frozen,

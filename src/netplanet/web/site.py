@@ -136,6 +136,7 @@ class Site:
         self._pages: OrderedDict[str, tuple[bytes, str, int]] = OrderedDict()
         self._page_cache_size = page_cache_size
         self._lock = threading.Lock()
+        self._parts: OrderedDict[str, str] = OrderedDict()
 
     # ------------------------------------------------------------------ shared data
 
@@ -268,6 +269,21 @@ class Site:
                     self._pages.popitem(last=False)
         body, media_type, status = hit
         return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+    def remember(self, key: str, build: Callable[[], str], *, kept: int = 64) -> str:
+        """A rendered part fixed by `key` (a finished week's feed item), built once and kept
+        (the newest `kept`): pages that change around unchanging parts rebuild only those."""
+        with self._lock:
+            found = self._parts.get(key)
+            if found is not None:
+                self._parts.move_to_end(key)
+                return found
+        made = build()
+        with self._lock:
+            self._parts[key] = made
+            while len(self._parts) > kept:
+                self._parts.popitem(last=False)
+        return made
 
     def immutable(
         self,
