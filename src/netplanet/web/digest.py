@@ -30,7 +30,7 @@ from netplanet.publish.weekly import (
     render_html,
     title_of,
 )
-from netplanet.web.outputs import _feed_response
+from netplanet.web.outputs import feed_response
 from netplanet.web.site import Site, _site
 
 FINAL_CACHE_CONTROL = "public, max-age=2592000, immutable"
@@ -195,7 +195,7 @@ def _feed(request: Request) -> Response:
         about = "One post a week: the week's posts worth reading, grouped by topic"
         return title, "/digest/", about, items
 
-    return _feed_response(request, request.url.path.rsplit("/", 1)[1], channel)
+    return feed_response(request, request.url.path.rsplit("/", 1)[1], channel)
 
 
 def _feed_body(site: Site, week: Week, now: datetime, base: str) -> tuple[str, datetime]:
