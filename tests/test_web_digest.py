@@ -124,6 +124,9 @@ def test_a_finished_week_is_frozen_on_first_read_and_its_bytes_never_change(
         plan(src.id, changed_entries=((ids["Route reflectors explained"], edited),))
     )
     web_store.remove_source(web_store.list_sources()[2].id)
+    # A new source's backlog, weeks before the first posts.
+    late = web_store.add_source(spec(8))
+    planet.add(late.id, make_entry(late.id, 80, published=at(PAST, -24 * 7 * 5)))
     planet.clock.now = NOW + timedelta(days=3)  # and time goes by
     again = planet.client.get(PAST.href)
     assert again.body == first.body and again.headers["etag"] == etag

@@ -73,19 +73,17 @@ def _digest(site: Site, read: WeekRead, *, base: str = "") -> Digest:
     )
 
 
-def _neighbours(site: Site, week: Week, now: datetime) -> tuple[Week | None, Week | None]:
-    """The previous week with posts and the next week that has started (None at the ends)."""
-    older = site.store.digest_weeks(before=week.start, limit=1)
-    following = week.next()
-    return (
-        Week.of(older[0]) if older else None,
-        following if following.start <= now else None,
-    )
+def _neighbours(week: Week, now: datetime) -> tuple[Week, Week | None]:
+    """The week before (always: whether it has posts can change when a new source brings a
+    backlog, and a finished week's page must not change; before the planet's first posts its
+    page says so) and the week after, once it has started."""
+    after = week.next()
+    return week.previous(), after if after.start <= now else None
 
 
 def _page(site: Site, request: Request, read: WeekRead) -> str:
     digest = _digest(site, read)
-    older, newer = _neighbours(site, read.week, site.now())
+    older, newer = _neighbours(read.week, site.now())
     return site.render(
         request,
         "digest.html",
