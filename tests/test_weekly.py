@@ -251,6 +251,12 @@ def test_text_form_puts_each_part_on_its_own_line() -> None:
         "",
     ]
     assert "  https://blog1.example/1/" in text
+    long = post(2, title="A " + "very " * 30 + "long title", excerpt="<p>" + "word " * 40 + ".</p>")
+    text = render_text(
+        build_digest(data([long]), WEEK, DEFAULT_TOPICS, final=True), heading="Planet digest"
+    )
+    assert max(len(line) for line in text.splitlines()) <= 72
+    assert "* A very" in text and "\n  very" in text
 
 
 _MD = MarkdownIt("commonmark").enable("strikethrough")

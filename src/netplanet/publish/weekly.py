@@ -22,6 +22,7 @@ Rules, whatever the form:
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -463,10 +464,26 @@ def render_markdown(digest: Digest, *, heading: str) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+TEXT_WIDTH = 72
+"""Plain-text lines wrap here (what mail clients and list archives show unbroken)."""
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        TEXT_WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
 def render_text(digest: Digest, *, heading: str) -> str:
-    """The digest as plain text for mailing lists: lines of at most a URL's length, each post
-    with its source and date, excerpt and link on lines of their own."""
-    out = [heading, digest.week.span, ""]
+    """The digest as plain text for mailing lists: a heading per topic, each post's title,
+    source and date, excerpt and link on lines of their own, wrapped at TEXT_WIDTH (links are
+    never broken)."""
+    out = [*_wrap(heading, "", ""), digest.week.span, ""]
     if digest.empty:
         out += ["No posts were published this week.", ""]
     for group in digest.groups:
@@ -475,12 +492,12 @@ def render_text(digest: Digest, *, heading: str) -> str:
             meta = f"{item.source_title}, {item.date_text}"
             if item.sources > 1:
                 meta += f" · {_coverage_text(item)}"
-            out += [f"* {item.title}", f"  {meta}"]
+            out += _wrap(item.title, "* ", "  ") + _wrap(meta, "  ", "  ")
             if item.excerpt:
-                out.append(f"  {item.excerpt}")
+                out += _wrap(item.excerpt, "  ", "  ")
             out += [f"  {item.url}", ""]
         if group.more and group.more_href:
-            out += [f"{group.more} more in {group.name}: {group.more_href}", ""]
+            out += [f"{group.more} more in {group.name}:", f"  {group.more_href}", ""]
         elif group.more:
             out += [f"And {group.more} more.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
