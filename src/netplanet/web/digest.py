@@ -133,7 +133,8 @@ def week_page(request: Request) -> Response:
 
     return site.immutable(
         request,
-        f"{week.label}|{stamp.isoformat()}",
+        # The frozen list's stamp, and the one setting the page reads (the cap).
+        f"{week.label}|{stamp.isoformat()}|{site.settings.digest_items_per_topic}",
         build,
         modified=stamp,
         cache_control=FINAL_CACHE_CONTROL,
