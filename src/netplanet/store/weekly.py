@@ -293,9 +293,16 @@ class WeeklyQueries:
                 conn.execute(delete(digest_picks).where(*where))
                 return
             changed = conn.execute(update(digest_picks).where(*where).values(choice=choice))
-            if changed.rowcount == 0:
-                conn.execute(
-                    insert(digest_picks).values(
-                        week=week, entry_id=entry_id, choice=choice, at=self._clock()
+            if changed.rowcount:
+                return
+            try:
+                # A savepoint: another operator's same pick, committed meanwhile, makes the
+                # insert conflict; then theirs is updated to this choice instead.
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(digest_picks).values(
+                            week=week, entry_id=entry_id, choice=choice, at=self._clock()
+                        )
                     )
-                )
+            except IntegrityError:
+                conn.execute(update(digest_picks).where(*where).values(choice=choice))
