@@ -71,7 +71,14 @@ def fill(planet: Planet) -> dict[str, int]:
     for n, (source, (title, text)) in enumerate(zip(blogs, INCIDENT, strict=True)):
         entry = signed(source.id, title, text, hours=6 * n)
         planet.add(source.id, _moved(entry, at(PAST, 72 + 6 * n), topics=(("security", 0.9),)))
-    return {e.title: e.id for e in store.list_entries(limit=100)}
+    # The newest story post read through a second feed (a tag feed): a copy, shown once.
+    tag = store.add_source(spec(9, title="Blog 4 security tag"))
+    title, text = INCIDENT[3]
+    original = next(e for e in store.list_entries(source_id=blogs[3].id) if e.title == title)
+    copy = signed(tag.id, title, text, url=original.url)
+    planet.add(tag.id, _moved(copy, at(PAST, 90), topics=(("security", 0.9),)))
+    assert store.list_entries(source_id=tag.id)[0].duplicate_of == original.id
+    return {e.title: e.id for e in store.list_entries(source_id=blogs[0].id, limit=100)}
 
 
 def _moved(entry: Any, when: Any, **kw: Any) -> Any:
