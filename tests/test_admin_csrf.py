@@ -149,6 +149,7 @@ def fill(path: str, source_id: int) -> str:
         "{year:num}": "2026",
         "{month:num}": "11",
         "{name}": "site.css",
+        "{week}": "2026-w44",
     }
     for key, value in values.items():
         path = path.replace(key, value)

@@ -200,6 +200,7 @@ def test_export_to_a_directory_that_does_not_exist_is_one_line(
 EXTRA_ARGS: dict[tuple[str, ...], list[str]] = {
     ("admin", "set-password"): ["--stdin"],
     ("db", "migrate"): [],
+    ("digest",): [],
     ("entries",): [],
     ("run",): ["--no-web"],  # the database is checked before anything is polled
     ("search",): ["bgp"],

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from builders import NOW, cli, make_entry, plan, spec
 from netplanet.errors import StoreError
 from netplanet.model import Enclosure
+from netplanet.publish.weekly import Week
 from netplanet.store import SqlStore, open_store
 from netplanet.store.copy import verify_copy
 
@@ -68,12 +69,20 @@ def build_planet(url: str) -> None:
         store.edit_source(c.id, enabled=False)
         store.edit_source(b.id, title="Security Blog")
         store.remove_source(gone.id)
+        # The weekly digest: an operator's pick, and a frozen week (migration 0009).
+        week = Week.of(NOW)
+        store.set_digest_pick(week.label, store.list_entries(source_id=b.id)[0].id, "pin")
+        store.freeze_week(week.label, week.start, week.end)
     finally:
         store.close()
 
 
 def same_views(one: SqlStore, two: SqlStore) -> None:
     assert one.dump() == two.dump()
+    week = Week.of(NOW)
+    frozen = one.frozen_week(week.label)
+    assert frozen is not None and frozen.picks and frozen == two.frozen_week(week.label)
+    assert one.week_data(week.label, week.start, week.end).picks == frozen.picks
     assert one.list_entries(limit=100) == two.list_entries(limit=100)
     assert one.list_entries(category="Security") == two.list_entries(category="Security")
     assert one.list_sources() == two.list_sources()

@@ -489,6 +489,8 @@ def test_progress_reports_every_batch_of_every_table(tmp_path: Path) -> None:
         "entry_categories": links,
         "entry_topics": topics,
         "story_keys": 0,
+        "digest_weeks": 0,
+        "digest_picks": 0,
     }
     assert calls == [
         ("categories", 2, 2),
@@ -501,6 +503,8 @@ def test_progress_reports_every_batch_of_every_table(tmp_path: Path) -> None:
         *(("entry_topics", n, topics) for n in range(1000, topics, 1000)),
         ("entry_topics", topics, topics),
         ("story_keys", 0, 0),
+        ("digest_weeks", 0, 0),
+        ("digest_picks", 0, 0),
     ]
 
 

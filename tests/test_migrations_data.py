@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from alembic import command
 
 from builders import make_entry, plan
+from netplanet.publish.weekly import Week
 from netplanet.store import open_store
 from netplanet.store.migrate import HEAD_REVISION, _config, current_revision, migrate
 
-REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
 assert REVISIONS[-1] == HEAD_REVISION  # a new migration gets a line in these tests
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -195,6 +196,11 @@ def check_new_columns(engine: sa.Engine) -> None:
             )
         ).scalar_one()
         tables = set(sa.inspect(conn).get_table_names())
+        digests = conn.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM digest_weeks) + (SELECT count(*) FROM digest_picks)"
+            )
+        ).scalar_one()
         settings = conn.execute(sa.text("SELECT count(*) FROM app_settings")).scalar_one()
         vectors = (
             conn.execute(
@@ -223,6 +229,8 @@ def check_new_columns(engine: sa.Engine) -> None:
     # 0008: older posts have no topics, labels or story yet (`topics reclassify` adds them).
     assert [tuple(r) for r in stories] == [("[]", False, False, None, None, None, False)]
     assert linked == 0
+    # 0009: no week is frozen and nothing picked: a finished week freezes when first read.
+    assert {"digest_weeks", "digest_picks"} <= tables and digests == 0
     assert vectors == len(ENTRIES)  # 0002 indexed the rows already there (PostgreSQL)
 
 
@@ -250,6 +258,13 @@ def check_store_works(url: str) -> None:
         store.seal_pages(datetime.now(UTC) + timedelta(days=1))
         assert store.max_seq() == 8 and store.max_seq(source_id=1) == 5  # 14, then the new one
         assert [h.entry.title for h in store.search("mpls", limit=5)] == ["New MPLS post"]
+        # The digest reads and freezes the old rows' week (13 is sponsored, 21/22 undated).
+        week = Week.of(PUBLISHED[12])
+        frozen = store.freeze_week(week.label, week.start, week.end)
+        assert {p.id for p in frozen.posts} >= {11, 12}
+        assert not {13, 21, 22} & {p.id for p in frozen.posts}
+        store.set_digest_pick(week.label, 12, "pin")
+        assert store.week_data(week.label, week.start, week.end).picks == ((12, "pin"),)
     finally:
         store.close()
 
@@ -288,6 +303,7 @@ def test_downgrade_to_0001_keeps_the_rows_and_upgrading_again_works(
     with engine.connect() as conn:
         assert column_names(conn) == columns  # every later column is gone again
         later = {"app_settings", "login_failures", "entry_topics", "story_keys"}
+        later |= {"digest_weeks", "digest_picks"}
         assert not later & set(sa.inspect(conn).get_table_names())
     assert migrate(engine) is True
     with engine.connect() as conn:

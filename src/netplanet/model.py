@@ -433,3 +433,55 @@ class SearchHit:
     snippet_html: str
     """Escaped text with matches wrapped in <mark>."""
     rank: float
+
+
+# --------------------------------------------------------------------------- weekly digest
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPost:
+    """A post of a week, as the weekly digest reads it (store/weekly.py): dated that week,
+    not sponsored, not another feed's copy of a post."""
+
+    id: int
+    title: str
+    url: str
+    source_id: int
+    source_title: str
+    source_slug: str
+    published: datetime
+    excerpt_html: str
+    topic: str
+    """The primary topic's slug ("" without topics)."""
+    podcast: bool
+    cluster_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """A post of a story cluster one of the week's posts belongs to (of any week; copies left
+    out): what "covered by N sources" counts and links."""
+
+    id: int
+    cluster_id: int
+    title: str
+    url: str
+    source_id: int
+    source_title: str
+    source_slug: str
+    published: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WeekData:
+    """Everything one week's digest is built from (publish/weekly.py), as read now or as
+    frozen when the week was over."""
+
+    week: str
+    """The ISO week, `2026-W48`."""
+    posts: tuple[WeekPost, ...]
+    members: tuple[StoryMember, ...]
+    picks: tuple[tuple[int, str], ...]
+    """(post id, "pin" or "drop"), in the order the operator chose them."""
+    frozen_at: datetime | None = None
+    """When the list was frozen; None: read live (the week is not over)."""

@@ -117,6 +117,7 @@ class Planet:
         cadence) go to UpdatePipeline as they are. This is the one place that builds one:
         every poller (`update`, `run`, `worker`, the admin's "poll now", the demo) is handed
         this method as its PipelineFactory (update/factory.py)."""
+        from netplanet.operations.weekly import freeze_due
         from netplanet.schedule import Policy
         from netplanet.update.pipeline import UpdatePipeline
 
@@ -126,6 +127,8 @@ class Planet:
             "excerpt_words": self.settings.excerpt_words,
             "policy": Policy.from_settings(self.settings),
             "taxonomy": self.taxonomy,
+            # The sealing timer also freezes the weekly digest of the week that just ended.
+            "after_seal": lambda now: freeze_due(self.store, now),
             **overrides,
         }
         return UpdatePipeline(self.store, fetcher, **options)

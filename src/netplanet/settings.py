@@ -146,6 +146,11 @@ class Settings:
     area, else the bundled one. Read when a planet first classifies; an unreadable or invalid
     file is a ConfigError naming it."""
 
+    # --- weekly digest (publish/weekly.py)
+    digest_items_per_topic: int = _ranged(5, 1, 100)
+    """Stories a topic shows in a weekly digest (pinned ones always); a "more in <topic>" link
+    leads to the rest. See publish.weekly.DIGEST_ITEMS_PER_TOPIC for the choice."""
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 
 from netplanet import __version__
-from netplanet.cli import admin, db, demo, read, topics, update, web
+from netplanet.cli import admin, db, demo, digest, read, topics, update, web
 from netplanet.cli._common import import_specs, planet, say, state, warn
 from netplanet.cli.sources import sources_app
 from netplanet.cli.update import EXIT_SOME_FAILED
@@ -199,6 +199,7 @@ def _stored_origin(url: str, site_url: str) -> list[str]:
 update.register(app)
 read.register(app)
 topics.register(app)
+digest.register(app)
 web.register(app, planet=planet)
 admin.register(app, sources_app, planet=planet, quiet=lambda: state.quiet)
 demo.register(app, planet=planet)

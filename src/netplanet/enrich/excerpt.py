@@ -520,3 +520,30 @@ def make_excerpt(html: str, *, words: int = EXCERPT_WORDS) -> str:
 def html_to_text(html: str) -> str:
     """Plain text of `html` for the search index: no markup, whitespace collapsed."""
     return Fragment(html).text()
+
+
+def first_sentences(text: str, *, sentences: int = 2, words: int = 50) -> str:
+    """The first `sentences` sentences of plain `text` (the weekly digest's one-or-two-sentence
+    excerpt), with the sentence-end rule of `make_excerpt` (abbreviations and a lower-case next
+    word are not ends). A second sentence is added only while the total stays within `words`;
+    a first sentence longer than `words` is cut at a word with "…", as is text without any
+    sentence end."""
+    found = _WORD_RE.findall(text)
+    if not found:
+        return ""
+    taken = 0
+    end = 0
+    for index, word in enumerate(found):
+        following = found[index + 1] if index + 1 < len(found) else None
+        if index + 1 > words:
+            break
+        if _is_sentence_end(word, following):
+            taken += 1
+            end = index + 1
+            if taken >= sentences:
+                break
+    if end == 0:  # no sentence ends within the budget: cut at a word
+        if len(found) <= words:
+            return " ".join(found)
+        return " ".join(found[:words]).rstrip(_TRAILING_PUNCT) + ELLIPSIS
+    return " ".join(found[:end])

@@ -36,6 +36,7 @@ from netplanet.model import (
     SourceSpec,
     StoredEntry,
     UpdatePlan,
+    WeekData,
 )
 
 ID_MAX = 2**63 - 1
@@ -521,7 +522,45 @@ class TopicStore(Protocol):
         ...
 
 
-class PlanetStore(WorkerStore, SiteStore, AdminStore, TopicStore, Protocol):
+PICK_CHOICES = ("pin", "drop")
+
+
+class WeeklyStore(Protocol):
+    """The weekly digest's reads and writes (store/weekly.py)."""
+
+    def week_data(self, week: str, since: datetime, until: datetime) -> WeekData:
+        """The week's posts, their clusters and the operator's picks as they are now."""
+        ...
+
+    def frozen_week(self, week: str) -> WeekData | None:
+        """The week's frozen list; None when it was never frozen."""
+        ...
+
+    def frozen_at(self, week: str) -> datetime | None:
+        """When the week's list was frozen (None: never), without reading the list."""
+        ...
+
+    def freeze_week(self, week: str, since: datetime, until: datetime) -> WeekData:
+        """Freeze the week's list (its posts, clusters and picks as they are now) unless it
+        is frozen already; returns the frozen list (whoever froze it first)."""
+        ...
+
+    def digest_weeks(self, *, before: datetime | None = None, limit: int) -> list[datetime]:
+        """The Monday 00:00 UTC of up to `limit` weeks before `before` that have dated posts,
+        newest first: one index probe per week, whatever the size of the planet."""
+        ...
+
+    def oldest_dated_post(self) -> datetime | None:
+        """The `published` of the oldest post with a known date."""
+        ...
+
+    def set_digest_pick(self, week: str, entry_id: int, choice: str | None) -> None:
+        """Pin ("pin") or drop ("drop") a post for the week's digest; None undoes the choice.
+        NotFoundError when there is no such post, UsageError for another choice."""
+        ...
+
+
+class PlanetStore(WorkerStore, SiteStore, AdminStore, TopicStore, WeeklyStore, Protocol):
     """Everything a whole planet needs: updating (alone or by workers), serving pages,
     scheduling and monitoring (store/health.py), administering."""
 

@@ -32,6 +32,8 @@ from netplanet.store.base import SLUG_MOVED_PREFIX
 from netplanet.store.schema import (
     app_settings,
     categories,
+    digest_picks,
+    digest_weeks,
     entries,
     entry_categories,
     entry_topics,
@@ -48,6 +50,8 @@ _TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (entry_categories, ("entry_id", "category_slug")),
     (entry_topics, ("entry_id", "topic_slug")),
     (story_keys, ("entry_id", "key")),
+    (digest_weeks, ("week",)),
+    (digest_picks, ("week", "entry_id")),
 )
 _NOT_COPIED = frozenset({"lease_owner", "lease_until"})
 _CHUNK = 1000

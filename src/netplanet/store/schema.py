@@ -277,3 +277,29 @@ login_failures = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_login_failures_client_at", "client", "at"),
 )
+
+# The weekly digest (migration 0009; store/weekly.py): the frozen item list of each finished
+# ISO week ("2026-W48"), and operators' pins and drops ("pin" / "drop") of posts for a week.
+digest_weeks = Table(
+    "digest_weeks",
+    metadata,
+    Column("week", Text, primary_key=True),
+    Column("frozen_at", UTCDateTime, nullable=False),
+    Column("items", Text, nullable=False),
+)
+
+digest_picks = Table(
+    "digest_picks",
+    metadata,
+    Column("week", Text, nullable=False),
+    Column(
+        "entry_id",
+        Integer,
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("choice", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("week", "entry_id"),
+    Index("ix_digest_picks_entry", "entry_id"),
+)

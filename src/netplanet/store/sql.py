@@ -47,6 +47,7 @@ from netplanet.store.schema import (
 from netplanet.store.sealing import seal
 from netplanet.store.stories import clusters_of_source, reelect
 from netplanet.store.topics import TopicQueries
+from netplanet.store.weekly import WeeklyQueries
 from netplanet.store.writes import UpdateWrites, ensure_category
 from netplanet.untrusted import http_url
 
@@ -71,6 +72,7 @@ class SqlStore(
     HealthQueries,
     AdminQueries,
     TopicQueries,
+    WeeklyQueries,
 ):
     """Every Protocol of store/base.py (PlanetStore) over one SQLAlchemy engine (see there for
     the shared rules)."""

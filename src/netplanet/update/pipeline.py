@@ -101,8 +101,12 @@ class UpdatePipeline:
         seal_after: timedelta = SEAL_AFTER,
         seal_every_s: float = SEAL_EVERY_S,
         taxonomy: Callable[[], Taxonomy | None] | None = None,
+        after_seal: Callable[[datetime], object] | None = None,
     ) -> None:
         self.store = store
+        self.after_seal = after_seal
+        """Run after each sealing with the clock's time (Planet.pipeline: freezing the weekly
+        digest of the week that ended, operations/weekly.py); a failure is logged."""
         self.taxonomy = taxonomy
         """Gives the taxonomy new and edited posts are classified with (asked at every
         digest, so a planet that reloads its taxonomy classifies with the new one); None: no
@@ -371,4 +375,9 @@ class UpdatePipeline:
             self._sealed_at = float("-inf")
             return 0
         self.sealed += sealed
+        if self.after_seal is not None:
+            try:
+                self.after_seal(self.clock())
+            except Exception:
+                log.exception("the work after sealing failed; retrying after the next round")
         return sealed

@@ -90,7 +90,7 @@ def create_app(
     `pipelines` builds the admin's "poll now" pipeline (None: polling is not offered);
     `topics` are the planet's topics in display order (the classifier's taxonomy; None: the
     default topics)."""
-    from netplanet.web import outputs, public
+    from netplanet.web import digest, outputs, public
     from netplanet.web.admin import area as admin_area
     from netplanet.web.auth import Auth
 
@@ -106,6 +106,7 @@ def create_app(
     routes = [
         *public.routes(),
         *outputs.routes(),
+        *digest.routes(),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         *admin_area.routes(),
         Route("/static/{name}", site.assets.response, name="static"),

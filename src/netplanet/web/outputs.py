@@ -46,7 +46,7 @@ def _labels(request: Request) -> Labels:
     return Labels(podcasts="podcasts" not in keep, sponsored="sponsored" not in keep)
 
 
-def _feed_response(
+def feed_response(
     request: Request,
     fmt: str,
     channel_for: Callable[[str], tuple[str, str, str, Sequence[StoredEntry]]],
@@ -99,7 +99,7 @@ def _list_feed(
         )
         return title, path, about, entries
 
-    return _feed_response(request, _fmt(request), channel)
+    return feed_response(request, _fmt(request), channel)
 
 
 def river_feed(request: Request) -> Response:
@@ -148,7 +148,7 @@ def source_feed(request: Request) -> Response:
         title = f"{site.settings.site_title} — {source.display_title}"
         return title, f"/source/{source.slug}/", f"Posts from {source.display_title}", entries
 
-    return _feed_response(request, _fmt(request), channel)
+    return feed_response(request, _fmt(request), channel)
 
 
 def opml(request: Request) -> Response:

@@ -136,6 +136,7 @@ class Site:
         self._pages: OrderedDict[str, tuple[bytes, str, int]] = OrderedDict()
         self._page_cache_size = page_cache_size
         self._lock = threading.Lock()
+        self._parts: OrderedDict[str, str] = OrderedDict()
 
     # ------------------------------------------------------------------ shared data
 
@@ -268,6 +269,62 @@ class Site:
                     self._pages.popitem(last=False)
         body, media_type, status = hit
         return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+    def remember(self, key: str, build: Callable[[], str], *, kept: int = 64) -> str:
+        """A rendered part fixed by `key` (a finished week's feed item), built once and kept
+        (the newest `kept`): pages that change around unchanging parts rebuild only those."""
+        with self._lock:
+            found = self._parts.get(key)
+            if found is not None:
+                self._parts.move_to_end(key)
+                return found
+        made = build()
+        with self._lock:
+            self._parts[key] = made
+            while len(self._parts) > kept:
+                self._parts.popitem(last=False)
+        return made
+
+    def immutable(
+        self,
+        request: Request,
+        key: str,
+        build: Callable[[], bytes],
+        *,
+        modified: datetime,
+        cache_control: str,
+    ) -> Response:
+        """A page fixed by `key` (a finished week's frozen digest) beside what every page
+        shows: the software version, base URL, path and the site's navigation. Its ETag is a
+        hash of those, so a conditional request costs no rendering, and the body is kept in
+        the page cache, so the page is rendered once per key."""
+        nav = [(c.slug, c.name) for c in self.categories()] + [
+            (t.slug, t.name) for t in self.topics
+        ]
+        tag = hashlib.blake2b(
+            f"{__version__}|{key}|{self.base_url(request)}|{request.url.path}|{nav}".encode(),
+            digest_size=12,
+        ).hexdigest()
+        etag = f'"{tag}"'
+        modified = modified.replace(microsecond=0)
+        headers = {
+            "ETag": etag,
+            "Last-Modified": format_datetime(modified, usegmt=True),
+            "Cache-Control": cache_control,
+        }
+        if _not_modified(request, etag, modified):
+            return Response(status_code=304, headers=headers)
+        with self._lock:
+            hit = self._pages.get(etag)
+            if hit is not None:
+                self._pages.move_to_end(etag)
+        if hit is None:
+            hit = (build(), "text/html; charset=utf-8", 200)
+            with self._lock:
+                self._pages[etag] = hit
+                while len(self._pages) > self._page_cache_size:
+                    self._pages.popitem(last=False)
+        return Response(hit[0], media_type=hit[1], headers=headers)
 
 
 def river_feeds(base: str = "", title: str = "") -> list[tuple[str, str, str]]:

@@ -6,9 +6,9 @@ route modules from there would make each of them import itself back.
 guard.py: the `admin` guard (area on, signed in, CSRF-checked), `Ctx` and page rendering;
 signin.py: sign in and out; sources.py: the source list, adding, editing, deleting and polling
 a source; health.py: the feed-health table; categories.py: the category list; posts.py: posts
-and one post's topics (override); topics.py: the taxonomy editor; opml.py: OPML
-import and export, with the import itself run in the background by imports.py. Sessions, CSRF
-and the login limiter live in web/auth.py.
+and one post's topics (override); topics.py: the taxonomy editor; digest.py: pins and drops
+of the week's digest; opml.py: OPML import and export, with the import itself run in the
+background by imports.py. Sessions, CSRF and the login limiter live in web/auth.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from netplanet.web.admin import categories, health, opml, posts, signin, sources, topics
+from netplanet.web.admin import (
+    categories,
+    digest,
+    health,
+    opml,
+    posts,
+    signin,
+    sources,
+    topics,
+)
 
 
 def routes() -> list[Route]:
@@ -28,5 +37,6 @@ def routes() -> list[Route]:
         *categories.routes(),
         *posts.routes(),
         *topics.routes(),
+        *digest.routes(),
         *opml.routes(),
     ]
