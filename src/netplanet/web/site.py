@@ -246,11 +246,24 @@ class Site:
         modified = datetime.fromtimestamp(bucket * TIME_BUCKET_S, UTC)
         if version.changed_at is not None and version.changed_at > modified:
             modified = version.changed_at
-        modified = min(modified, now).replace(microsecond=0)
+        modified = min(modified, now)
+        return self._answer(request, etag, modified, PAGE_CACHE_CONTROL, build)
+
+    def _answer(
+        self,
+        request: Request,
+        etag: str,
+        modified: datetime,
+        cache_control: str,
+        build: Callable[[], Response],
+    ) -> Response:
+        """304 when the client's copy is current, else the page cache's body for `etag`, built
+        once; a response other than 200 is passed on and never kept."""
+        modified = modified.replace(microsecond=0)
         headers = {
             "ETag": etag,
             "Last-Modified": format_datetime(modified, usegmt=True),
-            "Cache-Control": PAGE_CACHE_CONTROL,
+            "Cache-Control": cache_control,
         }
         if _not_modified(request, etag, modified):
             return Response(status_code=304, headers=headers)
@@ -306,25 +319,13 @@ class Site:
             digest_size=12,
         ).hexdigest()
         etag = f'"{tag}"'
-        modified = modified.replace(microsecond=0)
-        headers = {
-            "ETag": etag,
-            "Last-Modified": format_datetime(modified, usegmt=True),
-            "Cache-Control": cache_control,
-        }
-        if _not_modified(request, etag, modified):
-            return Response(status_code=304, headers=headers)
-        with self._lock:
-            hit = self._pages.get(etag)
-            if hit is not None:
-                self._pages.move_to_end(etag)
-        if hit is None:
-            hit = (build(), "text/html; charset=utf-8", 200)
-            with self._lock:
-                self._pages[etag] = hit
-                while len(self._pages) > self._page_cache_size:
-                    self._pages.popitem(last=False)
-        return Response(hit[0], media_type=hit[1], headers=headers)
+        return self._answer(
+            request,
+            etag,
+            modified,
+            cache_control,
+            lambda: Response(build(), media_type="text/html; charset=utf-8"),
+        )
 
 
 def river_feeds(base: str = "", title: str = "") -> list[tuple[str, str, str]]:
