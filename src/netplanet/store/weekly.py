@@ -109,8 +109,24 @@ def from_document(week: str, text: str, frozen_at: datetime) -> WeekData:
     )
 
 
-def _source_title() -> Any:
-    return sources.c.title.label("source_title")
+def _story_columns() -> tuple[Any, ...]:
+    """What a line of a digest shows of a post and its source, for posts and story members."""
+    return (
+        entries.c.id,
+        entries.c.cluster_id,
+        entries.c.title,
+        entries.c.url,
+        entries.c.source_id,
+        sources.c.title.label("source_title"),
+        sources.c.slug,
+        sources.c.site_url,
+        sources.c.feed_url,
+        entries.c.published,
+    )
+
+
+def _source_name(row: Any) -> str:
+    return str(row.source_title or row.site_url or row.feed_url)
 
 
 class WeeklyQueries:
@@ -122,19 +138,10 @@ class WeeklyQueries:
     def _read_week(self, conn: Any, week: str, since: datetime, until: datetime) -> WeekData:
         rows = conn.execute(
             select(
-                entries.c.id,
-                entries.c.title,
-                entries.c.url,
-                entries.c.source_id,
-                _source_title(),
-                sources.c.slug,
-                sources.c.site_url,
-                sources.c.feed_url,
-                entries.c.published,
+                *_story_columns(),
                 entries.c.excerpt_html,
                 entries.c.topics,
                 entries.c.podcast,
-                entries.c.cluster_id,
             )
             .join(sources, sources.c.id == entries.c.source_id)
             .where(
@@ -152,7 +159,7 @@ class WeeklyQueries:
                 title=r.title,
                 url=r.url,
                 source_id=r.source_id,
-                source_title=r.source_title or r.site_url or r.feed_url,
+                source_title=_source_name(r),
                 source_slug=r.slug,
                 published=r.published,
                 excerpt_html=r.excerpt_html,
@@ -172,23 +179,12 @@ class WeeklyQueries:
                     title=r.title,
                     url=r.url,
                     source_id=r.source_id,
-                    source_title=r.source_title or r.site_url or r.feed_url,
+                    source_title=_source_name(r),
                     source_slug=r.slug,
                     published=r.published,
                 )
                 for r in conn.execute(
-                    select(
-                        entries.c.id,
-                        entries.c.cluster_id,
-                        entries.c.title,
-                        entries.c.url,
-                        entries.c.source_id,
-                        _source_title(),
-                        sources.c.slug,
-                        sources.c.site_url,
-                        sources.c.feed_url,
-                        entries.c.published,
-                    )
+                    select(*_story_columns())
                     .join(sources, sources.c.id == entries.c.source_id)
                     .where(
                         entries.c.cluster_id.in_(clusters[start : start + _MAX_IN]),
