@@ -3,8 +3,9 @@
     parse_feed(body, content_type=..., url=...) -> ParsedFeed
 
 Picks a format module by sniffing (JSON object or XML root element, with the HTTP content type
-as a tie-breaker), parses with lxml (`xml.py`, hardened and self-repairing) and falls back to
-feedparser (`fallback.py`) only for what lxml cannot read. Raises NotAFeedError for HTML and
+as a tie-breaker), parses with lxml (`xml.py`, hardened and self-repairing), reads a document
+libxml2 could only recover again entry by entry (`salvage.py`), and falls back to feedparser
+(`fallback.py`) only for what lxml still cannot read. Raises NotAFeedError for HTML and
 ParseError for everything else that is not a feed; never any other exception.
 
 Every string of the result is valid Unicode (no lone surrogates, see netplanet/untrusted.py), so
@@ -24,7 +25,7 @@ from lxml import etree
 
 from netplanet.errors import NotAFeedError, ParseError
 from netplanet.model import ParsedFeed
-from netplanet.parse import atom, fallback, jsonfeed, rss, xml
+from netplanet.parse import atom, fallback, jsonfeed, rss, salvage, xml
 
 __all__ = ["parse_feed"]
 
@@ -42,7 +43,6 @@ _HTML_START = re.compile(
     rb"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
     re.I | re.S,
 )
-_ENTRY_TAG = re.compile(rb"<(?:[A-Za-z0-9_]+:)?(?:item|entry)[\s>/]")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _BLANK = b" \t\r\n\xef\xbb\xbf"
 
@@ -105,9 +105,25 @@ def _parse(body: bytes, content_type: str, url: str) -> ParsedFeed:
             raise ParseError(f"not a feed: the root element is <{local[:40]}>")
         return _finish(feed_or_none, warnings)
 
-    feed = handler(root, url, warnings, doc.lifted)
-    if doc.recovered and len(feed.entries) < len(_ENTRY_TAG.findall(data)):
-        # libxml2's recovery drops what follows an error; feedparser's loose parser may keep it.
+    if not doc.recovered:
+        return _finish(handler(root, url, warnings, doc.lifted), warnings)
+    read_warnings: list[str] = []
+    feed = handler(root, url, read_warnings, doc.lifted)
+    # libxml2's recovery may drop or garble what follows an error even when the number of
+    # entries looks right: read each entry on its own and keep that unless it found fewer.
+    salvaged = xml.salvage(doc)
+    if salvaged is not None:
+        again_warnings: list[str] = []
+        again = handler(salvaged, url, again_warnings, ())
+        if len(again.entries) >= len(feed.entries):
+            again_warnings.append(
+                f"{len(again.entries)} entries read one by one, recovery kept {len(feed.entries)}"
+            )
+            feed, read_warnings = again, again_warnings
+    warnings.extend(read_warnings)
+    expected = len(salvage.entry_starts(data))
+    if len(feed.entries) < expected:
+        # Still short: feedparser's loose parser may keep more, at many times the cost.
         alternative = fallback.parse(xml.repair(data, charset, []), url, [])
         if alternative is not None and len(alternative.entries) > len(feed.entries):
             warnings.append(

@@ -25,6 +25,7 @@ from lxml import etree
 
 from netplanet.errors import ParseError
 from netplanet.parse import lift
+from netplanet.parse import salvage as _salvage
 from netplanet.untrusted import valid_text
 
 _BOMS = (
@@ -65,6 +66,8 @@ class XmlDocument:
     """True when libxml2's recover mode was needed: some content may have been dropped."""
     lifted: tuple[str, ...] = ()
     """CDATA sections lifted out before parsing (`lift.py`); text read from `root` needs them."""
+    repaired: bytes = b""
+    """The repaired bytes recover mode read (set only when `recovered`), for a second reading."""
 
 
 class XmlSyntaxError(ParseError):
@@ -164,7 +167,14 @@ def parse_xml(data: bytes, charset: str, warnings: list[str]) -> XmlDocument:
     if recovered is None:
         raise XmlSyntaxError(f"not well-formed XML: {first_error}")
     warnings.append(f"malformed XML recovered, content may be missing ({first_error})")
-    return XmlDocument(recovered, recovered=True)
+    return XmlDocument(recovered, recovered=True, repaired=repaired)
+
+
+def salvage(document: XmlDocument) -> etree._Element | None:
+    """A recovered document read again entry by entry (`salvage.py`); None if that finds none."""
+    if not document.recovered:
+        return None
+    return _salvage.salvage(document.repaired, _parser(False), _parser(True))
 
 
 def _parse_lifted(data: bytes) -> XmlDocument | None:
