@@ -2,8 +2,8 @@
 
 Called inside the write transaction that stores new posts (`writes.UpdateWrites`), once for
 all the posts of its plans, after they are inserted: one query (per 500 keys) finds the posts
-stored before that share a key within the story window (an index range on
-ix_story_keys_key_published), a second reads those worth relating, the new story keys
+stored before that share a key within the story window (a range of story_keys' primary
+key, migration 0010), a second reads those worth relating, the new story keys
 (`Entry.story_keys`, enrich/story.py) go into `story_keys`, `enrich.story.relate` decides
 (new posts of the transaction are related to each other in memory), and the groups are
 written:
