@@ -70,6 +70,9 @@ def _run(src: Path, work: Path, opml: Path, inline: bool) -> dict[str, float]:
             stderr=log,
         )
     res: dict[str, float] = json.loads(out.read_text())
+    if res["rc"] != 0:  # say why before the work directory goes
+        lines = (work / "update.log").read_text(errors="replace").splitlines()
+        print("\n".join(["update failed; its log ends:", *lines[-15:]]), flush=True)
     con = sqlite3.connect(db)
     try:
         res["stored"] = con.execute("SELECT count(*) FROM entries").fetchone()[0]
