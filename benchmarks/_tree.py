@@ -12,6 +12,9 @@ whose times then count in the forkserver's), and reports:
 - wall: from start until the command's own process exits;
 - cpu: user+sys of every descendant (getrusage(RUSAGE_CHILDREN) once all are reaped; the
   wrapper's own CPU is not in it);
+- own_cpu: user+sys of the command's own process (wait4's rusage: it and the children it
+  waited for, so not netplanet's forkserver and parse workers); cpu - own_cpu is what the
+  rest of the tree cost;
 - rss_mb: peak RSS of the command's own process (ru_maxrss from wait4);
 - tree_rss_mb: peak of the summed RSS (VmRSS from /proc/<pid>/status) of all processes in
   the tree, sampled every 50 ms (shared pages count once per process: an upper bound); the
@@ -86,6 +89,7 @@ def main() -> None:
     wall = None
     rc = None
     rss_kib = 0
+    own_cpu = 0.0
     tree_peak = 0
     stopped = False
     tick = 0
@@ -113,6 +117,7 @@ def main() -> None:
                 wall = time.perf_counter() - started
                 rc = os.waitstatus_to_exitcode(status)
                 rss_kib = usage.ru_maxrss
+                own_cpu = usage.ru_utime + usage.ru_stime
                 proc.returncode = rc
         if pid == -1:  # no children left at all
             break
@@ -121,6 +126,7 @@ def main() -> None:
     res = {
         "wall": wall,
         "cpu": ru.ru_utime + ru.ru_stime,
+        "own_cpu": own_cpu,
         "rss_mb": rss_kib / 1024,
         "tree_rss_mb": tree_peak / 1024,
         "rc": rc,

@@ -22,7 +22,7 @@ from netplanet.publish.weekly import Week
 from netplanet.store import open_store
 from netplanet.store.migrate import HEAD_REVISION, _config, current_revision, migrate
 
-REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
 assert REVISIONS[-1] == HEAD_REVISION  # a new migration gets a line in these tests
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -310,3 +310,75 @@ def test_downgrade_to_0001_keeps_the_rows_and_upgrading_again_works(
         assert rows(conn, columns) == before
     check_new_columns(engine)
     check_store_works(database)
+
+
+LINKS = {
+    "story_keys": (
+        "entry_id, key, published",
+        [(12, "u:aa", T0), (12, "b0:0001", T0), (21, "u:aa", T0 + timedelta(hours=2))],
+    ),
+    "entry_topics": (
+        "entry_id, topic_slug, score, rank, published, seq",
+        [(12, "routing", 0.8, 0, T0, 1), (12, "datacenter", 0.4, 1, T0, None)],
+    ),
+}
+
+
+def _links(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    for table, (cols, _) in LINKS.items():
+        got = conn.execute(sa.text(f"SELECT {cols} FROM {table} ORDER BY {cols}")).all()
+        # Dates as the backend gives them back (SQLite: text), compared as text.
+        out[table] = [tuple(str(v) for v in r) for r in got]
+    return out
+
+
+def test_0010_keeps_story_keys_and_topic_rows_both_ways(engine: sa.Engine) -> None:
+    """0010 re-keys story_keys and entry_topics (WITHOUT ROWID on SQLite): their rows survive
+    the upgrade and the downgrade, and a key (a topic) stays unique per post."""
+    at_0001_with_rows(engine)
+    alembic(engine, "upgrade", "0009")
+    with engine.begin() as conn:
+        for table, (cols, values) in LINKS.items():
+            marks = ", ".join(f":{c.strip()}" for c in cols.split(","))
+            names = [c.strip() for c in cols.split(",")]
+            conn.execute(
+                sa.text(f"INSERT INTO {table} ({cols}) VALUES ({marks})"),
+                [dict(zip(names, v, strict=True)) for v in values],
+            )
+    with engine.connect() as conn:
+        before = _links(conn)
+    alembic(engine, "upgrade", "0010")
+    with engine.connect() as conn:
+        assert _links(conn) == before
+        if conn.dialect.name == "sqlite":
+            ddl = conn.execute(
+                sa.text(
+                    "SELECT sql FROM sqlite_master WHERE name IN ('story_keys', 'entry_topics')"
+                )
+            ).scalars()
+            assert all("WITHOUT ROWID" in sql for sql in ddl)
+    for statement in (
+        "INSERT INTO story_keys (entry_id, key, published) VALUES (12, 'u:aa', :later)",
+        "INSERT INTO entry_topics (entry_id, topic_slug, score, rank, published)"
+        " VALUES (12, 'routing', 0.1, 2, :later)",
+    ):
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text(statement), {"later": T0 + timedelta(days=1)})
+    with engine.begin() as conn:  # a post's removal still takes its rows (ON DELETE CASCADE)
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.execute(sa.text("DELETE FROM entries WHERE id = 21"))
+        assert conn.execute(sa.text("SELECT count(*) FROM story_keys")).scalar_one() == 2
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO story_keys (entry_id, key, published) VALUES (23, 'u:aa', :t)"),
+            {"t": T0 + timedelta(hours=2)},
+        )
+    with engine.connect() as conn:
+        kept = _links(conn)
+    alembic(engine, "downgrade", "0009")
+    with engine.connect() as conn:
+        assert _links(conn) == kept
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("story_keys")}
+        assert "ix_story_keys_key_published" in names

@@ -234,3 +234,35 @@ def test_entries_without_keys_are_left_alone(store: SqlStore) -> None:
     one = store_one(store, make_entry(blog.id, 1))
     two = store_one(store, make_entry(hub.id, 1))
     assert state(store) == {one: (None, None, False), two: (None, None, False)}
+
+
+def test_names_are_looked_up_near_the_posts_that_hold_them(store: SqlStore) -> None:
+    """A name (a CVE id, a figure) counts only between posts within the story window, so a
+    transaction spanning months does not read the posts that share names across them, and
+    posts within the window still cluster by them."""
+    names = "Acme EdgeGuard and the Zeta Gatekeeper appliance"
+    sources = [store.add_source(spec(n, title=f"Blog {n}")) for n in range(1, 6)]
+    old = signed(sources[0].id, f"{names} take a new firmware", "A first look at them today.")
+    old_id = store_one(store, old)
+    read: list[Any] = []
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def spy(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "simhash" in statement and statement.lstrip().upper().startswith("SELECT"):
+            read.extend(params if isinstance(params, (list, tuple)) else params.values())
+
+    # One transaction spanning three months: a post of the old one's day with other words,
+    # and one three months on that names the same two things.
+    same_day = signed(sources[1].id, "Weekly OSPF lab notes", "Areas, timers, LSAs.", hours=2)
+    later = signed(
+        sources[2].id, f"{names} meet again", "Another test of both, much later.", hours=24 * 90
+    )
+    results = store.apply_updates([plan(p.source_id, (p,)) for p in (same_day, later)])
+    sa.event.remove(store.engine, "before_cursor_execute", spy)
+    assert all(not isinstance(r, Exception) for r in results)
+    assert old_id not in read  # never a candidate: months from the post naming them too
+    assert state(store)[_id_of(store, later)][0] is None
+    near = signed(sources[3].id, f"{names} in the lab", "Our own bench test of them.", hours=30)
+    near_id = store_one(store, near)
+    got = state(store)
+    assert got[near_id][0] == got[old_id][0] == old_id  # within the window: one story

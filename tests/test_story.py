@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,6 +184,22 @@ def test_simhash_of_nothing_and_near_copies() -> None:
     two, _ = simhash([*words[:-1], "changed"])
     assert hamming(one, two) <= 3
     assert simhash(words) == simhash(list(words))  # stable
+
+
+def test_simhash_when_the_word_cache_fills(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-process word cache is emptied when full: a text whose new words fill it midway
+    hashes as it does with room to spare (it once failed with a KeyError)."""
+    from netplanet.enrich import story
+
+    words = [f"w{n}" for n in range(150)]
+    expected = simhash(words)
+    monkeypatch.setattr(story, "_WORD_CACHE_MAX", 40)
+    for cached in range(0, 50, 7):  # the cache holds `cached` words when the text comes
+        story._FIRST.clear()
+        story._SECOND.clear()
+        simhash([f"x{n}" for n in range(cached)])
+        assert simhash(words) == expected
+        assert len(story._FIRST) <= max(40, len(set(words)))
 
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)

@@ -8,11 +8,12 @@ import dataclasses
 import logging
 import pickle
 from pathlib import Path
+from typing import Any, SupportsIndex
 
 import pytest
 
 from builders import make_entry, plan, spec
-from netplanet.enrich.topics import Taxonomy, load_taxonomy
+from netplanet.enrich.topics import Taxonomy, Topic, load_taxonomy
 from netplanet.errors import ConfigError, UsageError
 from netplanet.operations import topics as ops
 from netplanet.planet import Planet
@@ -50,6 +51,36 @@ def test_a_classifier_travels_without_its_index_and_is_compiled_once() -> None:
     first, second = pickle.loads(data), pickle.loads(data)
     assert first.taxonomy.version == bundled.version
     assert first.taxonomy is second.taxonomy  # compiled once per version in a worker
+
+
+def test_a_classifier_encodes_its_topics_once_and_a_worker_decodes_a_version_once(
+    small: Taxonomy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool gets the classifier with every task: its topics are pickled for the first
+    task only, and a worker that knows the version does not unpickle them again."""
+    encoded: list[str] = []
+    decoded: list[str] = []
+    reduce_ex, setstate = Topic.__reduce_ex__, Topic.__setstate__  # type: ignore[attr-defined]
+
+    def counted_reduce(self: Topic, protocol: SupportsIndex) -> Any:
+        encoded.append(self.slug)
+        return reduce_ex(self, protocol)
+
+    def counted_setstate(self: Topic, state: Any) -> None:
+        decoded.append("topic")
+        setstate(self, state)
+
+    monkeypatch.setattr(Topic, "__reduce_ex__", counted_reduce)
+    monkeypatch.setattr(Topic, "__setstate__", counted_setstate)
+    taxonomy = dataclasses.replace(small, version="v-once")  # a version no test compiled
+    classifier = Classifier(taxonomy)
+    tasks = [pickle.dumps(classifier) for _ in range(3)]
+    assert encoded == [t.slug for t in taxonomy.topics]
+    arrived = [pickle.loads(data) for data in tasks]
+    # The first task's topics only: the others were known by their version.
+    assert len(decoded) == len(taxonomy.topics)
+    assert arrived[0].taxonomy == taxonomy
+    assert all(a.taxonomy is arrived[0].taxonomy for a in arrived)
 
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>

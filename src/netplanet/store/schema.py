@@ -235,10 +235,13 @@ entry_topics = Table(
     # Copied from entries.published, as entry_categories does: a topic archive is one range scan.
     Column("published", UTCDateTime, nullable=False),
     Column("seq", Integer),
-    PrimaryKeyConstraint("topic_slug", "entry_id"),
-    Index("ix_entry_topics_slug_published_id", "topic_slug", "published", "entry_id"),
+    # Keyed as a topic archive reads it (migration 0010): on SQLite the key is the table
+    # (WITHOUT ROWID), so a row costs three trees, not five; the index by post keeps one row
+    # per topic and post.
+    PrimaryKeyConstraint("topic_slug", "published", "entry_id"),
     Index("ix_entry_topics_slug_seq", "topic_slug", "seq", unique=True),
-    Index("ix_entry_topics_entry", "entry_id"),
+    Index("ix_entry_topics_entry", "entry_id", "topic_slug", unique=True),
+    sqlite_with_rowid=False,
 )
 
 # Keys that posts of one story share (Entry.story_keys), each with the post's date, so the
@@ -254,9 +257,11 @@ story_keys = Table(
     ),
     Column("key", Text, nullable=False),
     Column("published", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("key", "entry_id"),
-    Index("ix_story_keys_key_published", "key", "published"),
-    Index("ix_story_keys_entry", "entry_id"),
+    # Keyed as the candidate lookup reads it (migration 0010; WITHOUT ROWID on SQLite: two
+    # trees a row, not four); the index by post keeps one row per key and post.
+    PrimaryKeyConstraint("key", "published", "entry_id"),
+    Index("ix_story_keys_entry", "entry_id", "key", unique=True),
+    sqlite_with_rowid=False,
 )
 
 # Small key/value settings kept in the database so every process shares them (migration 0004):

@@ -2,8 +2,8 @@
 
 Called inside the write transaction that stores new posts (`writes.UpdateWrites`), once for
 all the posts of its plans, after they are inserted: one query (per 500 keys) finds the posts
-stored before that share a key within the story window (an index range on
-ix_story_keys_key_published), a second reads those worth relating, the new story keys
+stored before that share a key within the story window (a range of story_keys' primary
+key, migration 0010), a second reads those worth relating, the new story keys
 (`Entry.story_keys`, enrich/story.py) go into `story_keys`, `enrich.story.relate` decides
 (new posts of the transaction are related to each other in memory), and the groups are
 written:
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from netplanet.enrich.story import StoryPost
 
 _MAX_IN = 500  # stay under every backend's bound-parameter limit
+_DATED = ("c:", "n:", "p:")
+"""Keys `relate` weighs only between posts within WINDOW of each other (CVE ids, figures,
+names)."""
 
 _POSTS = select(
     entries.c.id,
@@ -97,11 +100,27 @@ def link_stories(conn: Any, fresh: Sequence[tuple[int, Entry]]) -> None:
 
     # Posts stored before this transaction's, sharing a key within the window: read before
     # the new keys go in, so the new posts (related in memory below) are not read back.
-    keys = sorted({k for _, e in items for k in e.story_keys})
+    # CVE ids, figures and names count only between posts within WINDOW of each other
+    # (`relate` answers None for posts further apart before it looks at them), so each is
+    # looked up within WINDOW of the new posts holding it: a cold round's transaction spans
+    # months, and names shared across those months brought ~10 rows a post (~194,000 at
+    # 1,000 feeds) that could never relate. The other keys keep the transaction's range.
+    dated: dict[str, tuple[datetime, datetime]] = {}
+    undated: set[str] = set()
+    for _, e in items:
+        for k in e.story_keys:
+            if k[:2] not in _DATED:
+                undated.add(k)
+            elif (seen := dated.get(k)) is None:
+                dated[k] = (e.published, e.published)
+            else:
+                dated[k] = (min(seen[0], e.published), max(seen[1], e.published))
     lo = min(e.published for _, e in items) - WINDOW
     hi = max(e.published for _, e in items) + WINDOW
     matched: dict[int, set[str]] = {}
-    for key, entry_id in _candidates(conn, keys, lo, hi):
+    for key, entry_id in _candidates(conn, sorted(undated), lo, hi):
+        matched.setdefault(entry_id, set()).add(key)
+    for key, entry_id in _dated_candidates(conn, dated, WINDOW):
         matched.setdefault(entry_id, set()).add(key)
     _insert_keys(conn, items)
     # Only a post sharing evidence `relate` could accept is worth reading: one shared name
@@ -224,6 +243,28 @@ def _candidates(conn: Any, keys: list[str], lo: datetime, hi: datetime) -> list[
         found.extend(
             (key, entry_id) for key, entry_id in conn.exec_driver_sql(query, (*chunk, *bounds))
         )
+    return found
+
+
+def _dated_candidates(
+    conn: Any, spans: dict[str, tuple[datetime, datetime]], window: timedelta
+) -> list[tuple[str, int]]:
+    """(key, entry id) of the posts holding each key within `window` of its span (the dates
+    of the new posts holding it): one range of the primary key per key, OR-ed, a chunk of
+    keys per query."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    found: list[tuple[str, int]] = []
+    keys = sorted(spans)
+    for start in range(0, len(keys), _MAX_IN // 3):
+        chunk = keys[start : start + _MAX_IN // 3]
+        term = f"(key = {mark} AND published >= {mark} AND published <= {mark})"
+        params: list[Any] = []
+        for key in chunk:
+            first, last = spans[key]
+            params += (key, driver_time(conn, first - window), driver_time(conn, last + window))
+        query = f"SELECT key, entry_id FROM story_keys WHERE {' OR '.join([term] * len(chunk))}"
+        rows = conn.exec_driver_sql(query, tuple(params))
+        found.extend((key, entry_id) for key, entry_id in rows)
     return found
 
 
