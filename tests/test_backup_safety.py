@@ -243,3 +243,21 @@ def test_gzip_check_catches_a_damaged_trailer(tmp_path: Path, good_backup: Path)
         read_backup(bad)
     with pytest.raises(gzip.BadGzipFile):
         gzip.decompress(bytes(data))
+
+
+def test_backup_refuses_bad_destinations_and_missing_databases_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'planet.db'}"
+    small_planet(url)
+    cases = [
+        (url, tmp_path / "no" / "such" / "dir" / "b.tar.gz", "does not exist; create it first"),
+        (url, tmp_path, "is a directory; name the backup file"),
+        (f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "b.tar.gz", "does not exist"),
+    ]
+    for database, dest, words in cases:
+        code, _, err = cli(capsys, "--database", database, "db", "backup", "--to", str(dest))
+        assert code == 2, err
+        assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+    assert not (tmp_path / "b.tar.gz").exists()
+    assert not (tmp_path / "missing.db").exists()

@@ -114,7 +114,13 @@ def write_backup(store: SqlStore, dest: Path, *, progress: Progress | None = Non
         manifest = _manifest(database, origin, report)
         archive = work / "backup.tar.gz"
         _write_archive(archive, manifest, database, report)
-        read_backup(archive, progress=lambda done, total: report("verify", done, total))
+        try:
+            read_backup(archive, progress=lambda done, total: report("verify", done, total))
+        except UsageError as exc:  # written wrong (a failing disk?): never renamed into place
+            raise StoreError(
+                f"backup failed, {dest} is unchanged: the written file did not read back "
+                f"({exc})"
+            ) from exc
         os.replace(archive, dest)
         _fsync_dir(dest.parent)
         return BackupReport(path=dest, manifest=manifest, size=dest.stat().st_size)
