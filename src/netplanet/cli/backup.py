@@ -138,5 +138,5 @@ def register(
             _line(
                 f"restored {_counts(result.copy.rows)} and {settings} settings from {file} "
                 f"(made {m.created_at} from {m.origin}, schema {m.schema}{migrated}) into "
-                f"{_shown(target)}; verified (sha256 {result.copy.checksum[:16]})"
+                f"{_shown(target)}; verified ({result.verified})"
             )

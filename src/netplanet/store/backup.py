@@ -118,8 +118,7 @@ def write_backup(store: SqlStore, dest: Path, *, progress: Progress | None = Non
             read_backup(archive, progress=lambda done, total: report("verify", done, total))
         except UsageError as exc:  # written wrong (a failing disk?): never renamed into place
             raise StoreError(
-                f"backup failed, {dest} is unchanged: the written file did not read back "
-                f"({exc})"
+                f"backup failed, {dest} is unchanged: the written file did not read back ({exc})"
             ) from exc
         os.replace(archive, dest)
         _fsync_dir(dest.parent)
