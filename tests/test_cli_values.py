@@ -199,6 +199,7 @@ def test_export_to_a_directory_that_does_not_exist_is_one_line(
 
 EXTRA_ARGS: dict[tuple[str, ...], list[str]] = {
     ("admin", "set-password"): ["--stdin"],
+    ("db", "backup"): [],
     ("db", "migrate"): [],
     ("digest",): [],
     ("entries",): [],
@@ -225,6 +226,8 @@ CREATES_OR_NEEDS_NONE = {
     ("demo",): "uses a temporary database of its own",
     ("config", "show"): "reads the database only to show what it stores, if there is one",
     ("db", "copy"): "takes its databases as --from and --to (tested below)",
+    ("db", "restore"): "creates its target, like init, after checking the file (test_backup*)",
+    ("service", "systemd"): "prints a unit from the settings; never opens the database",
 }
 
 

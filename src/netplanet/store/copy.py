@@ -2,6 +2,9 @@
 
 Rows are copied table by table in dependency order, ids, page positions (seq) and first-seen
 times included, inside one target transaction (a failed copy leaves the target as it was).
+The source is read in one snapshot (one read transaction; REPEATABLE READ on PostgreSQL, a WAL
+read transaction on SQLite), copy and verification alike, so `run` or workers may go on writing
+while it runs: their later rows are simply not part of the copy.
 The search index is rebuilt by the target's own triggers as rows arrive. Afterwards
 PostgreSQL's id sequences are moved past the copied ids, and both databases are compared by
 row counts and a sha256 over a canonical, ordered dump of every copied column.
@@ -9,7 +12,9 @@ row counts and a sha256 over a canonical, ordered dump of every copied column.
 Worker leases are not copied: they belong to the processes polling the source database. Of
 the app settings only the site's base URL and feed-id authority (`PLANET_SETTINGS`) and the
 redirects of renamed source pages (`SLUG_MOVED_PREFIX`) are: the admin password, session secret
-and login failures stay with the database they were made for.
+and login failures stay with the database they were made for. A backup and its restore
+(`store/backup.py`, `store/restore.py`) copy every setting (`all_settings=True`): restoring a
+planet brings its admin area back as it was; login failures are never copied.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +43,7 @@ from netplanet.store.schema import (
     entries,
     entry_categories,
     entry_topics,
+    login_failures,
     sources,
     story_keys,
 )
@@ -107,23 +114,44 @@ def _is_empty(conn: Connection) -> bool:
 
 
 def copy_database(
-    source: SqlStore, target: SqlStore, *, force: bool = False, progress: Progress | None = None
+    source: SqlStore,
+    target: SqlStore,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    all_settings: bool = False,
 ) -> CopyReport:
-    """Copy every planet row from `source` to `target` and verify the result."""
+    """Copy every planet row from `source` to `target` and verify the result, both from one
+    snapshot of the source. `all_settings`: every app setting (a backup or a restore), not only
+    the planet's (`db copy` between an operator's databases)."""
     check_target(source, target, force=force)
     # psycopg warns "error ignored terminating <Pipeline>: pipeline aborted" when a batch insert
     # fails: a second line repeating the one error this reports.
     psycopg_log = logging.getLogger("psycopg")
     level = psycopg_log.level
     psycopg_log.setLevel(logging.ERROR)
-    try:
-        _copy(source, target, force=force, progress=progress)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"copy failed, the target is unchanged: {reason}") from exc
-    finally:
-        psycopg_log.setLevel(level)
-    return verify_copy(source, target)
+    with snapshot(source) as src:
+        try:
+            _copy(src, target, force=force, progress=progress, all_settings=all_settings)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"copy failed, the target is unchanged: {reason}") from exc
+        finally:
+            psycopg_log.setLevel(level)
+        with target.engine.connect() as dst:
+            return _verify(src, dst, all_settings=all_settings)
+
+
+@contextmanager
+def snapshot(store: SqlStore) -> Iterator[Connection]:
+    """A connection reading one consistent state of `store` while others write: a read-only
+    REPEATABLE READ transaction on PostgreSQL, a read transaction on SQLite (in WAL mode it
+    sees the database as of its first read and never blocks the writer)."""
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
 
 
 def _identity(store: SqlStore) -> tuple[object, ...]:
@@ -161,36 +189,45 @@ def check_target(source: SqlStore, target: SqlStore, *, force: bool) -> None:
             )
 
 
-def _copy(source: SqlStore, target: SqlStore, *, force: bool, progress: Progress | None) -> None:
+def _copy(
+    src: Connection,
+    target: SqlStore,
+    *,
+    force: bool,
+    progress: Progress | None,
+    all_settings: bool,
+) -> None:
     totals: dict[str, int] = {}
-    with source.engine.connect() as src:
-        for table, _ in _TABLES:
-            totals[table.name] = src.execute(select(func.count()).select_from(table)).scalar_one()
-        with target.engine.begin() as dst:
-            if force:  # check_target refused a non-empty target without it
-                for table, _ in reversed(_TABLES):
-                    dst.execute(delete(table))
-            for table, order in _TABLES:
-                _copy_table(src, dst, table, order, totals[table.name], progress)
-            # The planet's settings and the redirects of renamed source pages; never the
-            # admin password, session secret or login failures.
-            copied = src.execute(
-                select(app_settings.c.key, app_settings.c.value).where(
-                    app_settings.c.key.in_(PLANET_SETTINGS)
-                    | app_settings.c.key.startswith(SLUG_MOVED_PREFIX, autoescape=True)
-                )
-            ).all()
-            for key, value in copied:
-                dst.execute(delete(app_settings).where(app_settings.c.key == key))
-                dst.execute(insert(app_settings).values(key=key, value=value))
-            if dst.dialect.name == "postgresql":
-                for table in (sources, entries):
-                    dst.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                            f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"
-                        )
+    for table, _ in _TABLES:
+        totals[table.name] = src.execute(select(func.count()).select_from(table)).scalar_one()
+    with target.engine.begin() as dst:
+        if force:  # check_target refused a non-empty target without it
+            for table, _ in reversed(_TABLES):
+                dst.execute(delete(table))
+        if all_settings:  # the copied planet's settings replace the target's, all of them
+            dst.execute(delete(app_settings))
+            dst.execute(delete(login_failures))
+        for table, order in _TABLES:
+            _copy_table(src, dst, table, order, totals[table.name], progress)
+        # The planet's settings and the redirects of renamed source pages; the admin password,
+        # session secret and the rest only with all_settings; never login failures.
+        query = select(app_settings.c.key, app_settings.c.value)
+        if not all_settings:
+            query = query.where(
+                app_settings.c.key.in_(PLANET_SETTINGS)
+                | app_settings.c.key.startswith(SLUG_MOVED_PREFIX, autoescape=True)
+            )
+        for key, value in src.execute(query).all():
+            dst.execute(delete(app_settings).where(app_settings.c.key == key))
+            dst.execute(insert(app_settings).values(key=key, value=value))
+        if dst.dialect.name == "postgresql":
+            for table in (sources, entries):
+                dst.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"
                     )
+                )
 
 
 def _copy_table(
@@ -225,22 +262,27 @@ def _copy_table(
 
 def verify_copy(source: SqlStore, target: SqlStore) -> CopyReport:
     """Compare row counts and checksums; raises StoreError naming the first difference."""
+    with source.engine.connect() as src, target.engine.connect() as dst:
+        return _verify(src, dst, all_settings=False)
+
+
+def _verify(src: Connection, dst: Connection, *, all_settings: bool) -> CopyReport:
     rows: dict[str, int] = {}
     overall = hashlib.sha256()
-    with source.engine.connect() as src, target.engine.connect() as dst:
-        for table, order in _TABLES:
-            n_src, h_src = table_digest(src, table, order)
-            n_dst, h_dst = table_digest(dst, table, order)
-            if n_src != n_dst:
-                raise StoreError(
-                    f"copy verification failed: {table.name} has {n_src} rows in the source "
-                    f"and {n_dst} in the target"
-                )
-            if h_src != h_dst:
-                raise StoreError(
-                    f"copy verification failed: {table.name} differs between source and "
-                    f"target (sha256 {h_src[:12]} vs {h_dst[:12]})"
-                )
-            rows[table.name] = n_src
-            overall.update(h_src.encode())
+    tables = _TABLES + (((app_settings, ("key",)),) if all_settings else ())
+    for table, order in tables:
+        n_src, h_src = table_digest(src, table, order)
+        n_dst, h_dst = table_digest(dst, table, order)
+        if n_src != n_dst:
+            raise StoreError(
+                f"copy verification failed: {table.name} has {n_src} rows in the source "
+                f"and {n_dst} in the target"
+            )
+        if h_src != h_dst:
+            raise StoreError(
+                f"copy verification failed: {table.name} differs between source and "
+                f"target (sha256 {h_src[:12]} vs {h_dst[:12]})"
+            )
+        rows[table.name] = n_src
+        overall.update(h_src.encode())
     return CopyReport(rows=rows, checksum=overall.hexdigest())
