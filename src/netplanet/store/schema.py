@@ -249,14 +249,15 @@ entry_topics = Table(
 story_keys = Table(
     "story_keys",
     metadata,
+    # Declared in key order (see migration 0010: SQLite 3.40's quick_check misreads otherwise).
+    Column("key", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
     Column(
         "entry_id",
         Integer,
         ForeignKey("entries.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("key", Text, nullable=False),
-    Column("published", UTCDateTime, nullable=False),
     # Keyed as the candidate lookup reads it (migration 0010; WITHOUT ROWID on SQLite: two
     # trees a row, not four); the index by post keeps one row per key and post.
     PrimaryKeyConstraint("key", "published", "entry_id"),
