@@ -31,6 +31,7 @@ from netplanet.store._search import Narrow
 from netplanet.store.admin import AdminQueries
 from netplanet.store.base import ALL_LABELS, SLUG_MOVED_PREFIX, Labels, valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
+from netplanet.store.catalog import CatalogQueries
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries, label_filter
@@ -68,6 +69,7 @@ class SqlStore(
     UpdateWrites,
     BulkSources,
     PageQueries,
+    CatalogQueries,
     LeaseQueries,
     HealthQueries,
     AdminQueries,
