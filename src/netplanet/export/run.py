@@ -33,6 +33,12 @@ from netplanet.untrusted import http_url
 
 log = logging.getLogger(__name__)
 
+
+class ExportStopped(Exception):
+    """Raised by `export_site` when its `stop` said so: nothing of this export was
+    committed, the previous export is as it was."""
+
+
 Progress = Callable[[int, int], None]
 """Called with (pages done, pages in all) as the export goes."""
 
@@ -95,10 +101,12 @@ def export_site(
     topics: Sequence[TopicInfo] | None = None,
     clock: Callable[[], datetime] | None = None,
     progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ExportResult:
     """Export the public site into `out` (created if needed; an existing export is updated,
     writing only the files that changed). `base_url` is where it will be served from (see
-    `base_url_for`). Raises UsageError for a directory that cannot be an export."""
+    `base_url_for`). Raises UsageError for a directory that cannot be an export, and
+    ExportStopped when `stop()` turns true before the export is committed."""
     from netplanet.web.app import create_app
 
     started = time.monotonic()
@@ -134,6 +142,8 @@ def export_site(
         rendered = 0
         total = len(pages) + len(shards)
         for done, page in enumerate(pages, start=1):
+            if stop is not None and stop():
+                raise ExportStopped(f"the export to {out} was stopped; the previous one is kept")
             if folder.unchanged(page.path, page.key):
                 folder.keep(page.path)
             else:
@@ -238,11 +248,19 @@ class ExportStep:
         self.topics = topics
         self.last: ExportResult | None = None
 
-    def __call__(self) -> None:
+    def __call__(self, halted: Callable[[], bool] = lambda: False) -> None:
         try:
             result = export_site(
-                self.store, self.settings, self.out, base_url=self.base_url, topics=self.topics
+                self.store,
+                self.settings,
+                self.out,
+                base_url=self.base_url,
+                topics=self.topics,
+                stop=halted,
             )
+        except ExportStopped as exc:
+            log.info("%s", exc)
+            return
         except Exception as exc:
             log.error("export to %s failed: %s", self.out, exc)
             return
