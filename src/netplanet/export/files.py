@@ -2,9 +2,9 @@
 committed at once or not at all.
 
 While an export runs, changed files go to a staging folder inside the export directory
-(same file system, so a rename is atomic); nothing the previous export wrote is touched, so
-an export interrupted then (the long part: rendering) leaves the previous one intact. To
-commit, a journal is written (and synced) listing every rename and deletion and the new
+(flat, numbered; same file system, so a rename is atomic); nothing the previous export wrote
+is touched, so an export interrupted then (the long part: rendering) leaves the previous one
+intact. To commit, a journal is written (and synced) listing every rename and deletion and the new
 manifest; then the files are renamed into place, files of pages that are gone are deleted,
 the manifest (path → content hash, and each page's render key and files) is written
 atomically, and the journal removed. An export interrupted during the commit is finished
@@ -58,6 +58,14 @@ class ExportDir:
         self.pages: dict[str, list[Any]] = {}
         self.written: list[str] = []
         self.removed: list[str] = []
+        self._made: set[Path] = set()
+        self._moves: list[tuple[str, str]] = []
+
+    def _folder(self, path: Path) -> None:
+        if path not in self._made:
+            if not path.is_dir():
+                path.mkdir(parents=True, exist_ok=True)
+            self._made.add(path)
 
     # ------------------------------------------------------------------ opening
 
@@ -110,11 +118,11 @@ class ExportDir:
         self._apply(data)
 
     def _apply(self, data: dict[str, Any]) -> None:
-        for rel in data["moves"]:
-            src = self.staging / rel
+        for staged, rel in data["moves"]:
+            src = self.staging / staged
             if src.exists():
                 dst = self.root / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
+                self._folder(dst.parent)
                 os.replace(src, dst)
         for rel in data["deletes"]:
             target = self.root / rel
@@ -163,15 +171,18 @@ class ExportDir:
         self.files[rel] = digest
         if self.old_files.get(rel) == digest and (self.root / rel).exists():
             return
-        target = self.staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        # Staged flat (one folder, numbered files): a folder per page would cost a mkdir
+        # and an rmdir per page.
+        staged = str(len(self.written))
+        self._folder(self.staging)
+        (self.staging / staged).write_bytes(data)
         self.written.append(rel)
+        self._moves.append((staged, rel))
 
     def commit(self) -> None:
         gone = sorted(set(self.old_files) - set(self.files))
         data = {
-            "moves": self.written,
+            "moves": self._moves,
             "deletes": gone,
             "manifest": {"format": FORMAT, "files": self.files, "pages": self.pages},
         }

@@ -12,7 +12,6 @@ absolute URLs of the base (the canonical link) at the exported page's directory.
 from __future__ import annotations
 
 import html
-import posixpath
 import re
 from collections.abc import Callable, Container
 
@@ -32,8 +31,17 @@ class Links:
         self.base = base_url.rstrip("/")
         self.files = files
         self.chains = chains
+        self._known: dict[str, tuple[str, str]] = {}
 
     def resolve(self, url: str) -> tuple[str, str] | None:
+        found = self._known.get(url)
+        if found is None:
+            found = self._resolve(url)
+            if found is not None:
+                self._known[url] = found
+        return found
+
+    def _resolve(self, url: str) -> tuple[str, str] | None:
         """(file, suffix) for an internal URL ("/post/7/#c" → ("post/7/index.html", "#c")),
         None when the export has no such page. A search keeps its query (the search page
         reads it); other queries are dropped (a static file has one form)."""
@@ -48,22 +56,24 @@ class Links:
         return (target, suffix) if target in self.files else None
 
     def html(self, page_file: str, body: str) -> str:
-        here = posixpath.dirname(page_file) or "."
+        # Up to the export's root, then down: "../../post/7/index.html" (no shortcut for
+        # siblings: the same file either way, and no path arithmetic per link).
+        up = "../" * page_file.count("/")
+        unresolved = 0
 
         def unlink(m: re.Match[str]) -> str:
-            if self.resolve(html.unescape(m[2])) is not None:
-                return m[0]
             classes = _CLASS.search(m[1] + m[3])
             return f"<span{classes[0] if classes else ''}>{m[4]}</span>"
 
         def relink(m: re.Match[str]) -> str:
+            nonlocal unresolved
             raw = html.unescape(m[2])
             if raw.startswith("/") and not raw.startswith("//"):
                 found = self.resolve(raw)
                 if found is None:
+                    unresolved += 1
                     return m[0]
-                rel = posixpath.relpath(found[0], here)
-                return m[1] + html.escape(rel + found[1]) + m[3]
+                return m[1] + html.escape(up + found[0] + found[1]) + m[3]
             if raw.startswith(self.base + "/"):
                 found = self.resolve(raw[len(self.base) :])
                 if found is None:
@@ -72,7 +82,9 @@ class Links:
                 return m[1] + html.escape(f"{self.base}/{public}{found[1]}") + m[3]
             return m[0]
 
-        return _ATTR.sub(relink, _ANCHOR.sub(unlink, body))
+        out = _ATTR.sub(relink, body)
+        # Links left root-relative go nowhere in the export: their anchors become text.
+        return _ANCHOR.sub(unlink, out) if unresolved else out
 
 
 def chain_files(front: str, targets: list[str], more: Callable[[str, int], str]) -> dict[str, str]:

@@ -249,8 +249,10 @@ class Site:
         The validators come from one tiny query (store.site_version), the URL and the current
         five-minute bucket, so a conditional request costs no page queries at all. The base URL
         is part of the key: a page rendered for a loopback Host before the site's base was fixed
-        is never served to anyone else.
+        is never served to anyone else. A static export (`static`) just builds the page.
         """
+        if self.static:
+            return build()
         now = self.now()
         version = self.store.site_version()
         bucket = int(now.timestamp()) // TIME_BUCKET_S
@@ -327,7 +329,9 @@ class Site:
         """A page fixed by `key` (a finished week's frozen digest) beside what every page
         shows: the software version, base URL, path and the site's navigation. Its ETag is a
         hash of those, so a conditional request costs no rendering, and the body is kept in
-        the page cache, so the page is rendered once per key."""
+        the page cache, so the page is rendered once per key (a static export just builds it)."""
+        if self.static:
+            return Response(build(), media_type="text/html; charset=utf-8")
         nav = [(c.slug, c.name) for c in self.categories()] + [
             (t.slug, t.name) for t in self.topics
         ]
