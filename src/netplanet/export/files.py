@@ -145,7 +145,9 @@ class ExportDir:
     def __enter__(self) -> Self:
         return self.open()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is not None and not (self.root / JOURNAL).exists():
+            shutil.rmtree(self.staging, ignore_errors=True)  # never committed: not needed
         self.close()
 
     # ------------------------------------------------------------------ writing
