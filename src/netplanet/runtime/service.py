@@ -19,7 +19,8 @@ operator edits the file; looked at every TAXONOMY_CHECK_S). Stopping stops it be
 batches, and the next start goes on where it stopped (operations/topics.py).
 
 With `after_change` (`netplanet run --export DIR`: export/run.py's ExportStep), a hook runs in
-a thread at start and then within AFTER_CHANGE_CHECK_S of any change the polls stored (the
+a thread at start and then within AFTER_CHANGE_CHECK_S (or `min_interval_s`, when shorter)
+of any change the polls stored (the
 site's version token moved), or at least every AFTER_CHANGE_MAX_S (a week's digest finishes
 with no poll); one run at a time, so a slow export delays the next instead of piling up.
 Stopping asks the hook to stop (the callable it is given says so) and waits for it.
@@ -234,7 +235,11 @@ async def run_service(
     if taxonomy is not None:
         background.append(asyncio.ensure_future(keep_classified(store, taxonomy, stop, halt)))
     if after_change is not None:
-        background.append(asyncio.ensure_future(keep_current(store, after_change, stop, halt)))
+        # Checked as often as the busiest source may be polled, at most every minute.
+        every = min(AFTER_CHANGE_CHECK_S, settings.min_interval_s)
+        background.append(
+            asyncio.ensure_future(keep_current(store, after_change, stop, halt, every_s=every))
+        )
     server: _Server | None = None
     if web:
         app = create_app(store, settings, pipelines=pipelines)
