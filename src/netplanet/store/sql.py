@@ -1,10 +1,11 @@
 """SqlStore: the Store interface on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
 
 This module composes SqlStore from the query mixins (the update write path in `writes.py`,
-bulk adds in `bulk.py`, website reads in `pages.py`, leases, health and admin queries) and adds
-what is left: single-source edits, entry lookups, sealing, search dispatch and the dump. The
-mixins import their shared row helpers from `_rows.py`, never this module. Backend differences
-(connection setup, full-text search) live in `sqlite.py` / `postgres.py`.
+bulk adds in `bulk.py`, website reads in `pages.py`, the static export's `catalog.py`,
+leases, health and admin queries) and adds what is left: single-source edits, entry lookups,
+sealing, search dispatch and the dump. The mixins import their shared row helpers from
+`_rows.py`, never this module. Backend differences (connection setup, full-text search) live
+in `sqlite.py` / `postgres.py`.
 """
 
 from __future__ import annotations
