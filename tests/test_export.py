@@ -7,6 +7,7 @@ fresh export; an interrupted export leaves the previous one intact.
 from __future__ import annotations
 
 import json
+import posixpath
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,12 +17,16 @@ from typing import Any
 
 import feedparser
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from browser_support import populate_demo_store
 from builders import cli, make_entry, plan
 from export_support import broken_links, export_files
 from netplanet.export import export_site
 from netplanet.export.files import JOURNAL, MANIFEST, ExportDir
+from netplanet.export.links import Links
+from netplanet.export.pages import file_of
 from netplanet.export.run import ExportResult
 from netplanet.settings import Settings
 from netplanet.store import SqlStore, open_store
@@ -179,6 +184,29 @@ def test_search_page_loads_the_index_and_reads_without_javascript(demo: Demo) ->
     ]
     titles = {r[1] for part in rows for r in part}
     assert "BGP Add-Path in practice: what changes on the wire" in titles
+
+
+# --------------------------------------------------------------------------- links
+
+_SEGMENTS = st.lists(st.from_regex(r"[a-z0-9][a-z0-9-]{0,7}", fullmatch=True), max_size=5)
+
+
+@given(here=_SEGMENTS, there=_SEGMENTS, fragment=st.sampled_from(["", "#main"]))
+def test_a_rewritten_link_leads_from_any_page_to_its_file(
+    here: list[str], there: list[str], fragment: str
+) -> None:
+    page = file_of("/" + "".join(f"{s}/" for s in here))
+    served = "/" + "".join(f"{s}/" for s in there)
+    target = file_of(served)
+    out = Links(BASE, {target}, {}).html(page, f'<p><a class="x" href="{served}{fragment}">go</a>')
+    href = out.split('href="', 1)[1].split('"', 1)[0]
+    assert href.endswith(fragment) and not href.startswith("/")
+    assert posixpath.normpath(posixpath.join(posixpath.dirname(page), href.split("#")[0])) == (
+        target
+    )
+    # A page the export does not have: the anchor becomes text, the words stay.
+    gone = Links(BASE, set(), {}).html(page, f'<p><a class="x" href="{served}">go</a>')
+    assert gone == '<p><span class="x">go</span>'
 
 
 # --------------------------------------------------------------------------- feeds

@@ -86,7 +86,7 @@ class ExportDir:
             self._lock.close()
             raise UsageError(f"another export is writing to {root}; wait for it to end") from exc
         manifest = root / MANIFEST
-        if not manifest.exists() and (root / JOURNAL).exists() is False:
+        if not manifest.exists() and not (root / JOURNAL).exists():
             others = [p.name for p in root.iterdir() if p.name not in (LOCK, STAGING)]
             if others:
                 self.close()
