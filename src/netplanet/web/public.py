@@ -335,9 +335,11 @@ def _source_page(request: Request, page: int | None) -> Response:
             result,
             heading=f"{source.display_title}, page {page}" if page else source.display_title,
             page_title=source.display_title,
-            source=summary,
             feeds=river_feeds(f"/source/{source.slug}", source.display_title),
             keep=keep,
+            # The source's facts (its post count) change with every post: a static export
+            # shows them on the front page only, so its sealed numbered pages never change.
+            **({} if site.static and page else {"source": summary}),
         )
 
     return site.cached(request, build)
