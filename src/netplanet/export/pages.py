@@ -55,7 +55,7 @@ def more_path(front: str, n: int) -> str:
     return f"{front.rstrip('/')}/more/{n}/"
 
 
-def _h(*parts: object) -> str:
+def key_of(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 
 
@@ -76,11 +76,11 @@ class Shape:
             if e.cluster_id is not None:
                 clusters[e.cluster_id].append(e)
         cluster_stamp = {
-            cid: _h([(m.id, m.stamp, source_stamp.get(m.source_id)) for m in members])
+            cid: key_of([(m.id, m.stamp, source_stamp.get(m.source_id)) for m in members])
             for cid, members in clusters.items()
         }
         full = {
-            e.id: _h(
+            e.id: key_of(
                 e.stamp,
                 source_stamp.get(e.source_id),
                 cluster_stamp.get(e.cluster_id) if e.cluster_id is not None else "",
@@ -108,7 +108,7 @@ def _numbered(
     return [
         Page(
             f"{base}/page/{n}",
-            _h(chrome, kind, front, n, n == full, sorted(by_page.get(n, []))),
+            key_of(chrome, kind, front, n, n == full, sorted(by_page.get(n, []))),
         )
         for n in range(1, full + 1)
     ]
@@ -130,7 +130,7 @@ def plan(
     versioned asset paths ("/static/site.<hash>.css"); `digest_weeks` the Mondays of the
     weeks with posts; `extra` goes into every key (settings a page reads)."""
     cat = shape.catalog
-    chrome = _h(
+    chrome = key_of(
         __version__,
         base_url,
         page_size,
@@ -171,9 +171,9 @@ def plan(
     for source in cat.sources:
         mine = of_source.get(source.id, [])
         front = f"/source/{source.slug}/"
-        key = _h(chrome, "s", source.stamp, [full[e.id] for e in mine])
+        key = key_of(chrome, "s", source.stamp, [full[e.id] for e in mine])
         pages.append(Page(front, key, chain=True))
-        pages += [Page(front + name, _h(key, name)) for name in FEED_NAMES]
+        pages += [Page(front + name, key_of(key, name)) for name in FEED_NAMES]
         pages += _numbered(
             chrome,
             "s",
@@ -186,11 +186,11 @@ def plan(
     for e in cat.entries:
         of_month[(e.published.year, e.published.month)].append(full[e.id])
     for year, month in shape.months:
-        key = _h(chrome, "m", year, month, shape.months, sorted(of_month[(year, month)]))
+        key = key_of(chrome, "m", year, month, shape.months, sorted(of_month[(year, month)]))
         pages.append(Page(f"/archive/{year:04d}/{month:02d}/", key, chain=True))
     # Digests: few, and what they show depends on the week and the clock.
     pages.append(Page("/digest/", chain=True))
     pages += [Page(f"/digest/{name}") for name in FEED_NAMES]
     pages += [Page(Week.of(monday).href) for monday in digest_weeks]
-    pages += [Page(f"/post/{e.id}/", _h(chrome, "p", full[e.id])) for e in cat.entries]
+    pages += [Page(f"/post/{e.id}/", key_of(chrome, "p", full[e.id])) for e in cat.entries]
     return pages

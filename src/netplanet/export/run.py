@@ -22,7 +22,7 @@ from netplanet.errors import UsageError
 from netplanet.export import search
 from netplanet.export.files import ExportDir
 from netplanet.export.links import Links
-from netplanet.export.pages import Page, Shape, _h, file_of, more_path, plan
+from netplanet.export.pages import Page, Shape, file_of, key_of, more_path, plan
 from netplanet.export.render import Renderer
 from netplanet.publish.topics import TopicInfo
 from netplanet.publish.weekly import Week
@@ -120,7 +120,7 @@ def export_site(
         shape = Shape.of(store.catalog())
         categories, topic_list = site.categories(fresh=True), site.topics
         weeks = store.digest_weeks(before=Week.of(now_fn()).end, limit=1_000_000)
-        extra = _h(settings.digest_items_per_topic)
+        extra = key_of(settings.digest_items_per_topic)
         pages = plan(
             shape,
             base_url=base,
@@ -132,7 +132,7 @@ def export_site(
             digest_weeks=weeks,
             extra=extra,
         )
-        month_keys = search.month_keys(shape, _h(base, extra))
+        month_keys = search.month_keys(shape, key_of(base, extra))
         shards = {month: search.shard_file(*month) for month in month_keys}
         files = {file_of(p.path) for p in pages} | {search.INDEX, *shards.values()}
         chains: dict[str, str] = {}
@@ -197,7 +197,7 @@ def _export_page(
             return True
     if not got:
         return False
-    for (_, body), name in zip(got, names, strict=False):
+    for (_, body), name in zip(got, names, strict=True):
         folder.put(name, links.html(name, body.decode()).encode())
     folder.page(page.path, page.key, names[: len(got)])
     return True

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from netplanet.export.pages import Shape, _h
+from netplanet.export.pages import Shape, key_of
 from netplanet.publish.posts import safe_url
 from netplanet.publish.topics import TopicInfo
 from netplanet.sources.slug import slugify
@@ -40,7 +40,7 @@ def month_keys(shape: Shape, chrome: str) -> dict[tuple[int, int], str]:
     for e in shape.catalog.entries:
         if not e.collapsed:
             stamps[(e.published.year, e.published.month)].append(shape.full[e.id])
-    return {month: _h(chrome, "search", month, sorted(s)) for month, s in stamps.items()}
+    return {month: key_of(chrome, "search", month, sorted(s)) for month, s in stamps.items()}
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
