@@ -116,7 +116,9 @@ class Site:
         self.store = store
         self.static = static
         """Rendering for the static export (export/): no relative ages, no label toggles, the
-        "of F" left out of numbered pages' labels, the search page driven by search.js."""
+        "of F" left out of numbered pages' labels, a source's facts on its front page only,
+        OPML dated by its newest source, the search page driven by search.js, and no page
+        cache (each page is rendered once)."""
         self._fixed_topics = None if topics is None else tuple(topics)
         self._topics: tuple[float, tuple[TopicInfo, ...], dict[str, TopicInfo]] = (-1e9, (), {})
         self.settings = settings
