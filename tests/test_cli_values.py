@@ -201,6 +201,7 @@ EXTRA_ARGS: dict[tuple[str, ...], list[str]] = {
     ("admin", "set-password"): ["--stdin"],
     ("db", "migrate"): [],
     ("digest",): [],
+    ("export",): ["--out", "/nonexistent/export"],
     ("entries",): [],
     ("run",): ["--no-web"],  # the database is checked before anything is polled
     ("search",): ["bgp"],
