@@ -136,7 +136,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
     stamp = run_stamp()
-    tmp = Path(tempfile.mkdtemp(prefix="netplanet-export-"))
+    tmp = Path(tempfile.mkdtemp(prefix="netplanet-export-"))  # private: nothing else uses it
     db = args.db or tmp / "planet.db"
     out = tmp / "site"
     try:
@@ -159,6 +159,7 @@ def main() -> None:
                 print(label, file=sys.stderr)
                 result = export_site(store, settings, out, base_url=base, progress=tick)
                 runs.append((label, result))
+                print(f"  {result.summary()}", file=sys.stderr)
         finally:
             store.close()
         new_posts(db, args.new)
@@ -168,6 +169,7 @@ def main() -> None:
             print(label, file=sys.stderr)
             result = export_site(store, settings, out, base_url=base, progress=tick)
             runs.append((label, result))
+            print(f"  {result.summary()}", file=sys.stderr)
         finally:
             store.close()
     finally:
