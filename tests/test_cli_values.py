@@ -202,6 +202,7 @@ EXTRA_ARGS: dict[tuple[str, ...], list[str]] = {
     ("db", "backup"): [],
     ("db", "migrate"): [],
     ("digest",): [],
+    ("export",): ["--out", "/nonexistent/export"],
     ("entries",): [],
     ("run",): ["--no-web"],  # the database is checked before anything is polled
     ("search",): ["bgp"],

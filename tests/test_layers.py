@@ -37,6 +37,7 @@ LAYERS = {
     # 6: the long-running loops (`run`, `worker`) and the composition root
     "runtime": 6,
     "planet": 6,
+    "export": 6,
     # 7, 8: the command line
     "cli": 7,
     "__main__": 8,

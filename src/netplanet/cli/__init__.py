@@ -8,8 +8,8 @@ Every error is one line on stderr, never a traceback (use --verbose to log detai
 
 This module holds the app, the global options, `init`, `config show`, `db migrate` and the
 error mapping in `main()`; the other commands live in this package's modules, one per command
-group (sources, update, read, topics, web, demo, db, backup, service, admin), which share
-_common and never import each other. Every command imports what it needs when it runs (see
+group (sources, update, read, topics, digest, export, web, demo, db, backup, service,
+admin), which share _common and never import each other. Every command imports what it needs when it runs (see
 _common.py for why), so that `netplanet update` does not pay for the web server and
 `netplanet sources list` not for the fetcher.
 """
@@ -25,7 +25,19 @@ from typing import Annotated
 import typer
 
 from netplanet import __version__
-from netplanet.cli import admin, backup, db, demo, digest, read, service, topics, update, web
+from netplanet.cli import (
+    admin,
+    backup,
+    db,
+    demo,
+    digest,
+    export,
+    read,
+    service,
+    topics,
+    update,
+    web,
+)
 from netplanet.cli._common import import_specs, planet, say, state, warn
 from netplanet.cli.sources import sources_app
 from netplanet.cli.update import EXIT_SOME_FAILED
@@ -200,6 +212,7 @@ update.register(app)
 read.register(app)
 topics.register(app)
 digest.register(app)
+export.register(app, planet=planet)
 web.register(app, planet=planet)
 admin.register(app, sources_app, planet=planet, quiet=lambda: state.quiet)
 demo.register(app, planet=planet)

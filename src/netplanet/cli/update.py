@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -166,6 +167,18 @@ def run_command(
     log_format: Annotated[
         str, typer.Option("--log-format", help="text (default) or json (one object a line).")
     ] = "text",
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            metavar="DIR",
+            help="Keep a static export of the site in DIR current (see `netplanet export`).",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", metavar="URL", help="Where the --export is served from."),
+    ] = "",
 ) -> None:
     """Serve the planet and keep it updated (imports the bundled sources on first start)."""
     from netplanet.cli._logging import configure_logging
@@ -199,6 +212,19 @@ def run_command(
         # later): in use or not local is a one-line error, not a traceback and exit 3.
         listen_socket(settings.host, settings.port).close()
     current.taxonomy()  # a bad topics_file is a one-line error before anything starts
+    after_change = None
+    if base_url and export is None:
+        raise UsageError("--base-url is the address of an --export; give --export DIR too")
+    if export is not None:
+        from netplanet.export import ExportStep
+        from netplanet.export.files import ExportDir
+        from netplanet.export.run import check_base_url
+
+        if base_url:
+            check_base_url(base_url)
+        with ExportDir(export):  # not a directory, not writable, not an export: say so now
+            pass
+        after_change = ExportStep(current.store, settings, export, base_url=base_url)
     if not current.store.list_sources():
         report = import_specs(load_default_sources())
         say(f"first start: imported {report.added} bundled sources")
@@ -210,6 +236,8 @@ def run_command(
         f"{sources} sources in {current.store.url}; polling each every "
         f"{settings.min_interval_s:g}-{settings.max_interval_s:g} s as it posts (Ctrl-C to stop)"
     )
+    if export is not None:
+        say(f"keeping a static export in {export} current")
 
     async def serve() -> None:
         async with current.fetcher() as fetcher:
@@ -220,6 +248,7 @@ def run_command(
                 fetcher,
                 web=not no_web,
                 taxonomy=current.taxonomy,
+                after_change=after_change,
             )
 
     asyncio.run(serve())

@@ -18,6 +18,13 @@ it was edited while nothing ran), and whenever the taxonomy changes while `run` 
 operator edits the file; looked at every TAXONOMY_CHECK_S). Stopping stops it between two
 batches, and the next start goes on where it stopped (operations/topics.py).
 
+With `after_change` (`netplanet run --export DIR`: export/run.py's ExportStep), a hook runs in
+a thread at start and then within AFTER_CHANGE_CHECK_S (or `min_interval_s`, when shorter)
+of any change the polls stored (the
+site's version token moved), or at least every AFTER_CHANGE_MAX_S (a week's digest finishes
+with no poll); one run at a time, so a slow export delays the next instead of piling up.
+Stopping asks the hook to stop (the callable it is given says so) and waits for it.
+
 The loop and the signal handling are runtime/scheduler.py's, shared with `netplanet worker`;
 the pipeline comes from Planet.pipeline (the `pipelines` factory), like every other poller's.
 """
@@ -53,6 +60,11 @@ log = logging.getLogger(__name__)
 
 MAX_SLEEP_S = 30.0
 GRACE_S = 5.0
+AFTER_CHANGE_CHECK_S = 60.0
+AFTER_CHANGE_MAX_S = 3600.0
+
+AfterChange = Callable[[Callable[[], bool]], object]
+"""A hook run after the planet changed; it is given a callable that says "stop now"."""
 
 
 def _utcnow() -> datetime:
@@ -211,15 +223,23 @@ async def run_service(
     web: bool = True,
     update: bool = True,
     taxonomy: Callable[[], Taxonomy] | None = None,
+    after_change: AfterChange | None = None,
 ) -> None:
     """Serve the site and keep it updated until SIGINT/SIGTERM. The scheduler and the admin's
     "poll now" build their pipelines with `pipelines`; the scheduler's polls use `fetcher`.
-    With `taxonomy`, stored posts are re-classified first when they need it (in a thread)."""
+    With `taxonomy`, stored posts are re-classified first when they need it (in a thread);
+    with `after_change`, it runs after the planet changed (see the module's docstring)."""
     stop = asyncio.Event()
     halt = threading.Event()
-    background: asyncio.Future[None] | None = None
+    background: list[asyncio.Future[None]] = []
     if taxonomy is not None:
-        background = asyncio.ensure_future(keep_classified(store, taxonomy, stop, halt))
+        background.append(asyncio.ensure_future(keep_classified(store, taxonomy, stop, halt)))
+    if after_change is not None:
+        # Checked as often as the busiest source may be polled, at most every minute.
+        every = min(AFTER_CHANGE_CHECK_S, settings.min_interval_s)
+        background.append(
+            asyncio.ensure_future(keep_current(store, after_change, stop, halt, every_s=every))
+        )
     server: _Server | None = None
     if web:
         app = create_app(store, settings, pipelines=pipelines)
@@ -261,9 +281,38 @@ async def run_service(
             if server is not None:
                 server.should_exit = True
             await asyncio.gather(*tasks)
-            if background is not None:
-                await background
+            for job in background:
+                await job
     log.info("stopped after %d polls", scheduler.polled)
+
+
+async def keep_current(
+    store: PlanetStore,
+    after_change: AfterChange,
+    stop: asyncio.Event,
+    halt: threading.Event,
+    every_s: float = AFTER_CHANGE_CHECK_S,
+    at_least_s: float = AFTER_CHANGE_MAX_S,
+) -> None:
+    """Run `after_change` (in a thread) now, then whenever the site's version token moved,
+    checking every `every_s`, and at least every `at_least_s`, until `stop`. A failure of the
+    hook or of the version read is logged; the loop goes on."""
+    last: str | None = None
+    last_at = -float("inf")
+    while not stop.is_set():
+        try:
+            token: str | None = (await asyncio.to_thread(store.site_version)).token
+        except Exception:
+            log.exception("reading the site's version failed; trying again later")
+            token = None
+        if token is not None and (token != last or time.monotonic() - last_at >= at_least_s):
+            try:
+                await asyncio.to_thread(after_change, halt.is_set)
+            except Exception:
+                log.exception("the after-change hook failed; it runs again after the next change")
+            last, last_at = token, time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
 
 
 async def keep_classified(

@@ -310,6 +310,57 @@ class CategoryInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A post as the static export lists and keys it (store/catalog.py): no text, a `stamp`
+    that changes whenever anything a page shows of the post changes, and its `places`
+    (("c:<category>" | "t:<topic>", position or None), sorted)."""
+
+    id: int
+    source_id: int
+    published: datetime
+    date_known: bool
+    seq: int | None
+    source_seq: int | None
+    collapsed: bool
+    cluster_id: int | None
+    places: tuple[tuple[str, int | None], ...]
+    stamp: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSource:
+    id: int
+    slug: str
+    enabled: bool
+    stamp: str
+    """Changes with anything a page shows of the source (title, URLs, category, slug)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    """A post as the static export's search index holds it (store/catalog.py)."""
+
+    id: int
+    source_id: int
+    title: str
+    url: str
+    published: datetime
+    date_known: bool
+    topics: tuple[str, ...]
+    """Slugs, primary first."""
+    categories: tuple[str, ...]
+    excerpt_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The whole planet's shape, for the static export: every post and source, by id."""
+
+    entries: tuple[CatalogEntry, ...]
+    sources: tuple[CatalogSource, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSummary:
     """A source with the numbers the sources directory shows."""
 
@@ -352,6 +403,16 @@ class SiteStore(Store, Protocol):
     def coverage(self, entry_ids: Sequence[int]) -> dict[int, list[Coverage]]:
         """For each given entry in a story cluster, the cluster's other posts, newest first
         (entries on their own are left out of the result)."""
+        ...
+
+    def catalog(self) -> Catalog:
+        """Every post's and source's id, positions and change stamp (no text): what the static
+        export lists and keys its pages by (store/catalog.py)."""
+        ...
+
+    def search_rows(self, since: datetime, until: datetime) -> list[SearchRow]:
+        """The listed posts published in [since, until), oldest first, as the static export's
+        search index holds them (store/catalog.py)."""
         ...
 
     def list_source_summaries(self) -> list[SourceSummary]:

@@ -1,10 +1,11 @@
 """SqlStore: the Store interface on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
 
 This module composes SqlStore from the query mixins (the update write path in `writes.py`,
-bulk adds in `bulk.py`, website reads in `pages.py`, leases, health and admin queries) and adds
-what is left: single-source edits, entry lookups, sealing, search dispatch and the dump. The
-mixins import their shared row helpers from `_rows.py`, never this module. Backend differences
-(connection setup, full-text search) live in `sqlite.py` / `postgres.py`.
+bulk adds in `bulk.py`, website reads in `pages.py`, the static export's `catalog.py`,
+leases, health and admin queries) and adds what is left: single-source edits, entry lookups,
+sealing, search dispatch and the dump. The mixins import their shared row helpers from
+`_rows.py`, never this module. Backend differences (connection setup, full-text search) live
+in `sqlite.py` / `postgres.py`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from netplanet.store._search import Narrow
 from netplanet.store.admin import AdminQueries
 from netplanet.store.base import ALL_LABELS, SLUG_MOVED_PREFIX, Labels, valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
+from netplanet.store.catalog import CatalogQueries
 from netplanet.store.health import HealthQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries, label_filter
@@ -68,6 +70,7 @@ class SqlStore(
     UpdateWrites,
     BulkSources,
     PageQueries,
+    CatalogQueries,
     LeaseQueries,
     HealthQueries,
     AdminQueries,

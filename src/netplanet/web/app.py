@@ -85,11 +85,12 @@ def create_app(
     page_size: int = 30,
     nav_ttl: float = 5.0,
     topics: Sequence[TopicInfo] | None = None,
+    static: bool = False,
 ) -> Starlette:
     """The public website over `store`. `clock` gives "now" for relative dates and caching;
     `pipelines` builds the admin's "poll now" pipeline (None: polling is not offered);
     `topics` are the planet's topics in display order (the classifier's taxonomy; None: the
-    default topics)."""
+    default topics); `static` renders pages for the static export (Site.static)."""
     from netplanet.web import digest, outputs, public
     from netplanet.web.admin import area as admin_area
     from netplanet.web.auth import Auth
@@ -102,6 +103,7 @@ def create_app(
         page_size=page_size,
         nav_ttl=nav_ttl,
         topics=topics,
+        static=static,
     )
     routes = [
         *public.routes(),

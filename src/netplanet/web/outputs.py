@@ -157,9 +157,11 @@ def opml(request: Request) -> Response:
         raise HTTPException(404)
 
     def build() -> Response:
-        body = _feeds.render_opml(
-            site.store.list_sources(), title=site.settings.site_title, now=site.now()
-        )
+        listed = site.store.list_sources()
+        # A static export's copy changes only when a source is added, not at every export.
+        stamps = [s.created_at for s in listed if s.created_at is not None]
+        now = max(stamps, default=None) if site.static else None
+        body = _feeds.render_opml(listed, title=site.settings.site_title, now=now or site.now())
         return Response(body, media_type="text/x-opml; charset=utf-8")
 
     return site.cached(request, build)

@@ -79,6 +79,8 @@ class LabelToggle:
 
 
 def _label_toggles(request: Request) -> list[LabelToggle]:
+    if _site(request).static:
+        return []  # a static export has no filtered copies of its lists
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
     out = []
     for name in LABEL_PARAMS:
@@ -101,6 +103,9 @@ def _list_page(
     **ctx: object,
 ) -> Response:
     result = listing.carry(result, keep or {})
+    if site.static and result.page is not None:
+        # "Page 4 of 3333" would change every sealed page whenever a page fills up.
+        result = replace(result, pager=replace(result.pager, label=f"Page {result.page}"))
     if result.redirect is not None:
         return RedirectResponse(result.redirect, status_code=result.redirect_status)
     if result.page is not None:
@@ -330,9 +335,11 @@ def _source_page(request: Request, page: int | None) -> Response:
             result,
             heading=f"{source.display_title}, page {page}" if page else source.display_title,
             page_title=source.display_title,
-            source=summary,
             feeds=river_feeds(f"/source/{source.slug}", source.display_title),
             keep=keep,
+            # The source's facts (its post count) change with every post: a static export
+            # shows them on the front page only, so its sealed numbered pages never change.
+            **({} if site.static and page else {"source": summary}),
         )
 
     return site.cached(request, build)

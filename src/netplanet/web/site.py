@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -54,7 +55,11 @@ PAGE_CACHE_CONTROL = "public, max-age=60"
 ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
 # Pages show relative dates ("3 hours ago"), so their validators also change every few minutes.
 TIME_BUCKET_S = 300
-_ASSET_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+_ASSET_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".js": "text/javascript; charset=utf-8",
+}
 
 Clock = Callable[[], datetime]
 
@@ -106,8 +111,14 @@ class Site:
         nav_ttl: float = 5.0,
         page_cache_size: int = 256,
         topics: Sequence[TopicInfo] | None = None,
+        static: bool = False,
     ) -> None:
         self.store = store
+        self.static = static
+        """Rendering for the static export (export/): no relative ages, no label toggles, the
+        "of F" left out of numbered pages' labels, a source's facts on its front page only,
+        OPML dated by its newest source, the search page driven by search.js, and no page
+        cache (each page is rendered once)."""
         self._fixed_topics = None if topics is None else tuple(topics)
         self._topics: tuple[float, tuple[TopicInfo, ...], dict[str, TopicInfo]] = (-1e9, (), {})
         self.settings = settings
@@ -130,7 +141,10 @@ class Site:
             safe_url=safe_url, category_href=category_href, iso=iso_date, date=format_date
         )
         self.env.globals.update(
-            site_title=settings.site_title, asset=self.assets.url, version=__version__
+            site_title=settings.site_title,
+            asset=self.assets.url,
+            version=__version__,
+            static_export=static,
         )
         self._nav: tuple[float, list[CategoryInfo]] = (-1e9, [])
         self._pages: OrderedDict[str, tuple[bytes, str, int]] = OrderedDict()
@@ -193,8 +207,13 @@ class Site:
         return self.topic_by_slug.get(slug)
 
     def post_view(self, entry: StoredEntry, *, snippet_html: str = "") -> PostView:
-        """A post as pages show it, with the chips of the topics this site knows."""
-        return post_view(entry, self.now(), snippet_html=snippet_html, topics=self.topic_by_slug)
+        """A post as pages show it, with the chips of the topics this site knows. A static
+        export shows no age ("3 hours ago" would be wrong tomorrow and would change every
+        page at every export), only the date."""
+        view = post_view(entry, self.now(), snippet_html=snippet_html, topics=self.topic_by_slug)
+        if self.static and view.published_iso:
+            return replace(view, relative="")
+        return view
 
     def base_url(self, request: Request) -> str:
         """The absolute base of every link: fixed for all clients (see web/origin.py)."""
@@ -232,8 +251,10 @@ class Site:
         The validators come from one tiny query (store.site_version), the URL and the current
         five-minute bucket, so a conditional request costs no page queries at all. The base URL
         is part of the key: a page rendered for a loopback Host before the site's base was fixed
-        is never served to anyone else.
+        is never served to anyone else. A static export (`static`) just builds the page.
         """
+        if self.static:
+            return build()
         now = self.now()
         version = self.store.site_version()
         bucket = int(now.timestamp()) // TIME_BUCKET_S
@@ -310,7 +331,9 @@ class Site:
         """A page fixed by `key` (a finished week's frozen digest) beside what every page
         shows: the software version, base URL, path and the site's navigation. Its ETag is a
         hash of those, so a conditional request costs no rendering, and the body is kept in
-        the page cache, so the page is rendered once per key."""
+        the page cache, so the page is rendered once per key (a static export just builds it)."""
+        if self.static:
+            return Response(build(), media_type="text/html; charset=utf-8")
         nav = [(c.slug, c.name) for c in self.categories()] + [
             (t.slug, t.name) for t in self.topics
         ]
