@@ -20,15 +20,10 @@ from typing import Any
 
 import pytest
 
-from browser_support import (
-    CHROMIUM_ARGS,
-    SCREENSHOTS,
-    PageWatch,
-    chromium_or_skip,
-    populate_demo_store,
-)
+from browser_support import SCREENSHOTS, PageWatch, populate_demo_store
 from netplanet.export import export_site
 from netplanet.settings import Settings
+from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 pytestmark = pytest.mark.browser
 
@@ -84,21 +79,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
         shutil.rmtree(folder / "out", ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
-def page(browser: Any, exported: tuple[str, Path]) -> Iterator[tuple[Any, PageWatch]]:
+def page(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    exported: tuple[str, Path],
+) -> Iterator[tuple[Any, PageWatch]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=exported[0])
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -217,7 +202,10 @@ def test_search_runs_in_the_browser(page: tuple[Any, PageWatch], width: int) -> 
     watch.assert_clean()
 
 
-def test_pages_read_without_javascript(browser: Any, exported: tuple[str, Path]) -> None:
+def test_pages_read_without_javascript(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    exported: tuple[str, Path],
+) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=exported[0])
     try:
         p = context.new_page()
@@ -229,7 +217,10 @@ def test_pages_read_without_javascript(browser: Any, exported: tuple[str, Path])
         context.close()
 
 
-def test_the_export_works_from_the_file_system(browser: Any, exported: tuple[str, Path]) -> None:
+def test_the_export_works_from_the_file_system(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    exported: tuple[str, Path],
+) -> None:
     root = exported[1]
     context = browser.new_context(viewport={"width": 390, "height": 844})
     errors: list[str] = []

@@ -9,9 +9,9 @@ Every error is one line on stderr, never a traceback (use --verbose to log detai
 This module holds the app, the global options, `init`, `config show`, `db migrate` and the
 error mapping in `main()`; the other commands live in this package's modules, one per command
 group (sources, update, read, topics, digest, export, web, demo, db, backup, service,
-admin), which share _common and never import each other. Every command imports what it needs when it runs (see
-_common.py for why), so that `netplanet update` does not pay for the web server and
-`netplanet sources list` not for the fetcher.
+admin), which share _common and never import each other. Every command imports what it needs
+when it runs (see _common.py for why), so that `netplanet update` does not pay for the web
+server and `netplanet sources list` not for the fetcher.
 """
 
 from __future__ import annotations

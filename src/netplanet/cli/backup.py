@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli._common import console
+from netplanet.cli._common import stage_bars
 
 if TYPE_CHECKING:
     from netplanet.planet import Planet
@@ -21,38 +20,6 @@ if TYPE_CHECKING:
 
 def _line(message: str) -> None:
     print(message, flush=True)
-
-
-@contextmanager
-def _bars(hidden: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar per stage on stderr when it is a terminal (nothing with -q)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    screen = console(stderr=True)
-    progress = Progress(
-        TextColumn("{task.description:<24}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=screen,
-        disable=hidden or not screen.is_terminal,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def advance(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=total)
-        progress.update(tasks[stage], completed=done, total=total)
-
-    with progress:
-        yield advance
 
 
 def _size(n: int) -> str:
@@ -100,7 +67,7 @@ def register(
             current.settings.resolved_database_url, auto_migrate=False, must_exist=True
         )
         try:
-            with _bars(quiet()) as progress:
+            with stage_bars(quiet()) as progress:
                 result = write_backup(store, dest, progress=progress)
         finally:
             store.close()
@@ -129,7 +96,7 @@ def register(
         from netplanet.store.restore import restore_backup
 
         target = to or planet().settings.resolved_database_url
-        with _bars(quiet()) as progress:
+        with stage_bars(quiet()) as progress:
             result = restore_backup(file, target, force=force, progress=progress)
         if not quiet():
             m = result.manifest

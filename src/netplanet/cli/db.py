@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netplanet.cli._common import console
+from netplanet.cli._common import stage_bars
 
 if TYPE_CHECKING:
     from netplanet.planet import Planet
@@ -135,15 +135,6 @@ def register(
         ] = False,
     ) -> None:
         """Copy a planet between databases (SQLite <-> PostgreSQL) and verify the copy."""
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskID,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
         from netplanet.store import open_store
         from netplanet.store.copy import check_target, copy_database
 
@@ -152,22 +143,7 @@ def register(
             target = open_store(target_url)
             try:
                 check_target(source, target, force=force)  # before the progress bar starts
-                progress = Progress(
-                    TextColumn("{task.description:<16}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=console(stderr=True),
-                    disable=quiet(),
-                )
-                tasks: dict[str, TaskID] = {}
-                with progress:
-
-                    def advance(table: str, done: int, total: int) -> None:
-                        if table not in tasks:
-                            tasks[table] = progress.add_task(table, total=total)
-                        progress.update(tasks[table], completed=done)
-
+                with stage_bars(quiet()) as advance:
                     result = copy_database(source, target, force=force, progress=advance)
             finally:
                 target.close()
