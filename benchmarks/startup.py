@@ -21,7 +21,8 @@ every run: what a developer's shell with that variable set measures), then with 
 cache (as an installed netplanet: the `.pyc` files are written by a discarded first run).
 
 `--src DIR` runs another tree's `src/` (PYTHONPATH; an older commit:
-`git archive COMMIT src | tar -x -C /tmp/old`). `--write` writes the `## Start-up` section of
+`git archive COMMIT src | tar -x -C /tmp/old`; `--label COMMIT` names it in the saved figures).
+`--load FILE` shows saved figures without measuring. `--write` writes the `## Start-up` section of
 docs/benchmarks.md (the table, or with `--before FILE` the saved figures of another tree's run
 beside it; `--save FILE` keeps this run's figures as JSON).
 """
@@ -187,16 +188,12 @@ def cell(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} s ({min(values):.2f}-{max(values):.2f})"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--src", type=Path, help="run this src/ tree (PYTHONPATH)")
-    ap.add_argument("--save", type=Path, help="save the figures as JSON")
-    ap.add_argument("--before", type=Path, help="figures saved by --save, shown beside")
-    ap.add_argument("--write", action="store_true", help="write docs/benchmarks.md's section")
-    args = ap.parse_args()
-    stamp = {"commit": "--src " + str(args.src) if args.src else src_commit()}
-    stamp["load_start"] = load_average()
+def measure_all(
+    args: argparse.Namespace,
+) -> tuple[dict[str, str], dict[str, dict[str, list[float]]]]:
+    """Both bytecode modes of every case: the run's stamp and {mode: {case: [CPU s]}}."""
+    label = args.label or ("--src " + str(args.src) if args.src else src_commit())
+    stamp = {"commit": label, "load_start": load_average()}
     results: dict[str, dict[str, list[float]]] = {}
     with feed_server() as url, tempfile.TemporaryDirectory(prefix="netplanet-startup-") as tmp:
         for mode, bytecode in (("nopyc", False), ("pyc", True)):
@@ -208,6 +205,25 @@ def main() -> None:
                     shutil.rmtree(cache)
             results[mode] = measure(args.runs, bytecode, url, scratch, args.src)
     stamp["load_end"] = load_average()
+    return stamp, results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--src", type=Path, help="run this src/ tree (PYTHONPATH)")
+    ap.add_argument("--save", type=Path, help="save the figures as JSON")
+    ap.add_argument("--before", type=Path, help="figures saved by --save, shown beside")
+    ap.add_argument("--label", help="what --src is, for the saved figures (e.g. a commit)")
+    ap.add_argument("--load", type=Path, help="show figures saved by --save; measure nothing")
+    ap.add_argument("--write", action="store_true", help="write docs/benchmarks.md's section")
+    args = ap.parse_args()
+    if args.load:
+        saved = json.loads(args.load.read_text())
+        stamp = {k: saved[k] for k in ("commit", "load_start", "load_end")}
+        args.runs, results = saved["runs"], saved["cpu"]
+    else:
+        stamp, results = measure_all(args)
     if args.save:
         args.save.write_text(json.dumps({**stamp, "runs": args.runs, "cpu": results}, indent=1))
     before = json.loads(args.before.read_text()) if args.before else None
@@ -236,9 +252,10 @@ def main() -> None:
         [
             HEADING,
             "",
-            f"Command: `.venv/bin/python benchmarks/startup.py --runs {args.runs} --write`"
-            + (" --before FILE" if before else "")
-            + f" (src/ at `{stamp['commit']}`{compared})  ",
+            "Command: `.venv/bin/python benchmarks/startup.py --runs "
+            f"{args.runs} --write{' --before FILE' if before else ''}` (src/ at "
+            f"`{stamp['commit']}`{compared}; FILE saved by `--save FILE` on the older tree, "
+            "see the docstring)  ",
             f"Machine: {machine_line()}; load average (1/5/15 min) {stamp['load_start']} at "
             f"start, {stamp['load_end']} at the end.  ",
             f"Each figure is the median (and range) of {args.runs} runs of user+sys CPU of the "
