@@ -17,8 +17,13 @@ from typer._coercion import build_runtime_param
 
 from netplanet import cli
 from netplanet.cli._params import _PlainParam, speed_up
+from netplanet.model import SourceSpec
+from netplanet.store import open_store
 
-HEAVY = ["aiohttp", "sqlalchemy", "rich", "pydantic", "lxml", "alembic", "starlette", "jinja2"]
+HEAVY = [
+    "aiohttp", "sqlalchemy", "rich", "pydantic", "lxml", "alembic", "starlette", "jinja2",
+    "feedparser", "nh3", "multiprocessing",
+]  # fmt: skip
 
 
 def _loaded(tmp_path: Path, *args: str) -> dict[str, Any]:
@@ -52,11 +57,12 @@ def test_help_and_version_load_nothing_heavy(tmp_path: Path) -> None:
 def test_database_commands_load_neither_fetcher_nor_web_nor_pydantic(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'x.db'}"
     assert _loaded(tmp_path, "--database", db, "init", "--no-defaults")["code"] == 0
-    # An up-to-date schema is recognised without alembic (store/migrate.py).
-    # `update` with nothing to poll stops before it needs the fetcher or a progress bar.
+    # An up-to-date schema is recognised without alembic (store/migrate.py), and `update`
+    # with nothing to poll without SQLAlchemy (store/quick.py): it stops before it needs the
+    # store, the fetcher, the parse pool or a progress bar.
     assert _loaded(tmp_path, "--database", db, "-q", "update", "-j", "5") == {
         "code": 0,
-        "heavy": ["sqlalchemy"],
+        "heavy": [],
     }
     assert _loaded(tmp_path, "--database", db, "sources", "list") == {
         "code": 0,
@@ -64,8 +70,82 @@ def test_database_commands_load_neither_fetcher_nor_web_nor_pydantic(tmp_path: P
     }
     assert _loaded(tmp_path, "--database", db, "-q", "worker", "--once", "--idle", "0.5") == {
         "code": 0,
-        "heavy": ["aiohttp", "lxml", "sqlalchemy"],
+        "heavy": ["aiohttp", "lxml", "nh3", "sqlalchemy"],
     }
+
+
+def test_update_with_nothing_to_poll_loads_nothing_heavy_once_the_planet_exists(
+    tmp_path: Path,
+) -> None:
+    # The first `update` in a new data directory creates and migrates the planet (SQLAlchemy,
+    # alembic); every later one with nothing to poll is answered by sqlite3 alone, with or
+    # without -q, and so is a planet whose only sources are disabled.
+    first = _loaded(tmp_path, "update")
+    assert first["code"] == 0 and "sqlalchemy" in first["heavy"]
+    assert _loaded(tmp_path, "update") == {"code": 0, "heavy": []}
+    db = f"sqlite:///{tmp_path / 'netplanet.db'}"
+    store = open_store(db)
+    try:
+        source = store.add_source(SourceSpec("https://example.net/feed.xml"))
+        store.edit_source(source.id, enabled=False)
+    finally:
+        store.close()
+    assert _loaded(tmp_path, "--database", db, "update") == {"code": 0, "heavy": []}
+
+
+BUILT = """
+import json, sys
+import typer.main
+from netplanet.cli import main
+built = []
+make = typer.main.get_command_from_info
+def counting(*args, **kw):
+    info = args[0] if args else kw["command_info"]
+    built.append(info.name or info.callback.__name__)
+    return make(*args, **kw)
+typer.main.get_command_from_info = counting
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    print(json.dumps({"code": exc.code, "built": built}), file=sys.stderr)
+"""
+
+
+def _built(tmp_path: Path, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "NETPLANET_DATA_DIR": str(tmp_path)}
+    env.pop("NETPLANET_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    result: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    return result
+
+
+def test_a_run_builds_only_the_command_it_runs(tmp_path: Path) -> None:
+    assert _built(tmp_path, "-q", "update") == {"code": 0, "built": ["update"]}
+    everything = _built(tmp_path, "--help")
+    assert everything["code"] == 0 and len(everything["built"]) > 20
+
+
+def _shape(param: Any) -> dict[str, Any]:
+    """What a parameter is, without the objects made anew with each build."""
+    shape = {k: v for k, v in vars(param).items() if v is None or isinstance(v, str | int | list)}
+    shape["runtime"] = type(getattr(param, "_runtime_param", None))
+    return shape
+
+
+def test_the_lazily_built_cli_is_typers(tmp_path: Path) -> None:
+    from netplanet.cli._build import lazy_command
+
+    full = speed_up(typer.main.get_command(cli.app))
+    lazy = lazy_command(cli.app, speed_up)
+    assert list(lazy.commands) == list(full.commands)  # type: ignore[attr-defined]
+    for name in full.commands:  # type: ignore[attr-defined]
+        ours, theirs = lazy.commands[name], full.commands[name]  # type: ignore[attr-defined]
+        assert type(ours) is type(theirs)
+        assert ours.get_help(Context(ours)) == theirs.get_help(Context(theirs))
+        assert [_shape(p) for p in ours.params] == [_shape(p) for p in theirs.params]
+    assert lazy.get_help(Context(lazy)) == full.get_help(Context(full))
 
 
 def test_a_refused_value_still_gets_typers_message(tmp_path: Path) -> None:

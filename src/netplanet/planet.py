@@ -51,6 +51,19 @@ class Planet:
             )
         return self._store
 
+    def has_enabled_sources(self) -> bool:
+        """Whether any source is enabled. Before the store is opened, a SQLite planet at the
+        newest schema is asked with the standard library alone (store/quick.py), so that an
+        `update` with nothing to poll never loads SQLAlchemy; PostgreSQL, and a new or older
+        database, open the store as always (which creates or migrates it)."""
+        if self._store is None:
+            from netplanet.store.quick import sqlite_has_enabled_sources
+
+            known = sqlite_has_enabled_sources(self.settings.resolved_database_url)
+            if known is not None:
+                return known
+        return any(s.enabled for s in self.store.list_sources())
+
     def fetcher(self, *, concurrency: int | None = None) -> Fetcher:
         from netplanet.fetch.http import Fetcher
 

@@ -242,18 +242,39 @@ _DRIVERS = {
 }
 
 
+# sqlite:///PATH with nothing SQLAlchemy would decode or interpret: no query, no %-escape, no
+# leading "~" (SQLAlchemy does not expand it), not in memory.
+_PLAIN_SQLITE = re.compile(r"(?:sqlite|sqlite\+pysqlite):///(?P<path>[^?%~][^?%]*)")
+
+
+def plain_sqlite_file(url: str) -> Path | None:
+    """The file a plain `sqlite:///PATH` URL names, as SQLAlchemy would open it (relative to
+    the working directory), found without importing SQLAlchemy; None for any other URL (a
+    query, %-escapes, a "~", memory, another database): ask SQLAlchemy then.
+
+    `netplanet update` from cron with nothing to poll is answered on this path alone (see
+    store/quick.py), so it must agree with make_url wherever it answers at all."""
+    found = _PLAIN_SQLITE.fullmatch(url)
+    if found is None or _CONTROL.search(url) or found["path"] == ":memory:":
+        return None
+    return Path(found["path"])
+
+
 def database_backend(url: str) -> str:
     """ "sqlite" or "postgresql" for a database URL netplanet can open; ValueError says why not.
 
     Syntax only (nothing is connected to): the URL parses as SQLAlchemy parses it, names a
     driver netplanet ships with, and its host and port are well formed. SQLAlchemy is imported
-    here, not at module level, as only commands that open a database pay for it.
+    here, not at module level, as only commands that open a database pay for it, and not at
+    all for a plain SQLite file URL (plain_sqlite_file).
     """
+    if _CONTROL.search(url):
+        raise ValueError("the URL contains control characters")
+    if plain_sqlite_file(url) is not None:
+        return "sqlite"
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    if _CONTROL.search(url):
-        raise ValueError("the URL contains control characters")
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):

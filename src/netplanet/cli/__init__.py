@@ -232,12 +232,13 @@ def one_line(message: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI, turning every expected error into one line and an exit code."""
+    from netplanet.cli._build import lazy_command
     from netplanet.cli._params import plain_metavars, speed_up
 
     args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
     code = 0
     try:
-        command = plain_metavars(speed_up(typer.main.get_command(app)))
+        command = lazy_command(app, lambda built: plain_metavars(speed_up(built)))
         result = command(args=args, prog_name="netplanet", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except typer.Abort:

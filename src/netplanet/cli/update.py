@@ -59,16 +59,18 @@ def update(
     ] = None,
 ) -> None:
     """Poll the enabled sources once and store new and edited posts."""
-    import asyncio
-
     current = planet()
     if source is not None:
         targets = [find_source(source)]
-    else:
+    elif current.has_enabled_sources():
         targets = [s for s in current.store.list_sources() if s.enabled]
+    else:
+        targets = []
     if not targets:
         say("no enabled sources; add some with `netplanet sources add URL` or `init`")
         return
+    import asyncio
+
     reports = asyncio.run(_run_update(current, targets, concurrency))
     _print_summary(reports)
     if any(r.failed for r in reports):

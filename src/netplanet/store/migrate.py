@@ -2,7 +2,9 @@
 
 Every `netplanet` command opens the store, and nearly always the schema is already current.
 Importing alembic costs ~0.1 s, so the common case is answered without it: one SELECT of
-`alembic_version` compared with HEAD_REVISION. alembic is imported only to migrate.
+`alembic_version` compared with HEAD_REVISION. alembic is imported only to migrate, and
+SQLAlchemy only by the functions that take an engine: store/quick.py reads HEAD_REVISION and
+known_revisions() before SQLAlchemy is loaded.
 """
 
 from __future__ import annotations
@@ -10,13 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 from netplanet.errors import ConfigError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 SCRIPT_LOCATION = "netplanet.store:migrations"
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
@@ -43,6 +43,9 @@ def head_revision() -> str | None:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision, None for a database never migrated (or several heads)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     with engine.connect() as conn:
         try:
             rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
@@ -101,6 +104,7 @@ def migrate(engine: Engine) -> bool:
     check_known(current)
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import text
 
     head = head_revision()
     if current == head:
