@@ -6,9 +6,9 @@ The source is read in one snapshot (one read transaction; REPEATABLE READ on Pos
 read transaction on SQLite), copy and verification alike, so `run` or workers may go on writing
 while it runs: their later rows are simply not part of the copy.
 The search index is built on the target at the end of the same transaction: its triggers queue
-every inserted post and the queue is indexed set-wise (store/indexing.py) before the commit. Afterwards
-PostgreSQL's id sequences are moved past the copied ids, and both databases are compared by
-row counts and a sha256 over a canonical, ordered dump of every copied column.
+every inserted post and the queue is indexed set-wise (store/indexing.py) before the commit.
+Afterwards PostgreSQL's id sequences are moved past the copied ids, and both databases are
+compared by row counts and a sha256 over a canonical, ordered dump of every copied column.
 
 Worker leases are not copied: they belong to the processes polling the source database. Of
 the app settings only the site's base URL and feed-id authority (`PLANET_SETTINGS`) and the

@@ -1,5 +1,6 @@
 """Reads for scheduling and monitoring (mixed into SqlStore): posting rates, the next due time,
-the numbers `/healthz` reports (posts waiting to be indexed for search among them), and the commonest error kinds (what an empty site explains).
+the numbers `/healthz` reports (posts waiting to be indexed for search among them), and the
+commonest error kinds (what an empty site explains).
 
 The posting rate is computed, not stored as a running average: the number of a source's entries
 published in the last 30 days, counted on the (source_id, published, id) index when a poll

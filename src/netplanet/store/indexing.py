@@ -17,12 +17,16 @@ The backend's own statements (FTS5 rows on SQLite, `search_vector` on PostgreSQL
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from netplanet.store._rows import WRITE_FIRST
 from netplanet.store.schema import search_queue
+
+if TYPE_CHECKING:
+    from netplanet.store.base import Store
 
 IndexFn = Callable[[Connection, Sequence[int] | None], None]
 """Index (or re-index) the posts with these ids (None: every queued post), inside the caller's
@@ -68,6 +72,21 @@ class IndexQueries:
         """Index every queued post inside `conn`'s transaction, set-wise: `db copy` (the rows
         it inserted queued themselves) and a restore's scratch copy."""
         index_queue(conn, self._index)
+
+
+def catch_up(
+    store: Store, *, halted: Callable[[], bool] = lambda: False, batch: int = INDEX_BATCH
+) -> int:
+    """Index queued posts a batch per transaction until none is left (or `halted()`, checked
+    between batches); how many were indexed. Batches of other processes' writes (and of
+    another indexer) interleave with these."""
+    done = 0
+    while not halted():
+        taken = store.index_pending(batch)
+        if not taken:
+            break
+        done += taken
+    return done
 
 
 def index_all(conn: Connection, ids: Sequence[int], index: IndexFn) -> None:

@@ -2,9 +2,9 @@
 
 This module composes SqlStore from the query mixins (the update write path in `writes.py`,
 bulk adds in `bulk.py`, website reads in `pages.py`, the static export's `catalog.py`,
-leases, health and admin queries, the search indexer's batches) and adds what is left: single-source edits, entry lookups,
-sealing, search dispatch and the dump. The mixins import their shared row helpers from
-`_rows.py`, never this module. Backend differences (connection setup, full-text search) live
+leases, health and admin queries, the search indexer's batches in `indexing.py`) and adds what
+is left: single-source edits, entry lookups, sealing, search dispatch and the dump. The mixins
+import their shared row helpers from `_rows.py`, never this module. Backend differences (connection setup, full-text search) live
 in `sqlite.py` / `postgres.py`.
 """
 
