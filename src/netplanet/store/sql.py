@@ -4,8 +4,8 @@ This module composes SqlStore from the query mixins (the update write path in `w
 bulk adds in `bulk.py`, website reads in `pages.py`, the static export's `catalog.py`,
 leases, health and admin queries, the search indexer's batches in `indexing.py`) and adds what
 is left: single-source edits, entry lookups, sealing, search dispatch and the dump. The mixins
-import their shared row helpers from `_rows.py`, never this module. Backend differences (connection setup, full-text search) live
-in `sqlite.py` / `postgres.py`.
+import their shared row helpers from `_rows.py`, never this module. Backend differences
+(connection setup, full-text search and indexing) live in `sqlite.py` / `postgres.py`.
 """
 
 from __future__ import annotations
