@@ -182,6 +182,29 @@ def test_db_copy_indexes_what_the_source_had_not(
         copied.close()
 
 
+def test_a_backup_of_a_planet_with_queued_posts_restores_searchable(
+    store: SqlStore, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The backup keeps the queue as it was (SQLite) or indexes it on the way (PostgreSQL,
+    through db copy); either restore leaves nothing queued and every post found."""
+    s = store.add_source(spec(1))
+    store.apply_update(plan(s.id, (make_entry(s.id, 1, title="Indexed ospf"),)))
+    catch_up(store)
+    store.apply_update(plan(s.id, (make_entry(s.id, 2, title="Queued ospf"),)))
+    backup = tmp_path / "planet.tar.gz"
+    code, _, err = cli(capsys, "--database", database, "db", "backup", "--to", str(backup))
+    assert code == 0, err
+    target = sqlite_url(tmp_path / "restored.db")
+    code, _, err = cli(capsys, "db", "restore", str(backup), "--to", target)
+    assert code == 0, err
+    restored = open_store(target)
+    try:
+        assert restored.pending_index() == 0 and index_rows(restored) == 2
+        assert found(restored, "ospf") == {"Indexed ospf", "Queued ospf"}
+    finally:
+        restored.close()
+
+
 def test_healthz_and_sources_health_say_how_many_posts_wait(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,11 +253,13 @@ def test_the_background_indexer_catches_up_at_start_and_waits_for_writes(
     assert index_rows(store) == 2
 
 
-async def wait(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await asyncio.to_thread(condition):
-        assert time.monotonic() < deadline, "timed out"
+async def wait(condition: Any) -> None:
+    """Until `condition()` (a read of the database) holds, for up to 10 s."""
+    for _ in range(500):
+        if await asyncio.to_thread(condition):
+            return
         await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
 
 
 # A process indexing one big batch, which stops inside the batch's transaction once every
