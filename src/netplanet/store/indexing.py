@@ -33,13 +33,14 @@ IndexFn = Callable[[Connection, Sequence[int] | None], None]
 transaction; ids of posts deleted meanwhile are skipped. The queue is the caller's to empty."""
 
 INDEX_BATCH = 1000
-"""Posts per indexing transaction: FTS5 costs ~0.31 ms a post at 1,000 a transaction and
-0.5 ms at 20 (docs/benchmarks.md), and a batch holds SQLite's write lock for ~0.3-0.5 s."""
+"""Posts per indexing transaction: ~0.45 ms of CPU a 4 KB post on SQLite (docs/benchmarks.md,
+"Search indexing off the write path"; 5,000 or 20,000 a batch measured no cheaper), so a batch
+holds SQLite's write lock for about half a second."""
 
 INDEX_TEXT_CHARS = 20_000
 """Only this much of a post's text is indexed (its title and source title always are): ~3,000
-words, more than nine posts in ten hold whole, and the long tail of full-text feeds (book-length
-posts) stops costing the index more than it helps a search."""
+words, which every post of the benchmark farm fits whole; it bounds what a book-length post
+costs the index."""
 
 
 class IndexQueries:
