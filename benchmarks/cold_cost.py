@@ -8,10 +8,14 @@ variant in turn (its PYTHONPATH set to the variant's src, so an old checkout is 
 the same interpreter, packages and farm) gets a fresh SQLite database, the farm's sources
 imported (untimed), and one `netplanet update` timed under _tree.py: CPU of the whole process
 tree (parse workers included), the update process's own CPU (the pipeline and the store), their
-difference (the forkserver and its parse workers), and wall time. `--inline` sets
-NETPLANET_PARSE_WORKERS=0 (no pool). Prints each run and the medians with each variant's ratio
-to the first; writes nothing to docs (docs/benchmarks.md records the figures by hand, with
-this command).
+difference (the forkserver and its parse workers), and wall time. The update indexes what it
+stored for search before it exits (store/indexing.py): the time it says that took ("indexed N
+posts for search in X s") is the lag from the round's end until every post is searchable, and
+the round itself is the wall time less that; every post is checked to be in the search index
+at the exit (trees from before the indexer left the write path index in the write: 0 s).
+`--inline` sets NETPLANET_PARSE_WORKERS=0 (no pool). Prints each run and the medians with each
+variant's ratio to the first; writes nothing to docs (docs/benchmarks.md records the figures by
+hand, with this command).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -76,9 +81,15 @@ def _run(src: Path, work: Path, opml: Path, inline: bool) -> dict[str, float]:
     con = sqlite3.connect(db)
     try:
         res["stored"] = con.execute("SELECT count(*) FROM entries").fetchone()[0]
+        res["searchable"] = con.execute("SELECT count(*) FROM entries_fts").fetchone()[0]
     finally:
         con.close()
+    said = _INDEXED.search((work / "update.log").read_text(errors="replace"))
+    res["index_s"] = float(said.group(1)) if said else 0.0
     return res
+
+
+_INDEXED = re.compile(r"indexed \d+ posts for search in ([\d.]+) s")
 
 
 def main() -> None:
@@ -105,7 +116,10 @@ def main() -> None:
                 print(
                     f"rep {rep} {name:10} cpu {res['cpu']:6.2f} s (own {res['own_cpu']:6.2f}, "
                     f"workers {res['cpu'] - res['own_cpu']:6.2f}) wall {res['wall']:6.2f} s "
-                    f"stored {res['stored']:.0f} rc {res['rc']} (load {load_average()})",
+                    f"(round {res['wall'] - res['index_s']:6.2f} s + indexing "
+                    f"{res['index_s']:5.1f} s) "
+                    f"stored {res['stored']:.0f} searchable {res['searchable']:.0f} "
+                    f"rc {res['rc']} (load {load_average()})",
                     flush=True,
                 )
     finally:
@@ -116,9 +130,11 @@ def main() -> None:
         cpu = median([r["cpu"] for r in runs[name]])
         own = median([r["own_cpu"] for r in runs[name]])
         wall = median([r["wall"] for r in runs[name]])
+        index_s = median([r["index_s"] for r in runs[name]])
         print(
             f"median {name:10} cpu {cpu:6.2f} s  own {own:6.2f} s  workers {cpu - own:6.2f} s  "
-            f"wall {wall:6.2f} s  x{cpu / first:.3f} of {variants[0][0]}"
+            f"wall {wall:6.2f} s (indexing {index_s:5.1f} s)  x{cpu / first:.3f} of "
+            f"{variants[0][0]}"
         )
 
 

@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -103,6 +104,26 @@ def _no_per_host_gap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test feed server is 127.0.0.1: the politeness gap between requests to one host
     (1 s by default) would only slow the suite. Tests of the gap set it explicitly."""
     monkeypatch.setenv("NETPLANET_PER_HOST_GAP_S", "0")
+
+
+@pytest.fixture(autouse=True)
+def _search_caught_up(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search lags storing by the background indexer's delay (store/indexing.py). Tests of what
+    search finds read it caught up, as after `netplanet update`: in-process stores index what
+    is queued before each search. Tests of the lag itself are marked `search_lag`."""
+    if request.node.get_closest_marker("search_lag"):
+        return
+
+    def caught_up(method: Any) -> Any:
+        def read(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
+            while self.index_pending():
+                pass
+            return method(self, *args, **kwargs)
+
+        return read
+
+    for name in ("search", "count_matches"):
+        monkeypatch.setattr(SqlStore, name, caught_up(getattr(SqlStore, name)))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from netplanet.publish.weekly import Week
 from netplanet.store import open_store
 from netplanet.store.migrate import HEAD_REVISION, _config, current_revision, migrate
 
-REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011"]
 assert REVISIONS[-1] == HEAD_REVISION  # a new migration gets a line in these tests
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -202,6 +202,14 @@ def check_new_columns(engine: sa.Engine) -> None:
             )
         ).scalar_one()
         settings = conn.execute(sa.text("SELECT count(*) FROM app_settings")).scalar_one()
+        queued = conn.execute(sa.text("SELECT count(*) FROM search_queue")).scalar_one()
+        indexed = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM entries WHERE search_vector IS NOT NULL"
+                if conn.dialect.name == "postgresql"
+                else "SELECT count(*) FROM entries_fts"
+            )
+        ).scalar_one()
         vectors = (
             conn.execute(
                 sa.text("SELECT count(*) FROM entries WHERE search_vector IS NOT NULL")
@@ -232,6 +240,8 @@ def check_new_columns(engine: sa.Engine) -> None:
     # 0009: no week is frozen and nothing picked: a finished week freezes when first read.
     assert {"digest_weeks", "digest_picks"} <= tables and digests == 0
     assert vectors == len(ENTRIES)  # 0002 indexed the rows already there (PostgreSQL)
+    # 0011: the posts already there are indexed, so nothing waits for the indexer.
+    assert queued == 0 and indexed == len(ENTRIES)
 
 
 def check_store_works(url: str) -> None:
@@ -239,6 +249,7 @@ def check_store_works(url: str) -> None:
     store = open_store(url)
     try:
         assert store.count_entries() == len(ENTRIES)
+        assert store.pending_index() == 0
         sealed = store.sealed_entries(source_id=1, limit=10)
         assert [(r.seq, r.entry.id) for r in sealed] == [(3, 11), (2, 13), (1, 12)]
         river = store.sealed_entries(limit=10)
@@ -303,7 +314,7 @@ def test_downgrade_to_0001_keeps_the_rows_and_upgrading_again_works(
     with engine.connect() as conn:
         assert column_names(conn) == columns  # every later column is gone again
         later = {"app_settings", "login_failures", "entry_topics", "story_keys"}
-        later |= {"digest_weeks", "digest_picks"}
+        later |= {"digest_weeks", "digest_picks", "search_queue"}
         assert not later & set(sa.inspect(conn).get_table_names())
     assert migrate(engine) is True
     with engine.connect() as conn:
@@ -382,3 +393,42 @@ def test_0010_keeps_story_keys_and_topic_rows_both_ways(engine: sa.Engine) -> No
         assert _links(conn) == kept
         names = {ix["name"] for ix in sa.inspect(conn).get_indexes("story_keys")}
         assert "ix_story_keys_key_published" in names
+
+
+def test_0011_downgrade_indexes_the_queued_posts(engine: sa.Engine, database: str) -> None:
+    """Posts stored at 0011 and not indexed yet are searchable after a downgrade to 0010, whose
+    triggers index in the write again; upgrading again starts with an empty queue."""
+    at_0001_with_rows(engine)
+    assert migrate(engine) is True
+    store = open_store(database)
+    try:
+        store.apply_update(plan(1, (make_entry(1, 1, title="Queued MPLS post"),)))
+        assert store.pending_index() == 1
+    finally:
+        store.close()
+    alembic(engine, "downgrade", "0010")
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            found = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM entries"
+                    " WHERE search_vector @@ to_tsquery('english', 'mpls')"
+                )
+            ).scalar_one()
+        else:
+            found = conn.execute(
+                sa.text("SELECT count(*) FROM entries_fts WHERE entries_fts MATCH 'mpls'")
+            ).scalar_one()
+    assert found == 1
+    alembic(engine, "upgrade", "0011")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM search_queue")).scalar_one() == 0
+    check_store_works_after_new_post(database)
+
+
+def check_store_works_after_new_post(url: str) -> None:
+    store = open_store(url)
+    try:
+        assert [h.entry.title for h in store.search("mpls", limit=5)] == ["Queued MPLS post"]
+    finally:
+        store.close()

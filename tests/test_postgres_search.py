@@ -161,6 +161,8 @@ def pooled(
             categories=("Security",) if i % 2 else (),
         )
         pg.apply_update(plan(src.id, (entry,)))
+    while pg.index_pending():  # the vectors, before the statistics are taken from them
+        pass
     with pg.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")  # the range is sized from the planner's estimate
     return pg

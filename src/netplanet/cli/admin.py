@@ -56,12 +56,17 @@ def register(
             sources, now, current.settings.slow_response_ms, sort=sort, problems_only=failing
         )
         bad = [r for r in rows if r.status in (SourceStatus.FAILING, SourceStatus.DEAD)]
+        # Posts stored but not yet searchable (the background indexer's queue): said only
+        # while there are some.
+        pending = current.store.pending_index()
+        indexing = f", indexing {pending} posts" if pending else ""
         if not quiet():
             from rich.table import Table
             from rich.text import Text
 
             table = Table(
-                title=f"{len(sources)} sources, {len(bad)} failing or dead", title_justify="left"
+                title=f"{len(sources)} sources, {len(bad)} failing or dead{indexing}",
+                title_justify="left",
             )
             for col in ("id", "source", "status", "fails", "last success", "avg time",
                         "avg size", "posts", "next poll", "diagnosis"):  # fmt: skip

@@ -73,6 +73,7 @@ def update(
 
     reports = asyncio.run(_run_update(current, targets, concurrency))
     _print_summary(reports)
+    _index_for_search(current)
     if any(r.failed for r in reports):
         raise typer.Exit(EXIT_SOME_FAILED)
 
@@ -109,6 +110,19 @@ async def _run_update(
 
         async with current.fetcher(concurrency=concurrency) as fetcher:
             return await current.pipeline(fetcher).update_many(targets, done)
+
+
+def _index_for_search(current: Planet) -> None:
+    """Index what the round stored (and anything an earlier process left queued) before
+    exiting, so a one-shot update leaves a searchable planet (store/indexing.py)."""
+    import time
+
+    from netplanet.store.indexing import catch_up
+
+    started = time.perf_counter()
+    done = catch_up(current.store)
+    if done:
+        say(f"indexed {done} posts for search in {time.perf_counter() - started:.1f} s")
 
 
 def _print_summary(reports: list[SourceReport]) -> None:

@@ -18,6 +18,7 @@ from netplanet.fetch.http import Fetcher
 from netplanet.model import Source
 from netplanet.settings import Settings
 from netplanet.store.base import Store
+from netplanet.store.indexing import catch_up
 from netplanet.update.factory import PipelineFactory
 from netplanet.update.pipeline import SourceReport, UpdatePipeline
 
@@ -71,6 +72,7 @@ async def update_demo(
     # The round sealed what is past the usual cut-off; the demo's posts are all final, so
     # seal the rest too: its numbered pages exist from the start.
     pipeline.seal(force=True, cutoff=now or datetime.now(UTC))
+    catch_up(store)  # the demo's posts are searchable as soon as it is up
     sealed = pipeline.sealed - before
     return DemoSummary(tuple(sorted(reports, key=lambda r: r.title)), sealed)
 

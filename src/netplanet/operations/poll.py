@@ -12,12 +12,13 @@ import asyncio
 from netplanet.errors import NetplanetError
 from netplanet.fetch.http import Fetcher
 from netplanet.settings import Settings
-from netplanet.store.base import SourceStore
+from netplanet.store.base import Store
+from netplanet.store.indexing import catch_up
 from netplanet.update.factory import PipelineFactory
 
 
 async def poll_now(
-    store: SourceStore,
+    store: Store,
     settings: Settings,
     pipelines: PipelineFactory | None,
     source_id: int,
@@ -39,6 +40,8 @@ async def poll_now(
                 f"polling took longer than {settings.total_timeout + 10:g} s; "
                 "the scheduler will try again"
             ) from None
+    # Searchable when the page comes back, whether or not a `run` indexes in the background.
+    await asyncio.to_thread(catch_up, store)
     if report.failed:
         return f"Polled: {report.outcome} — {report.error}"
     return f"Polled: {report.outcome.replace('_', ' ')}, {report.new} new posts."

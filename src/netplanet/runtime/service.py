@@ -25,6 +25,10 @@ site's version token moved), or at least every AFTER_CHANGE_MAX_S (a week's dige
 with no poll); one run at a time, so a slow export delays the next instead of piling up.
 Stopping asks the hook to stop (the callable it is given says so) and waits for it.
 
+Posts are stored unindexed; `keep_indexed` (runtime/scheduler.py) indexes them for search in a
+thread: at start (what a crash or a stopped `update` left), then once no poll is in flight,
+and at the latest INDEX_MAX_LAG_S after they were stored while polls go on.
+
 The loop and the signal handling are runtime/scheduler.py's, shared with `netplanet worker`;
 the pipeline comes from Planet.pipeline (the `pipelines` factory), like every other poller's.
 """
@@ -46,7 +50,7 @@ import uvicorn
 from netplanet.fetch.http import Fetcher
 from netplanet.model import Source
 from netplanet.operations.topics import TAXONOMY_CHECK_S
-from netplanet.runtime.scheduler import Pause, PollingLoop, stop_on_signals
+from netplanet.runtime.scheduler import Pause, PollingLoop, keep_indexed, stop_on_signals
 from netplanet.settings import Settings
 from netplanet.store.base import PlanetStore
 from netplanet.update.factory import PipelineFactory
@@ -265,6 +269,11 @@ async def run_service(
         pipelines(fetcher),
         concurrency=settings.fetch_concurrency,
         max_sleep_s=min(MAX_SLEEP_S, settings.min_interval_s),
+    )
+    background.append(
+        asyncio.ensure_future(
+            keep_indexed(store, stop, halt, busy=lambda: bool(scheduler.in_flight))
+        )
     )
     with stop_on_signals(stop, on_signal):
         tasks: list[asyncio.Task[None]] = []

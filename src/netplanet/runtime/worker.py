@@ -12,13 +12,16 @@ that ends with an exception (or is abandoned) gives back the leases it did not a
 Shutdown: the first SIGTERM/SIGINT lets the in-flight batch finish (each source update is
 stored all-or-nothing, the batch's updates grouped into few transactions); a second one abandons
 it, storing nothing more, and gives the unfinished leases back at once. The loop and the signal
-handling are runtime/scheduler.py's, shared with `netplanet run`.
+handling are runtime/scheduler.py's, shared with `netplanet run`, and so is the background
+search indexer (`keep_indexed`), which indexes what the workers store between their batches;
+with `--once` the worker indexes what is left before it returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,10 +29,11 @@ from datetime import UTC, datetime, timedelta
 
 from netplanet.fetch.http import Fetcher
 from netplanet.model import Source
-from netplanet.runtime.scheduler import Pause, PollingLoop, stop_on_signals
+from netplanet.runtime.scheduler import Pause, PollingLoop, keep_indexed, stop_on_signals
 from netplanet.schedule import Policy
 from netplanet.settings import Settings, setting_default
 from netplanet.store.base import SEAL_AFTER, WorkerStore
+from netplanet.store.indexing import catch_up
 from netplanet.update.factory import PipelineFactory
 from netplanet.update.pipeline import SEAL_EVERY_S, SourceReport, UpdatePipeline
 
@@ -115,7 +119,18 @@ async def run_worker(
         seal_every_s=config.seal_every_s,
     )
     loop = _Worker(store, pipeline, config, clock, on_batch)
-    await loop.run(stop or asyncio.Event())
+    stop = stop or asyncio.Event()
+    halt = threading.Event()
+    # Every worker indexes beside its polls (PostgreSQL: each takes other queued posts).
+    indexer = asyncio.ensure_future(keep_indexed(store, stop, halt, busy=lambda: loop.polling))
+    try:
+        await loop.run(stop)
+    finally:
+        halt.set()
+        stop.set()  # the loop ends by itself with --once
+        await indexer
+    if config.once:  # like `netplanet update`: what it stored is searchable when it exits
+        await asyncio.to_thread(catch_up, store)
     return loop.stats
 
 
@@ -136,6 +151,8 @@ class _Worker(PollingLoop):
         self.clock = clock
         self.on_batch = on_batch
         self.stats = WorkerStats()
+        self.polling = False
+        """A claimed batch is being polled (and written): the indexer waits for a pause."""
 
     async def step(self) -> Pause | None:
         config, store = self.config, self.store
@@ -153,6 +170,7 @@ class _Worker(PollingLoop):
         return Pause(0)
 
     async def _poll(self, batch: list[Source]) -> None:
+        self.polling = True
         try:
             reports = await self.pipeline.update_many(batch)
         except BaseException:
@@ -163,6 +181,8 @@ class _Worker(PollingLoop):
             # they expire, instead of claiming them again at once.)
             _release(self.store, self.config.worker_id, [s.id for s in batch])
             raise
+        finally:
+            self.polling = False
         stats = self.stats
         stats.batches += 1
         stats.polled += len(reports)

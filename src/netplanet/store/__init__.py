@@ -43,19 +43,27 @@ def open_store(url: str, *, auto_migrate: bool = True, must_exist: bool = False)
         if backend == "sqlite":
             if must_exist:
                 _check_sqlite_file(url)
-            from netplanet.store.sqlite import create_sqlite_engine, sqlite_count, sqlite_search
+            from netplanet.store.sqlite import (
+                create_sqlite_engine,
+                sqlite_count,
+                sqlite_index,
+                sqlite_search,
+            )
 
             engine = create_sqlite_engine(url)
-            store = SqlStore(engine, search=sqlite_search, count=sqlite_count)
+            store = SqlStore(engine, search=sqlite_search, count=sqlite_count, index=sqlite_index)
         else:
             from netplanet.store.postgres import (
                 create_postgres_engine,
                 postgres_count,
+                postgres_index,
                 postgres_search,
             )
 
             engine = create_postgres_engine(url)
-            store = SqlStore(engine, search=postgres_search, count=postgres_count)
+            store = SqlStore(
+                engine, search=postgres_search, count=postgres_count, index=postgres_index
+            )
         if auto_migrate:
             migrate(engine)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:

@@ -236,6 +236,15 @@ class Store(SourceStore, Protocol):
         `cap`": an exact count of a common word reads every match)."""
         ...
 
+    def pending_index(self) -> int:
+        """Posts stored or edited but not yet (re-)indexed for search (store/indexing.py)."""
+        ...
+
+    def index_pending(self, limit: int = 1000) -> int:
+        """Index up to `limit` queued posts in one transaction of its own (a crash redoes the
+        batch); how many were indexed, 0 when search is caught up."""
+        ...
+
 
 class WorkerStore(Store, Protocol):
     """What a polling worker needs: a Store plus leases, how `netplanet worker` processes share
@@ -493,6 +502,8 @@ class HealthCounts:
     """The latest poll attempt of any source: when the scheduler last did something."""
     polled: int = 0
     """Enabled sources polled at least once (failing counts among them)."""
+    indexing: int = 0
+    """Posts stored but not yet searchable (store/indexing.py); 0 when search is caught up."""
 
     @property
     def degraded(self) -> bool:

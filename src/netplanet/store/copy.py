@@ -5,9 +5,10 @@ times included, inside one target transaction (a failed copy leaves the target a
 The source is read in one snapshot (one read transaction; REPEATABLE READ on PostgreSQL, a WAL
 read transaction on SQLite), copy and verification alike, so `run` or workers may go on writing
 while it runs: their later rows are simply not part of the copy.
-The search index is rebuilt by the target's own triggers as rows arrive. Afterwards
-PostgreSQL's id sequences are moved past the copied ids, and both databases are compared by
-row counts and a sha256 over a canonical, ordered dump of every copied column.
+The search index is built on the target at the end of the same transaction: its triggers queue
+every inserted post and the queue is indexed set-wise (store/indexing.py) before the commit.
+Afterwards PostgreSQL's id sequences are moved past the copied ids, and both databases are
+compared by row counts and a sha256 over a canonical, ordered dump of every copied column.
 
 Worker leases are not copied: they belong to the processes polling the source database. Of
 the app settings only the site's base URL and feed-id authority (`PLANET_SETTINGS`) and the
@@ -209,6 +210,8 @@ def _copy(
             dst.execute(delete(login_failures))
         for table, order in _TABLES:
             _copy_table(src, dst, table, order, totals[table.name], progress)
+        # A copied planet is searchable as soon as it is there, as the source was.
+        target.index_queued(dst)
         # The planet's settings and the redirects of renamed source pages; the admin password,
         # session secret and the rest only with all_settings; never login failures.
         query = select(app_settings.c.key, app_settings.c.value)

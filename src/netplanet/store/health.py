@@ -1,5 +1,6 @@
 """Reads for scheduling and monitoring (mixed into SqlStore): posting rates, the next due time,
-the numbers `/healthz` reports, and the commonest error kinds (what an empty site explains).
+the numbers `/healthz` reports (posts waiting to be indexed for search among them), and the
+commonest error kinds (what an empty site explains).
 
 The posting rate is computed, not stored as a running average: the number of a source's entries
 published in the last 30 days, counted on the (source_id, published, id) index when a poll
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from netplanet.errors import StoreError
 from netplanet.store._rows import as_utc, source_from_row
 from netplanet.store.base import HealthCounts
-from netplanet.store.schema import entries, sources
+from netplanet.store.schema import entries, search_queue, sources
 
 if TYPE_CHECKING:
     from netplanet.model import Source
@@ -77,14 +78,17 @@ class HealthQueries:
             func.coalesce(func.sum(case((_failing, 1), else_=0)), 0),
             func.max(sources.c.last_fetched_at),
             func.coalesce(func.sum(case((_polled, 1), else_=0)), 0),
+            select(func.count()).select_from(search_queue).scalar_subquery(),
         )
         try:
             with self.engine.connect() as conn:
-                total, enabled, failing, last, polled = conn.execute(query).one()
+                total, enabled, failing, last, polled, queued = conn.execute(query).one()
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StoreError(f"database unreachable: {reason}") from exc
-        return HealthCounts(int(total), int(enabled), int(failing), as_utc(last), int(polled))
+        return HealthCounts(
+            int(total), int(enabled), int(failing), as_utc(last), int(polled), int(queued)
+        )
 
     def failure_kinds(self, limit: int = 3) -> list[tuple[str, int]]:
         """Error kinds of failing enabled sources, commonest first (one grouped count)."""

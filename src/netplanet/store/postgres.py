@@ -12,6 +12,7 @@ filters, the exclusion-only listing) is in `_search.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
@@ -32,6 +33,7 @@ from netplanet.store._search import (
     shown_sql,
 )
 from netplanet.store.fts_query import Query, parse_query, to_tsquery
+from netplanet.store.indexing import INDEX_TEXT_CHARS
 from netplanet.store.schema import UTCDateTime, entries
 
 # ts_rank_cd weights, in PostgreSQL's {D, C, B, A} order: title ≫ source title > text, the
@@ -119,6 +121,33 @@ _PHRASE_SHARE = 0.25
 # The pool's rows (with their vectors when stored inline) are sorted by id; at 4 MB, the
 # default, that sort spilled to disk at a million posts.
 _WORK_MEM = "32MB"
+
+
+# Migration 0002's weighted document (title A, source title B, text C), of a bounded prefix of
+# the text (store/indexing.py).
+_VECTOR = """
+    setweight(to_tsvector('english', coalesce(e.title, '')), 'A')
+    || setweight(to_tsvector('english', coalesce(s.title, '')), 'B')
+    || setweight(to_tsvector('english', left(coalesce(e.text, ''), :chars)), 'C')
+"""
+
+
+def postgres_index(conn: Connection, ids: Sequence[int] | None) -> None:
+    """(Re-)compute the search vectors of posts (store/indexing.py). The vector column is not
+    one the queueing trigger watches, so this queues nothing again."""
+    params: dict[str, Any] = {"chars": INDEX_TEXT_CHARS}
+    if ids is None:
+        chosen = "SELECT entry_id FROM search_queue"
+    else:
+        chosen = "SELECT unnest(CAST(:ids AS bigint[]))"
+        params["ids"] = list(ids)
+    conn.execute(
+        text(
+            f"""UPDATE entries AS e SET search_vector = {_VECTOR}
+            FROM sources AS s WHERE s.id = e.source_id AND e.id IN ({chosen})"""
+        ),
+        params,
+    )
 
 
 def postgres_search(

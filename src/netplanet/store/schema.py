@@ -265,6 +265,14 @@ story_keys = Table(
     sqlite_with_rowid=False,
 )
 
+# Posts waiting to be (re-)indexed for search (migration 0011; store/indexing.py): filled by
+# triggers in the transaction that stores or edits a post, emptied by the indexer.
+search_queue = Table(
+    "search_queue",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=False),
+)
+
 # Small key/value settings kept in the database so every process shares them (migration 0004):
 # the admin password hash and the generated session secret (web/auth.py).
 app_settings = Table(

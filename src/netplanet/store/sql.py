@@ -2,10 +2,10 @@
 
 This module composes SqlStore from the query mixins (the update write path in `writes.py`,
 bulk adds in `bulk.py`, website reads in `pages.py`, the static export's `catalog.py`,
-leases, health and admin queries) and adds what is left: single-source edits, entry lookups,
-sealing, search dispatch and the dump. The mixins import their shared row helpers from
-`_rows.py`, never this module. Backend differences (connection setup, full-text search) live
-in `sqlite.py` / `postgres.py`.
+leases, health and admin queries, the search indexer's batches in `indexing.py`) and adds what
+is left: single-source edits, entry lookups, sealing, search dispatch and the dump. The mixins
+import their shared row helpers from `_rows.py`, never this module. Backend differences
+(connection setup, full-text search and indexing) live in `sqlite.py` / `postgres.py`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from netplanet.store.base import ALL_LABELS, SLUG_MOVED_PREFIX, Labels, valid_id
 from netplanet.store.bulk import BulkSources, bounded, slug_base
 from netplanet.store.catalog import CatalogQueries
 from netplanet.store.health import HealthQueries
+from netplanet.store.indexing import IndexFn, IndexQueries
 from netplanet.store.leases import LeaseQueries
 from netplanet.store.pages import PageQueries, label_filter
 from netplanet.store.schema import (
@@ -76,6 +77,7 @@ class SqlStore(
     AdminQueries,
     TopicQueries,
     WeeklyQueries,
+    IndexQueries,
 ):
     """Every Protocol of store/base.py (PlanetStore) over one SQLAlchemy engine (see there for
     the shared rules)."""
@@ -86,12 +88,14 @@ class SqlStore(
         *,
         search: SearchFn,
         count: CountFn,
+        index: IndexFn,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self._search = search
         self._count = count
+        self._index = index
         self._clock = clock
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ filters, the exclusion-only listing) is in `_search.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from netplanet.store._search import (
     shown_sql,
 )
 from netplanet.store.fts_query import Query, parse_query, to_fts5
+from netplanet.store.indexing import INDEX_TEXT_CHARS
 from netplanet.store.schema import UTCDateTime
 
 
@@ -57,6 +59,26 @@ def create_sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def sqlite_index(conn: Connection, ids: Sequence[int] | None) -> None:
+    """(Re-)index posts in FTS5 (store/indexing.py): their old rows, if any, are replaced.
+    Set-wise, one statement each way: the tokenizer runs in SQLite with the GIL released."""
+    if ids is None:
+        chosen, params = "SELECT entry_id FROM search_queue", dict[str, int]()
+    else:
+        params = {f"i{n}": i for n, i in enumerate(ids)}
+        chosen = ", ".join(f":{name}" for name in params)
+    conn.execute(text(f"DELETE FROM entries_fts WHERE rowid IN ({chosen})"), params)
+    conn.execute(
+        text(
+            f"""INSERT INTO entries_fts(rowid, title, text, source)
+            SELECT e.id, e.title, substr(e.text, 1, :chars), s.title
+            FROM entries AS e JOIN sources AS s ON s.id = e.source_id
+            WHERE e.id IN ({chosen}) ORDER BY e.id"""
+        ),
+        {**params, "chars": INDEX_TEXT_CHARS},
+    )
 
 
 def sqlite_search(

@@ -1,10 +1,11 @@
 """Group commit: the plans of many polls stored in one transaction (store.apply_updates).
 
-One transaction per source made every poll pay a commit (an fsync, and on SQLite a new FTS5
-segment that later has to be merged). Here a poll hands its plan over and waits; the plans
-waiting are stored together when `max_plans` are waiting, when `max_delay_s` has passed since
-the first one, or at once when no other poll of the pipeline is still running (nobody else
-would join the batch, so waiting would only add latency).
+One transaction per source made every poll pay a commit (an fsync, and, while posts were
+indexed for search in the write, a new FTS5 segment that later had to be merged). Here a poll
+hands its plan over and waits; the plans waiting are stored together when `max_plans` are
+waiting, when `max_delay_s` has passed since the first one, or at once when no other poll of
+the pipeline is still running (nobody else would join the batch, so waiting would only add
+latency).
 
 A poll still returns only once its plan is committed, so callers see the same guarantees as
 before: a returned report means stored, and a source is never polled again while its last

@@ -135,8 +135,10 @@ def healthz(request: Request) -> Response:
 
     "status" is "degraded" (still 200) when every enabled source failed at its last poll: the
     site serves its pages, so a load balancer should keep routing to it, while monitoring that
-    reads the body learns that nothing updates (offline, DNS down, egress blocked). One small
-    aggregate query either way (store/health.py)."""
+    reads the body learns that nothing updates (offline, DNS down, egress blocked).
+    "indexing" is how many stored posts search does not find yet (the background indexer's
+    queue, store/indexing.py): 0 when caught up. One small aggregate query either way
+    (store/health.py)."""
     from netplanet.errors import StoreError
 
     no_store = {"Cache-Control": "no-store"}
@@ -154,5 +156,7 @@ def healthz(request: Request) -> Response:
         "polled": counts.polled,
         "failing": counts.failing,
         "last_update": last,
+        # Posts stored but not yet searchable (store/indexing.py): 0 when search is caught up.
+        "indexing": counts.indexing,
     }
     return JSONResponse(body, headers=no_store)
