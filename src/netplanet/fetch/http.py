@@ -4,6 +4,17 @@
 passes the SSRF guard and so that it knows whether the whole chain was permanent. It never raises
 for network or HTTP problems: every failure becomes a FetchResult with outcome ERROR, a short
 `error_class` and a one-line `error`. It knows nothing of parsing or storage.
+
+Connections are kept alive and reused by every later request to the same host (scheme, host,
+port) for as long as the Fetcher lives: across the feeds of one `netplanet update` round, and
+across rounds in `netplanet run` and `netplanet worker`, which hold one Fetcher for their whole
+life. The pool is bounded three ways: the per-host limit (at most `fetch_per_host` connections
+to a host are ever open, since no more requests to it run at once), KEEPALIVE_S (an idle
+connection is closed after that long) and MAX_IDLE (past that many idle connections, the one
+idle longest is closed), so a planet of thousands of hosts holds at most MAX_IDLE idle
+sockets. A request that finds its reused connection closed by the server (the server's own
+keep-alive timeout raced it) is sent once more on a new connection, by aiohttp: a GET is
+idempotent.
 """
 
 from __future__ import annotations
@@ -67,6 +78,13 @@ _PERMANENT: Final = frozenset({301, 308})
 # Only a chain that ends in a usable answer may move the feed to a new URL.
 _MOVABLE: Final = frozenset({FetchOutcome.OK, FetchOutcome.NOT_MODIFIED, FetchOutcome.UNCHANGED})
 _CHUNK: Final = 64 * 1024
+
+KEEPALIVE_S: Final = 30.0
+"""How long an idle connection is kept for a next request to its host. Servers close idle
+connections after 5 s (Apache) to 75 s (nginx); past their limit a kept one is useless."""
+MAX_IDLE: Final = 256
+"""Idle connections kept at most, over all hosts (each is a file descriptor and a slot on the
+server). A round over thousands of single-feed hosts would otherwise hold one per host."""
 
 
 def _use_fast_inflate() -> bool:
@@ -136,13 +154,48 @@ class _HostLimiter:
             await asyncio.sleep(start - now)
 
 
+class _BoundedPool(aiohttp.TCPConnector):
+    """aiohttp's connection pool with a cap on idle connections over all hosts.
+
+    aiohttp bounds the connections in use (`limit`) and closes idle ones after the keep-alive
+    timeout, but keeps any number of idle ones until then. Here, when a released connection
+    makes more than `max_idle` idle, the one idle longest is closed. This reaches into the
+    connector's idle table (`_conns`: key -> oldest-first sequence of (protocol, released at));
+    tests/test_fetch_reuse.py pins the behaviour, so an aiohttp that changes it fails there.
+    """
+
+    def __init__(self, *, max_idle: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._max_idle = max(0, max_idle)
+
+    def _release(self, key: object, protocol: object, *, should_close: bool = False) -> None:
+        super()._release(key, protocol, should_close=should_close)  # type: ignore[arg-type]
+        conns = self._conns
+        idle = sum(len(q) for q in conns.values())
+        while idle > self._max_idle:
+            oldest = min(conns, key=lambda k: conns[k][0][1])
+            queue = conns[oldest]
+            proto, _ = queue[0]
+            del queue[0]
+            if not queue:
+                del conns[oldest]
+            proto.close()
+            idle -= 1
+
+    @property
+    def idle(self) -> int:
+        """Idle connections kept now."""
+        return sum(len(q) for q in self._conns.values())
+
+
 class Fetcher:
     """Conditional GETs with redirects, caps, concurrency limits and the SSRF guard.
 
     Use as an async context manager. `resolver`, `clock`, `policy` and `tls` are seams for tests:
     the DNS resolver under the guard, the clock for HTTP-date Retry-After values, the rule that
     says which addresses are forbidden, and the TLS context (certificate authorities trusted);
-    by default the system's certificate authorities, with verification on.
+    by default the system's certificate authorities, with verification on. `keepalive_s` and
+    `max_idle` bound the idle connections kept for reuse (see the module's docstring).
     """
 
     def __init__(
@@ -153,8 +206,12 @@ class Fetcher:
         clock: Callable[[], datetime] | None = None,
         policy: AddressPolicy = is_forbidden_address,
         tls: ssl.SSLContext | None = None,
+        keepalive_s: float = KEEPALIVE_S,
+        max_idle: int = MAX_IDLE,
     ) -> None:
         self._settings = settings
+        self._keepalive_s = keepalive_s
+        self._max_idle = max_idle
         self._tls = tls
         self._resolver = resolver
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -169,10 +226,13 @@ class Fetcher:
         self._guarded = GuardedResolver(
             self._resolver, allow_private=s.allow_private_networks, policy=self._policy
         )
-        connector = aiohttp.TCPConnector(
+        connector = _BoundedPool(
+            max_idle=self._max_idle,
             resolver=self._guarded,
             limit=max(1, s.fetch_concurrency),
+            # The fetcher's per-host limiter already bounds the connections to one host.
             limit_per_host=0,
+            keepalive_timeout=self._keepalive_s,
             ssl=self._tls if self._tls is not None else True,
         )
         self._session = aiohttp.ClientSession(
