@@ -25,11 +25,12 @@ import hashlib
 import importlib
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -158,29 +159,39 @@ class _BoundedPool(aiohttp.TCPConnector):
     """aiohttp's connection pool with a cap on idle connections over all hosts.
 
     aiohttp bounds the connections in use (`limit`) and closes idle ones after the keep-alive
-    timeout, but keeps any number of idle ones until then. Here, when a released connection
-    makes more than `max_idle` idle, the one idle longest is closed. This reaches into the
-    connector's idle table (`_conns`: key -> oldest-first sequence of (protocol, released at));
+    timeout, but keeps any number of idle ones until then. Here, when more than `max_idle`
+    connections were released to the pool, the one released longest ago is closed. `_order`
+    holds the released connections oldest first; one taken again for a request (or closed by
+    aiohttp) stays in it until it is released again or reaches the front, so the cap may close
+    a connection a little early, never keep too many. This reaches into the connector's idle
+    table (`_conns`: key -> oldest-first sequence of (protocol, released at));
     tests/test_fetch_reuse.py pins the behaviour, so an aiohttp that changes it fails there.
     """
 
-    def __init__(self, *, max_idle: int, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, max_idle: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._max_idle = max(0, max_idle)
+        self._order: OrderedDict[Any, Any] = OrderedDict()
 
-    def _release(self, key: object, protocol: object, *, should_close: bool = False) -> None:
-        super()._release(key, protocol, should_close=should_close)  # type: ignore[arg-type]
-        conns = self._conns
-        idle = sum(len(q) for q in conns.values())
-        while idle > self._max_idle:
-            oldest = min(conns, key=lambda k: conns[k][0][1])
-            queue = conns[oldest]
-            proto, _ = queue[0]
-            del queue[0]
-            if not queue:
-                del conns[oldest]
-            proto.close()
-            idle -= 1
+    def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        kept = self._conns.get(key)
+        if not kept or kept[-1][0] is not protocol:
+            return  # closed, not kept
+        order = self._order
+        order[protocol] = key
+        order.move_to_end(protocol)
+        while len(order) > self._max_idle:
+            oldest, oldest_key = order.popitem(last=False)
+            queue = self._conns.get(oldest_key)
+            for i, (proto, _) in enumerate(queue or ()):
+                if proto is oldest:
+                    assert queue is not None
+                    del queue[i]
+                    if not queue:
+                        del self._conns[oldest_key]
+                    proto.close()
+                    break
 
     @property
     def idle(self) -> int:
@@ -394,6 +405,19 @@ class Fetcher:
             # aiohttp decodes header bytes that are not UTF-8 as lone surrogates; these
             # values are stored with the source (validators) and must be valid text.
             found = {name: valid_text(rh[name]) for name in USEFUL_HEADERS if name in rh}
+            if status == 304:  # built once: a 304 is the most common answer of all
+                return FetchResult(
+                    request=req,
+                    outcome=FetchOutcome.NOT_MODIFIED,
+                    final_url=url,
+                    status=status,
+                    content_type=found.get("content-type", ""),
+                    headers=found,
+                    # A 304 may omit validators; the ones we sent are still current.
+                    etag=found.get("etag") or req.etag,
+                    last_modified=found.get("last-modified") or req.last_modified,
+                    body_hash=req.body_hash,
+                )
             result = FetchResult(
                 request=req,
                 outcome=FetchOutcome.ERROR,
@@ -404,15 +428,6 @@ class Fetcher:
                 etag=found.get("etag"),
                 last_modified=found.get("last-modified"),
             )
-            if status == 304:
-                return dataclasses.replace(
-                    result,
-                    outcome=FetchOutcome.NOT_MODIFIED,
-                    # A 304 may omit validators; the ones we sent are still current.
-                    etag=result.etag or req.etag,
-                    last_modified=result.last_modified or req.last_modified,
-                    body_hash=req.body_hash,
-                )
             if status == 410:
                 return dataclasses.replace(
                     result, outcome=FetchOutcome.GONE, error=f"HTTP 410 Gone at {url}"
