@@ -685,7 +685,8 @@ def main() -> None:
         print("newsboat not installed (apt-get install newsboat): skipped", file=sys.stderr)
         clients.remove("newsboat")
     # The peers' venv runs reader, the naive loop and matplotlib; netplanet alone needs none.
-    plotting = args.plot_only or len(sizes) > 1
+    # --no-write draws no plot either: a netplanet-only A/B run needs no peers' venv.
+    plotting = args.plot_only or (len(sizes) > 1 and not args.no_write)
     if not PEERS_PY.exists() and ({"reader", "naive"} & set(clients) or plotting):
         sys.exit(f"{PEERS_PY} missing: run `make bench-peers` first (or use --clients netplanet)")
     scenarios = tuple(s for s in SCENARIOS if s in args.scenarios.split(","))
@@ -760,7 +761,7 @@ def finish(
         }
         saved.with_suffix(".meta.json").write_text(json.dumps(meta_out))
     plot = None
-    if len(sizes) > 1 and args.plot:
+    if len(sizes) > 1 and args.plot and not args.no_write:
         draw(runs, clients, args.plot)
         plot = args.plot
     heading, body = report(

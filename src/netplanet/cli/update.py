@@ -81,6 +81,7 @@ def update(
 async def _run_update(
     current: Planet, targets: list[Source], concurrency: int | None
 ) -> list[SourceReport]:
+    _freeze_startup_objects()
     if quiet():
         async with current.fetcher(concurrency=concurrency) as fetcher:
             return await current.pipeline(fetcher).update_many(targets, None)
@@ -123,6 +124,16 @@ def _index_for_search(current: Planet) -> None:
     done = catch_up(current.store)
     if done:
         say(f"indexed {done} posts for search in {time.perf_counter() - started:.1f} s")
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up allocated (modules, the store's metadata, the taxonomy) out of the
+    garbage collector's reach: it lives as long as the process, and every full collection of
+    a round or of `run` would walk it again (two of them cost ~0.1 s of a 1,000-feed idle
+    round, one cheap one after this)."""
+    import gc
+
+    gc.freeze()
 
 
 def _print_summary(reports: list[SourceReport]) -> None:
@@ -256,6 +267,7 @@ def run_command(
         say(f"keeping a static export in {export} current")
 
     async def serve() -> None:
+        _freeze_startup_objects()
         async with current.fetcher() as fetcher:
             await run_service(
                 current.store,

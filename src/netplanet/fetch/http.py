@@ -4,6 +4,17 @@
 passes the SSRF guard and so that it knows whether the whole chain was permanent. It never raises
 for network or HTTP problems: every failure becomes a FetchResult with outcome ERROR, a short
 `error_class` and a one-line `error`. It knows nothing of parsing or storage.
+
+Connections are kept alive and reused by every later request to the same host (scheme, host,
+port) for as long as the Fetcher lives: across the feeds of one `netplanet update` round, and
+across rounds in `netplanet run` and `netplanet worker`, which hold one Fetcher for their whole
+life. The pool is bounded three ways: the per-host limit (at most `fetch_per_host` connections
+to a host are ever open, since no more requests to it run at once), KEEPALIVE_S (an idle
+connection is closed after that long) and MAX_IDLE (past that many idle connections, the one
+idle longest is closed), so a planet of thousands of hosts holds at most MAX_IDLE idle
+sockets. A request that finds its reused connection closed by the server (the server's own
+keep-alive timeout raced it) is sent once more on a new connection, by aiohttp: a GET is
+idempotent.
 """
 
 from __future__ import annotations
@@ -14,11 +25,12 @@ import hashlib
 import importlib
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -67,6 +79,13 @@ _PERMANENT: Final = frozenset({301, 308})
 # Only a chain that ends in a usable answer may move the feed to a new URL.
 _MOVABLE: Final = frozenset({FetchOutcome.OK, FetchOutcome.NOT_MODIFIED, FetchOutcome.UNCHANGED})
 _CHUNK: Final = 64 * 1024
+
+KEEPALIVE_S: Final = 30.0
+"""How long an idle connection is kept for a next request to its host. Servers close idle
+connections after 5 s (Apache) to 75 s (nginx); past their limit a kept one is useless."""
+MAX_IDLE: Final = 256
+"""Idle connections kept at most, over all hosts (each is a file descriptor and a slot on the
+server). A round over thousands of single-feed hosts would otherwise hold one per host."""
 
 
 def _use_fast_inflate() -> bool:
@@ -136,13 +155,58 @@ class _HostLimiter:
             await asyncio.sleep(start - now)
 
 
+class _BoundedPool(aiohttp.TCPConnector):
+    """aiohttp's connection pool with a cap on idle connections over all hosts.
+
+    aiohttp bounds the connections in use (`limit`) and closes idle ones after the keep-alive
+    timeout, but keeps any number of idle ones until then. Here, when more than `max_idle`
+    connections were released to the pool, the one released longest ago is closed. `_order`
+    holds the released connections oldest first; one taken again for a request (or closed by
+    aiohttp) stays in it until it is released again or reaches the front, so the cap may close
+    a connection a little early, never keep too many. This reaches into the connector's idle
+    table (`_conns`: key -> oldest-first sequence of (protocol, released at));
+    tests/test_fetch_reuse.py pins the behaviour, so an aiohttp that changes it fails there.
+    """
+
+    def __init__(self, *, max_idle: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_idle = max(0, max_idle)
+        self._order: OrderedDict[Any, Any] = OrderedDict()
+
+    def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        kept = self._conns.get(key)
+        if not kept or kept[-1][0] is not protocol:
+            return  # closed, not kept
+        order = self._order
+        order[protocol] = key
+        order.move_to_end(protocol)
+        while len(order) > self._max_idle:
+            oldest, oldest_key = order.popitem(last=False)
+            queue = self._conns.get(oldest_key)
+            for i, (proto, _) in enumerate(queue or ()):
+                if proto is oldest:
+                    assert queue is not None
+                    del queue[i]
+                    if not queue:
+                        del self._conns[oldest_key]
+                    proto.close()
+                    break
+
+    @property
+    def idle(self) -> int:
+        """Idle connections kept now."""
+        return sum(len(q) for q in self._conns.values())
+
+
 class Fetcher:
     """Conditional GETs with redirects, caps, concurrency limits and the SSRF guard.
 
     Use as an async context manager. `resolver`, `clock`, `policy` and `tls` are seams for tests:
     the DNS resolver under the guard, the clock for HTTP-date Retry-After values, the rule that
     says which addresses are forbidden, and the TLS context (certificate authorities trusted);
-    by default the system's certificate authorities, with verification on.
+    by default the system's certificate authorities, with verification on. `keepalive_s` and
+    `max_idle` bound the idle connections kept for reuse (see the module's docstring).
     """
 
     def __init__(
@@ -153,8 +217,12 @@ class Fetcher:
         clock: Callable[[], datetime] | None = None,
         policy: AddressPolicy = is_forbidden_address,
         tls: ssl.SSLContext | None = None,
+        keepalive_s: float = KEEPALIVE_S,
+        max_idle: int = MAX_IDLE,
     ) -> None:
         self._settings = settings
+        self._keepalive_s = keepalive_s
+        self._max_idle = max_idle
         self._tls = tls
         self._resolver = resolver
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -169,10 +237,13 @@ class Fetcher:
         self._guarded = GuardedResolver(
             self._resolver, allow_private=s.allow_private_networks, policy=self._policy
         )
-        connector = aiohttp.TCPConnector(
+        connector = _BoundedPool(
+            max_idle=self._max_idle,
             resolver=self._guarded,
             limit=max(1, s.fetch_concurrency),
+            # The fetcher's per-host limiter already bounds the connections to one host.
             limit_per_host=0,
+            keepalive_timeout=self._keepalive_s,
             ssl=self._tls if self._tls is not None else True,
         )
         self._session = aiohttp.ClientSession(
@@ -334,6 +405,19 @@ class Fetcher:
             # aiohttp decodes header bytes that are not UTF-8 as lone surrogates; these
             # values are stored with the source (validators) and must be valid text.
             found = {name: valid_text(rh[name]) for name in USEFUL_HEADERS if name in rh}
+            if status == 304:  # built once: a 304 is the most common answer of all
+                return FetchResult(
+                    request=req,
+                    outcome=FetchOutcome.NOT_MODIFIED,
+                    final_url=url,
+                    status=status,
+                    content_type=found.get("content-type", ""),
+                    headers=found,
+                    # A 304 may omit validators; the ones we sent are still current.
+                    etag=found.get("etag") or req.etag,
+                    last_modified=found.get("last-modified") or req.last_modified,
+                    body_hash=req.body_hash,
+                )
             result = FetchResult(
                 request=req,
                 outcome=FetchOutcome.ERROR,
@@ -344,15 +428,6 @@ class Fetcher:
                 etag=found.get("etag"),
                 last_modified=found.get("last-modified"),
             )
-            if status == 304:
-                return dataclasses.replace(
-                    result,
-                    outcome=FetchOutcome.NOT_MODIFIED,
-                    # A 304 may omit validators; the ones we sent are still current.
-                    etag=result.etag or req.etag,
-                    last_modified=result.last_modified or req.last_modified,
-                    body_hash=req.body_hash,
-                )
             if status == 410:
                 return dataclasses.replace(
                     result, outcome=FetchOutcome.GONE, error=f"HTTP 410 Gone at {url}"

@@ -126,6 +126,9 @@ def _success_update(
     *,
     new_feed_url: str | None,
 ) -> SourceUpdate:
+    # A 304 carries no body: the stored hash, and the validators the server did not resend,
+    # are kept (None leaves a column as it is).
+    not_modified = result.outcome is FetchOutcome.NOT_MODIFIED
     title = site_url = slug_base = None
     if parsed is not None:
         # The feed names the source: plain, bounded text and an http(s) link only.
@@ -148,9 +151,9 @@ def _success_update(
         consecutive_failures=0,
         last_success_at=now,
         feed_url=new_feed_url,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        body_hash=result.body_hash,
+        etag=(result.etag or None) if not_modified else result.etag,
+        last_modified=(result.last_modified or None) if not_modified else result.last_modified,
+        body_hash=None if not_modified else result.body_hash,
         title=title,
         site_url=site_url,
         slug_base=slug_base,
@@ -163,14 +166,6 @@ def plan_not_modified(
     """304 or an unchanged body: a success that changes no entries."""
     assert result.outcome in (FetchOutcome.NOT_MODIFIED, FetchOutcome.UNCHANGED)
     update = _success_update(source, result, now, None, new_feed_url=new_feed_url)
-    if result.outcome is FetchOutcome.NOT_MODIFIED:
-        # A 304 carries no body: keep the stored hash and validators the server did not resend.
-        update = dataclasses.replace(
-            update,
-            body_hash=None,
-            etag=result.etag or None,
-            last_modified=result.last_modified or None,
-        )
     return UpdatePlan(source_id=source.id, source=update)
 
 
