@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/farm.py --feeds 1000 [--port 8080] [--latency 20,200]
         [--fraction 0.1] [--control-port 0] [--ready-file PATH] [--max-seconds 7200]
+        [--one-host] [--post-bytes 1024,8192]
 
 Feed i is served at http://127.0.X.Y:PORT/<path> with X = 1 + i // 250 and Y = 1 + i % 250:
 Linux routes all of 127.0.0.0/8 to the loopback interface, so every feed has a host of its own
@@ -9,10 +10,15 @@ and netplanet's per-host limit (fetch_per_host, 2 by default) applies per feed, 
 the internet; nothing is sent off the machine. (Distinct ports on 127.0.0.1 would not do:
 the per-host limit is keyed by host name, not port.)
 
+`--one-host` is the other shape of farm (docs/benchmarks.md, "Two farms"): every feed on
+127.0.0.1:PORT, feed i under the path /<i>/<path>, so a client can reuse its connections and
+its per-host limits apply to the whole farm (lift them to compare). The documents are the same.
+
 The documents are built from templates modelled on real publishers, chosen by i % 10:
 WordPress RSS 2.0 with content:encoded (5 in 10), Hugo Atom (2), Jekyll Atom (1), a podcast RSS
 with enclosures and itunes tags (1) and JSON Feed 1.1 (1). Each holds the newest 20 posts of
-its feed, 1-8 KB of HTML each, all derived from (feed, post number) with a fixed seed.
+its feed, 1-8 KB of HTML each (`--post-bytes LO,HI` changes the range: a lighter farm), all
+derived from (feed, post number) with a fixed seed.
 
 Every response carries a strong ETag and Last-Modified; If-None-Match / If-Modified-Since get
 304; gzip is sent when accepted. Each request waits a uniform random latency (default 20-200
@@ -53,6 +59,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _text import TextPool, build_pool, title_for
 
 ENTRIES_PER_FEED = 20
+POST_BYTES = (1024, 8192)
+"""The default range of a post's HTML size (publisher-like posts)."""
+ONE_HOST = "127.0.0.1"
 EPOCH = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 KINDS = ("wordpress",) * 5 + ("hugo",) * 2 + ("jekyll", "podcast", "jsonfeed")
 PATHS = {
@@ -79,7 +88,9 @@ def kind_of(i: int) -> str:
     return KINDS[i % len(KINDS)]
 
 
-def feed_url(i: int, port: int) -> str:
+def feed_url(i: int, port: int, one_host: bool = False) -> str:
+    if one_host:
+        return f"http://{ONE_HOST}:{port}/{i}{PATHS[kind_of(i)]}"
     return f"http://{host_of(i)}:{port}{PATHS[kind_of(i)]}"
 
 
@@ -107,14 +118,14 @@ class Post:
     tags: tuple[str, ...]
 
 
-def _post(pool: TextPool, i: int, k: int, site: str) -> Post:
+def _post(pool: TextPool, i: int, k: int, site: str, weight: tuple[int, int] = POST_BYTES) -> Post:
     rng = random.Random(_h("post", i, k))
     interval = timedelta(hours=12 + _h("interval", i) % (24 * 6))
     published = EPOCH + interval * k + timedelta(minutes=rng.randint(0, 59))
     title = title_for(rng)
     slug = "-".join(w.lower() for w in title.replace(":", "").split()[:6])
     link = f"{site}{published:%Y/%m/%d}/{slug}/"
-    target = rng.randint(1024, 8192)
+    target = rng.randint(*weight)
     parts: list[str] = []
     size = 0
     while size < target:
@@ -132,12 +143,16 @@ def _rfc822(d: datetime) -> str:
     return format_datetime(d, usegmt=True)
 
 
-def render(pool: TextPool, i: int, count: int) -> tuple[bytes, datetime]:
-    """Feed i's document when it has `count` posts (the newest 20 shown)."""
+def render(
+    pool: TextPool, i: int, count: int, weight: tuple[int, int] = POST_BYTES
+) -> tuple[bytes, datetime]:
+    """Feed i's document when it has `count` posts (the newest 20 shown), each post's HTML
+    at least a size drawn from `weight` (bytes, a uniform range) long."""
     kind = kind_of(i)
     site = f"http://{host_of(i)}/"
     title = f"Feed {i} — {('Packet', 'Fabric', 'Route', 'Edge')[i % 4]} notes"
-    posts = [_post(pool, i, k, site) for k in range(count - 1, count - 1 - ENTRIES_PER_FEED, -1)]
+    newest_first = range(count - 1, count - 1 - ENTRIES_PER_FEED, -1)
+    posts = [_post(pool, i, k, site, weight) for k in newest_first]
     newest = posts[0].published
     esc = html.escape
     if kind == "jsonfeed":
@@ -245,10 +260,19 @@ class Doc:
 
 class Farm:
     def __init__(
-        self, feeds: int, port: int, latency: tuple[float, float], fraction: float, seed: int
+        self,
+        feeds: int,
+        port: int,
+        latency: tuple[float, float],
+        fraction: float,
+        seed: int,
+        one_host: bool = False,
+        post_bytes: tuple[int, int] = POST_BYTES,
     ) -> None:
         self.feeds = feeds
         self.port = port
+        self.one_host = one_host
+        self.post_bytes = post_bytes
         self.latency = latency
         self.fraction = fraction
         self.rng = random.Random(seed)
@@ -267,7 +291,7 @@ class Farm:
             count = post_count(i, r, self.fraction)
             doc = self._cache.get((i, count))
             if doc is None:
-                body, modified = render(self.pool, i, count)
+                body, modified = render(self.pool, i, count, self.post_bytes)
                 doc = Doc(
                     body,
                     gzip.compress(body, 6, mtime=0),
@@ -283,10 +307,17 @@ class Farm:
         self.stats = Counter()
         return {"round": r, "built": built, "bytes": sum(len(d.body) for d in docs.values())}
 
+    def _feed_of(self, request: web.Request) -> tuple[int | None, str]:
+        """(feed number, path within the feed's site) of a request."""
+        if not self.one_host:
+            return self.by_host.get(request.host.rsplit(":", 1)[0]), request.path
+        first, _, rest = request.path[1:].partition("/")
+        return (int(first) if first.isdigit() else None), "/" + rest
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        i = self.by_host.get(request.host.rsplit(":", 1)[0])
+        i, path = self._feed_of(request)
         await asyncio.sleep(self.rng.uniform(*self.latency) / 1000)
-        if i is None or i not in self.docs or request.path != PATHS[kind_of(i)]:
+        if i is None or i not in self.docs or path != PATHS[kind_of(i)]:
             self.stats["404"] += 1
             raise web.HTTPNotFound()
         doc = self.docs[i]
@@ -314,7 +345,8 @@ class Farm:
         for i in range(self.feeds):
             lines.append(
                 f'<outline type="rss" text="Feed {i}" title="Feed {i}" '
-                f'xmlUrl="{feed_url(i, self.port)}" htmlUrl="http://{host_of(i)}/"/>'
+                f'xmlUrl="{feed_url(i, self.port, self.one_host)}" '
+                f'htmlUrl="http://{host_of(i)}/"/>'
             )
         lines.append("</body></opml>")
         return "\n".join(lines) + "\n"
@@ -345,14 +377,18 @@ def _not_modified(request: web.Request, doc: Doc) -> bool:
 
 async def serve(args: argparse.Namespace) -> None:
     lo, hi = (float(x) for x in args.latency.split(","))
-    farm = Farm(args.feeds, args.port, (lo, hi), args.fraction, args.seed)
+    small, large = (int(x) for x in args.post_bytes.split(","))
+    farm = Farm(
+        args.feeds, args.port, (lo, hi), args.fraction, args.seed, args.one_host, (small, large)
+    )
 
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", farm.handle)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    for i in range(args.feeds):
-        await web.TCPSite(runner, host_of(i), args.port, backlog=256).start()
+    hosts = [ONE_HOST] if args.one_host else [host_of(i) for i in range(args.feeds)]
+    for host in hosts:
+        await web.TCPSite(runner, host, args.port, backlog=256).start()
 
     async def set_round(request: web.Request) -> web.Response:
         r = int(request.match_info["r"])
@@ -367,7 +403,8 @@ async def serve(args: argparse.Namespace) -> None:
         return web.Response(text=farm.opml(), content_type="text/x-opml")
 
     async def urls(request: web.Request) -> web.Response:
-        return web.Response(text="".join(f"{feed_url(i, args.port)}\n" for i in range(farm.feeds)))
+        lines = (f"{feed_url(i, args.port, args.one_host)}\n" for i in range(farm.feeds))
+        return web.Response(text="".join(lines))
 
     control = web.Application()
     control.router.add_post("/round/{r:\\d+}", set_round)
@@ -408,6 +445,14 @@ def main() -> None:
     ap.add_argument("--control-port", type=int, default=0)
     ap.add_argument("--ready-file")
     ap.add_argument("--max-seconds", type=float, default=7200)
+    ap.add_argument(
+        "--one-host", action="store_true", help=f"every feed on {ONE_HOST}, under /<i>/<path>"
+    )
+    ap.add_argument(
+        "--post-bytes",
+        default=",".join(map(str, POST_BYTES)),
+        help="uniform range of a post's HTML size in bytes: LO,HI",
+    )
     args = ap.parse_args()
     if args.feeds > 250 * 250:
         ap.error("at most 62,500 feeds (127.0.1.1 .. 127.0.250.250)")

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/update.py --sizes 200,1000 [--repeats 3] [--report-size 1000]
         [--clients netplanet,reader,newsboat,naive] [--naive-max 200] [--no-write]
         [--round-timeout S] [--save FILE]
+        [--one-host] [--post-bytes LO,HI] [--concurrency N] [--lift-politeness]
 
 For every size N and repeat, each client starts from an empty state and runs, as separate
 processes timed from start to exit under _tree.py (wall clock; user+sys CPU of the whole
@@ -21,6 +22,13 @@ workers=16)`, newsboat `-x reload` with `reload-threads 16` (Debian package), an
 requests + feedparser loop (only for N <= --naive-max). The farm runs in its own process (see
 farm.py), one loopback address per feed. Medians over the repeats are reported with ratios
 netplanet/peer, and a PNG of cycle time vs N is drawn with the peers venv's matplotlib.
+
+The other shape of farm (docs/benchmarks.md, "Two farms"): `--one-host` serves every feed from
+127.0.0.1 (connections can be reused; netplanet's per-host limits then cover the whole farm, so
+`--lift-politeness`, implied by `--one-host`, sets fetch_per_host to the concurrency and
+per_host_gap_s to 0), `--post-bytes` makes posts lighter or heavier than the default 1-8 KB,
+`--concurrency N` gives every client N parallel fetches (netplanet's fetch_concurrency,
+reader's workers, newsboat's reload-threads). The defaults are what `make bench` measures.
 
 Writes "## Update speed: <N> feeds" for --report-size (and the plot) in docs/benchmarks.md.
 """
@@ -82,10 +90,39 @@ class Run:
     tree_rss_mb: float = float("nan")
 
 
+@dataclass(frozen=True, slots=True)
+class Knobs:
+    """How the clients are configured: None keeps each client's own default."""
+
+    concurrency: int | None = None
+    """Parallel fetches of every client."""
+    per_host: int | None = None
+    """netplanet's fetch_per_host."""
+    gap_s: float | None = None
+    """netplanet's per_host_gap_s."""
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Knobs:
+        if not (args.lift_politeness or args.one_host):
+            return cls(args.concurrency)
+        return cls(args.concurrency, args.concurrency or 1000, 0.0)
+
+
 class FarmProcess:
-    def __init__(self, feeds: int, port: int, latency: str, fraction: float) -> None:
+    def __init__(
+        self,
+        feeds: int,
+        port: int,
+        latency: str,
+        fraction: float,
+        one_host: bool = False,
+        post_bytes: str = "",
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="netplanet-farm-"))
         ready = self.tmp / "ready.json"
+        extra = (["--one-host"] if one_host else []) + (
+            ["--post-bytes", post_bytes] if post_bytes else []
+        )
         self.proc = subprocess.Popen(
             [
                 str(PY),
@@ -102,6 +139,7 @@ class FarmProcess:
                 str(ready),
                 "--max-seconds",
                 "10800",
+                *extra,
             ],
             stdout=subprocess.DEVNULL,
         )
@@ -125,6 +163,11 @@ class FarmProcess:
     def stats(self) -> dict[str, int]:
         out: dict[str, int] = json.loads(self.call("/stats"))
         return out
+
+    def cpu(self) -> float:
+        """User+sys CPU seconds the farm process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         self.proc.terminate()
@@ -179,14 +222,23 @@ TREE_RSS: list[float] = []
 class Client:
     name = ""
 
-    def __init__(self, work: Path, urls: Path, opml: Path) -> None:
+    def __init__(self, work: Path, urls: Path, opml: Path, knobs: Knobs | None = None) -> None:
         self.work = work
         self.urls = urls
         self.opml = opml
+        self.knobs = knobs or Knobs()
         self.log = work / "client.log"
         self.env = {**os.environ, "HOME": str(work), "NETPLANET_ALLOW_PRIVATE_NETWORKS": "1"}
         self.env.pop("NETPLANET_DATABASE_URL", None)
         self.env.pop("NETPLANET_CONFIG", None)
+        for key, value in (
+            ("FETCH_CONCURRENCY", self.knobs.concurrency),
+            ("FETCH_PER_HOST", self.knobs.per_host),
+            ("PER_HOST_GAP_S", self.knobs.gap_s),
+        ):
+            self.env.pop(f"NETPLANET_{key}", None)
+            if value is not None:
+                self.env[f"NETPLANET_{key}"] = str(value)
 
     def setup(self) -> None: ...
 
@@ -256,7 +308,8 @@ class ReaderClient(Client):
         )
 
     def command(self) -> list[str]:
-        return [str(PEERS_PY), str(HERE / "peers.py"), "reader", "--db", str(self.db)]
+        workers = ["--workers", str(self.knobs.concurrency)] if self.knobs.concurrency else []
+        return [str(PEERS_PY), str(HERE / "peers.py"), "reader", "--db", str(self.db), *workers]
 
     def stored(self) -> int:
         return _count(self.db, "SELECT count(*) FROM entries")
@@ -266,7 +319,7 @@ class NewsboatClient(Client):
     name = "newsboat"
 
     def setup(self) -> None:
-        (self.work / "config").write_text("reload-threads 16\n")
+        (self.work / "config").write_text(f"reload-threads {self.knobs.concurrency or 16}\n")
 
     def command(self) -> list[str]:
         return [
@@ -330,17 +383,19 @@ def run_size(
     tmp: Path,
     saved: Path,
     naive_repeats: int = 99,
+    knobs: Knobs | None = None,
+    one_host: bool = False,
 ) -> list[Run]:
     sys.path.insert(0, str(HERE))
     from farm import feed_url, host_of
 
     urls = tmp / f"urls-{size}.txt"
-    urls.write_text("".join(f"{feed_url(i, port)}\n" for i in range(size)))
+    urls.write_text("".join(f"{feed_url(i, port, one_host)}\n" for i in range(size)))
     opml = tmp / f"farm-{size}.opml"
     opml.write_text(
         '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
         + "".join(
-            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port)}" '
+            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port, one_host)}" '
             f'htmlUrl="http://{host_of(i)}/"/>\n'
             for i in range(size)
         )
@@ -354,7 +409,7 @@ def run_size(
             work = tmp / f"{name}-{size}-{rep}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
-            client = CLIENTS[name](work, urls, opml)
+            client = CLIENTS[name](work, urls, opml, knobs)
             client.setup()
             for scenario in scenarios:
                 rnd = 0 if scenario == "cold" else 1
@@ -423,6 +478,37 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
 
 
+def _hosting(args: argparse.Namespace, size: int) -> str:
+    if getattr(args, "one_host", False):
+        return f"{size:,} feeds on one loopback host (127.0.0.1, one port, a path per feed)"
+    return f"{size:,} feeds on {size:,} loopback addresses (127.0.1.1, 127.0.1.2, …)"
+
+
+def _weight(args: argparse.Namespace) -> str:
+    post_bytes = getattr(args, "post_bytes", "")
+    if not post_bytes:
+        return "1-8 KB of HTML per post (~110 KB a feed)"
+    lo, hi = post_bytes.split(",")
+    return f"{lo}-{hi} bytes of HTML per post (at least one ~420-byte paragraph)"
+
+
+def _client_text(client: str, args: argparse.Namespace) -> str:
+    knobs = Knobs.of(args) if hasattr(args, "one_host") else Knobs()
+    if knobs == Knobs():
+        return CLIENT_TEXT[client]
+    n = knobs.concurrency
+    if client == "netplanet":
+        limits = [f"fetch_concurrency {n or 20}"]
+        if knobs.per_host is not None:
+            limits.append(f"fetch_per_host {knobs.per_host}, per_host_gap_s {knobs.gap_s:g}")
+        return "netplanet update (" + ", ".join(limits) + ")"
+    if client == "reader" and n:
+        return f"reader 3.26 update_feeds(scheduled=False, workers={n})"
+    if client == "newsboat" and n:
+        return f"newsboat 2.21 -x reload, reload-threads {n}"
+    return CLIENT_TEXT[client]
+
+
 def report(
     runs: list[Run],
     size: int,
@@ -442,8 +528,8 @@ def report(
         f"Command: `{command}`  ",
         f"Machine: {machine_line()}; load average (1/5/15 min) {loads[0]} at start, "
         f"{loads[1]} at the end (the farm and the client share the 2 cores).  ",
-        f"Farm: {size:,} feeds on {size:,} loopback addresses (127.0.1.1, 127.0.1.2, …), "
-        f"20 posts each, 1-8 KB of HTML per post (~110 KB a feed), templates: WordPress RSS "
+        f"Farm: {_hosting(args, size)}, "
+        f"20 posts each, {_weight(args)}, templates: WordPress RSS "
         f"with content:encoded 50%, Hugo Atom 20%, Jekyll Atom 10%, podcast RSS 10%, JSON "
         f"Feed 10%; ETag + Last-Modified, gzip, latency uniform {args.latency.replace(',', '-')}"
         f" ms per request, {args.fraction:.0%} of the feeds gain a post per round.  ",
@@ -463,7 +549,7 @@ def report(
         f"netplanet's fixed cost (an `update` with no sources: interpreter, imports, opening "
         f"the store) is {base[1]:.2f} s CPU, {base[0]:.2f} s wall.",
         "",
-        "Clients: " + "; ".join(f"**{c}**: {CLIENT_TEXT[c]}" for c in clients) + ".",
+        "Clients: " + "; ".join(f"**{c}**: {_client_text(c, args)}" for c in clients) + ".",
         "",
     ]
     for scenario in SCENARIOS:
@@ -661,6 +747,20 @@ def main() -> None:
         default=RUN_TIMEOUT,
         help="kill a round after this many seconds; reported as not finished",
     )
+    ap.add_argument(
+        "--one-host",
+        action="store_true",
+        help="every feed on 127.0.0.1 (implies --lift-politeness); default one address a feed",
+    )
+    ap.add_argument("--post-bytes", default="", help="post HTML size range LO,HI (farm.py)")
+    ap.add_argument(
+        "--concurrency", type=int, help="parallel fetches of every client (default: their own)"
+    )
+    ap.add_argument(
+        "--lift-politeness",
+        action="store_true",
+        help="netplanet: fetch_per_host = the concurrency, per_host_gap_s = 0",
+    )
     ap.add_argument("--plot", type=Path, default=HERE / "update-cycle.png")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument(
@@ -701,7 +801,9 @@ def main() -> None:
     port = _free_port()
     load_start = load_average()
     tmp = Path(tempfile.mkdtemp(prefix="netplanet-update-"))
-    farm = FarmProcess(max(sizes), port, args.latency, args.fraction)
+    farm = FarmProcess(
+        max(sizes), port, args.latency, args.fraction, args.one_host, args.post_bytes
+    )
     runs: list[Run] = []
     try:
         base = baseline_cpu(tmp)
@@ -709,7 +811,17 @@ def main() -> None:
         for size in sizes:
             for_size = [c for c in clients if c != "naive" or size <= args.naive_max]
             runs += run_size(
-                farm, size, port, for_size, args.repeats, scenarios, tmp, saved, args.naive_repeats
+                farm,
+                size,
+                port,
+                for_size,
+                args.repeats,
+                scenarios,
+                tmp,
+                saved,
+                args.naive_repeats,
+                Knobs.of(args),
+                args.one_host,
             )
     finally:
         farm.close()

@@ -4,6 +4,9 @@ their dated place in the numbered river (and its categories), never on top of it
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from builders import NOW, make_entry, plan, spec
 from netplanet.store import SqlStore
@@ -64,6 +67,36 @@ def test_posts_newer_than_the_sealed_ones_are_still_appended(store: SqlStore) ->
     with store.engine.connect() as conn:
         after = dict(conn.exec_driver_sql("SELECT id, seq FROM entries").all())
     assert {k: after[k] for k in before} == before
+
+
+def test_sealing_writes_each_entry_row_once(store: SqlStore) -> None:
+    """A post's river and source positions go in one UPDATE of its row: an entries row holds
+    the post's HTML and text, and an UPDATE rewrites the row whole (on SQLite its overflow
+    pages too), so with one statement per numbering a cold round's sealing wrote every post
+    twice and cost twice its content's weight."""
+    a, b = store.add_source(spec(1)), store.add_source(spec(2))
+    store.apply_update(plan(a.id, tuple(make_entry(a.id, n) for n in range(1, 6))))
+    store.apply_update(plan(b.id, tuple(make_entry(b.id, 10 + n) for n in range(1, 4))))
+    rows: list[int] = []
+
+    def count(*args: Any) -> None:
+        statement, parameters, executemany = args[2], args[3], args[5]
+        if statement.lstrip().upper().startswith("UPDATE ENTRIES"):
+            rows.append(len(parameters) if executemany else 1)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        assert store.seal_pages(NOW) == 8
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert sum(rows) == 8
+    river, _ = _positions(store)
+    assert river == _by_date(store)
+    with store.engine.connect() as conn:
+        per_source = conn.exec_driver_sql(
+            "SELECT source_id, source_seq FROM entries ORDER BY source_id, published, id"
+        ).all()
+    assert per_source == [(a.id, n) for n in range(1, 6)] + [(b.id, n) for n in range(1, 4)]
 
 
 @BOTH_BACKENDS

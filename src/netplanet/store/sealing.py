@@ -49,6 +49,12 @@ class _Numbering:
         return () if self.group is None else (self.group == self.key,)
 
 
+_RIVER = _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq)
+_BY_SOURCE = _Numbering(
+    entries, entries.c.id, entries.c.published, entries.c.source_seq, entries.c.source_id
+)
+
+
 def _after(n: _Numbering, key: Key) -> ColumnElement[bool]:
     return and_(n.pub >= key[0], or_(n.pub > key[0], n.ident > key[1]))
 
@@ -107,16 +113,18 @@ def _number(conn: Connection, n: _Numbering, pending: Sequence[Key]) -> dict[int
     return {}
 
 
-def _number_each(
+def _appended_each(
     conn: Connection,
     table: Table,
     group: Column[Any],
     ident: Column[Any],
     seq: Column[Any],
     cutoff: datetime,
-) -> None:
+) -> list[tuple[Any, ...]]:
     """Position the unsealed rows of `table` published before `cutoff` within each value of
-    `group` (a source, a category, a topic): one numbering per group."""
+    `group` (a source, a category, a topic): one numbering per group. Renumbered groups are
+    written here; the appended positions are returned as (seq, group value, ident) rows for
+    the caller to write."""
     pub = table.c.published
     pending: dict[Any, list[Key]] = {}
     for key, row_id, published in conn.execute(
@@ -127,7 +135,39 @@ def _number_each(
     for key, keys in pending.items():
         values = _number(conn, _Numbering(table, ident, pub, seq, group, key), keys)
         appended.extend((s, key, i) for i, s in values.items())
-    _set_rows(conn, _Numbering(table, ident, pub, seq, group), appended)
+    return appended
+
+
+def _number_each(
+    conn: Connection,
+    table: Table,
+    group: Column[Any],
+    ident: Column[Any],
+    seq: Column[Any],
+    cutoff: datetime,
+) -> None:
+    """`_appended_each`, its appended positions written."""
+    rows = _appended_each(conn, table, group, ident, seq, cutoff)
+    _set_rows(conn, _Numbering(table, ident, table.c.published, seq, group), rows)
+
+
+def _set_entries(conn: Connection, river: dict[int, int], by_source: list[tuple[Any, ...]]) -> None:
+    """Write entries' appended river and source positions, both of a row in one UPDATE.
+
+    An entries row holds the post's HTML and text, and an UPDATE rewrites the row whole (on
+    SQLite with its overflow pages, as setting a NULL column changes the record's size):
+    writing the two numberings one after the other cost a cold round twice its posts'
+    weight (docs/benchmarks.md, "Two farms")."""
+    both = [(river[i], s, i) for s, _, i in by_source if i in river]
+    if both:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            f"UPDATE entries SET seq = {mark}, source_seq = {mark} WHERE id = {mark}", both
+        )
+    paired = {i for _, _, i in both}
+    _set(conn, _RIVER, {i: s for i, s in river.items() if i not in paired})
+    by_source_alone = [row for row in by_source if row[2] not in paired]
+    _set_rows(conn, _BY_SOURCE, by_source_alone)
 
 
 def seal(conn: Connection, cutoff: datetime) -> int:
@@ -141,9 +181,11 @@ def seal(conn: Connection, cutoff: datetime) -> int:
             .order_by(entries.c.published, entries.c.id)
         )
     ]
-    river = _Numbering(entries, entries.c.id, entries.c.published, entries.c.seq)
-    _set(conn, river, _number(conn, river, pending))
-    _number_each(conn, entries, entries.c.source_id, entries.c.id, entries.c.source_seq, cutoff)
+    river = _number(conn, _RIVER, pending)
+    e = entries.c
+    _set_entries(
+        conn, river, _appended_each(conn, entries, e.source_id, e.id, e.source_seq, cutoff)
+    )
     ec = entry_categories
     _number_each(conn, ec, ec.c.category_slug, ec.c.entry_id, ec.c.seq, cutoff)
     # A topic row added later (an edit, a re-classification) waits unsealed like a new post's
