@@ -42,16 +42,18 @@ NEAR_BITS = 3
 """SimHashes this close (Hamming distance) are the same text."""
 SIGNATURE_VERSION = 2
 """1: SimHash over the first 120 casefolded whitespace-split words, two 32-bit band keys.
-2: over the first 64 of the classifier's words (ASCII letters and digits, lowercased; a text
-with too few of those, such as one in another script, falls back to version 1's split), one
-band key."""
+2: over the first 64 of the classifier's words (ASCII letters and digits, lowercased; a short
+text or one in another script falls back to version 1's split), one band key."""
 SIMHASH_WORDS = 64
 """Words of text hashed: copies share their start; 8-bit counters stay below 256. SimHash
 over so few features moves several bits per changed word, so near-copies with edits are found
 by their title key instead; the SimHash finds the same text under another title. 64 words
 (63 bigrams) tell texts apart as well as 120 did at half the cost."""
 FALLBACK_CHARS = 12 * SIMHASH_WORDS
-"""Characters split when the classifier's words are too few (a text in another script)."""
+"""Characters split when the classifier's words do not fit the text (another script)."""
+ASCII_SHARE = 0.8
+"""A text's opening with fewer ASCII characters than this share is in another script
+(English with typographic quotes and dashes is well above it)."""
 BANDS, BAND_BITS = 1, 32
 """Band keys per post. Four 16-bit bands would find every pair within 3 bits, but each key
 is a row in two trees, written on the cold round for every post: one band costs a quarter of
@@ -246,10 +248,13 @@ def text_simhash(text: str, words: list[str] | None = None) -> tuple[int | None,
     # same however it was retitled.
     if words is None:
         words = opening_words(text)
-    if len(words) <= MIN_FEATURES:
-        # Few ASCII words: a short text, or one in another script (whose letters the
-        # classifier's words leave out): split it as it is written.
-        words = text[:FALLBACK_CHARS].casefold().split()
+    head = text[:FALLBACK_CHARS]
+    if len(words) <= MIN_FEATURES or (
+        not head.isascii() and len(head.encode("ascii", "ignore")) < ASCII_SHARE * len(head)
+    ):
+        # A short text, or one in another script, whose letters the classifier's words leave
+        # out (what is left would be its numbers and Latin names): split it as it is written.
+        words = head.casefold().split()
     value, features = simhash(words[:SIMHASH_WORDS])
     if not features:
         return None, []
