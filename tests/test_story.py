@@ -275,3 +275,22 @@ def test_the_signature_from_the_classifiers_words_is_the_same() -> None:
             title=title, text=body, url="https://one.example/p/", words=opening_words(body)
         )
     )
+
+
+def test_a_shows_long_intro_does_not_make_its_episodes_one_text() -> None:
+    """Episodes of one show open with the same long intro (here 80 words) before their own
+    notes: the SimHash must read past it, or every episode would be a copy of the others."""
+    intro = " ".join(f"intro{n % 23} words{n % 7}" for n in range(40))  # 80 words
+    one = post(
+        1,
+        "Wirecast 41: anycast for DNS operators",
+        intro + " " + " ".join(f"anycast{n} resolver{n}" for n in range(40)),
+    )
+    two = post(
+        2,
+        "Wirecast 42: chasing microbursts",
+        intro + " " + " ".join(f"buffer{n} queue{n}" for n in range(40)),
+        hours=24,
+    )
+    assert hamming(one.simhash or 0, two.simhash or 0) > 3
+    assert relate(one, two) is None

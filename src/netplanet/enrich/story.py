@@ -42,13 +42,14 @@ NEAR_BITS = 3
 """SimHashes this close (Hamming distance) are the same text."""
 SIGNATURE_VERSION = 2
 """1: SimHash over the first 120 casefolded whitespace-split words, two 32-bit band keys.
-2: over the first 64 of the classifier's words (ASCII letters and digits, lowercased; a short
+2: over the first 120 of the classifier's words (ASCII letters and digits, lowercased; a short
 text or one in another script falls back to version 1's split), one band key."""
-SIMHASH_WORDS = 64
+SIMHASH_WORDS = 120
 """Words of text hashed: copies share their start; 8-bit counters stay below 256. SimHash
 over so few features moves several bits per changed word, so near-copies with edits are found
-by their title key instead; the SimHash finds the same text under another title. 64 words
-(63 bigrams) tell texts apart as well as 120 did at half the cost."""
+by their title key instead; the SimHash finds the same text under another title. Fewer words
+cost less but take posts that open with the same long boilerplate (a show's intro, a
+newsletter's masthead: 64 words were too few) for one text."""
 FALLBACK_CHARS = 12 * SIMHASH_WORDS
 """Characters split when the classifier's words do not fit the text (another script)."""
 ASCII_SHARE = 0.8
@@ -57,7 +58,7 @@ ASCII_SHARE = 0.8
 BANDS, BAND_BITS = 1, 32
 """Band keys per post. Four 16-bit bands would find every pair within 3 bits, but each key
 is a row in two trees, written on the cold round for every post: one band costs a quarter of
-that, and SimHash over 63 features moves several bits for one edited word anyway, so what a
+that, and SimHash over 119 features moves several bits for one edited word anyway, so what a
 band finds is mostly the same text retitled (near-copies with edits are found by their
 title)."""
 BAND_MASK = (1 << BAND_BITS) - 1

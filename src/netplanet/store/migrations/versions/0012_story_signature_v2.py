@@ -1,7 +1,7 @@
 """Story signature version 2: stored posts' SimHash and band keys recomputed from their text.
 
 Version 2 (enrich/story.py, SIGNATURE_VERSION) hashes the classifier's words of a post's
-opening (64 of them, not 120 whitespace-split ones) and keeps one 32-bit band key instead of
+opening (120 of them, not 120 whitespace-split ones) and keeps one 32-bit band key instead of
 two, so the values stored by version 1 would never match a new post's. Each signed post's
 `entries.simhash` is recomputed from its stored text (only its start is read: the database
 cuts it), its band rows (keys `b0:`, `b1:`) are replaced by the new one, and every other
