@@ -22,7 +22,7 @@ from netplanet.publish.weekly import Week
 from netplanet.store import open_store
 from netplanet.store.migrate import HEAD_REVISION, _config, current_revision, migrate
 
-REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011"]
+REVISIONS = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012"]
 assert REVISIONS[-1] == HEAD_REVISION  # a new migration gets a line in these tests
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -432,3 +432,56 @@ def check_store_works_after_new_post(url: str) -> None:
         assert [h.entry.title for h in store.search("mpls", limit=5)] == ["Queued MPLS post"]
     finally:
         store.close()
+
+
+# Long enough to have a band key (more than MIN_FEATURES words); its own words.
+_LONG_TEXT = (
+    "Our team moved the lab's route reflectors onto two small servers last spring, and this "
+    "note walks through what we measured: session counts, convergence after a link flap, "
+    "memory per path and the knobs we turned on the way, from timers to add-path and the "
+    "outbound policy that keeps the reflectors out of the forwarding path entirely."
+)
+
+
+def test_0012_recomputes_simhash_and_band_keys(engine: sa.Engine) -> None:
+    """Signature version 2 hashes other words into one band: signed posts' SimHash and band
+    keys are recomputed from their text, their other keys are kept, a post too short for a
+    band loses its old ones, and a post never signed stays so."""
+    from netplanet.enrich.story import text_simhash
+
+    at_0001_with_rows(engine)
+    alembic(engine, "upgrade", "0010")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE entries SET text = :t, simhash = 7 WHERE id = 12"), {"t": _LONG_TEXT}
+        )
+        conn.execute(sa.text("UPDATE entries SET simhash = 9 WHERE id = 21"))
+        conn.execute(
+            sa.text("INSERT INTO story_keys (entry_id, key, published) VALUES (:e, :k, :p)"),
+            [
+                {"e": 12, "k": key, "p": PUBLISHED[12]}
+                for key in ("u:aa", "b0:00000001", "b1:00000002", "p:acme gatekeeper")
+            ]
+            + [{"e": 21, "k": key, "p": PUBLISHED[21]} for key in ("b0:00000003", "t:bb")],
+        )
+    alembic(engine, "upgrade", "0012")
+    value, bands = text_simhash(_LONG_TEXT)
+    short_value, short_bands = text_simhash("evpn and bgp")
+    assert bands and not short_bands
+    with engine.connect() as conn:
+        simhashes = dict(conn.execute(sa.text("SELECT id, simhash FROM entries")).all())
+        keys = conn.execute(sa.text("SELECT entry_id, key FROM story_keys")).all()
+        band_dates = (
+            conn.execute(sa.text("SELECT published FROM story_keys WHERE key LIKE 'b%'"))
+            .scalars()
+            .all()
+        )
+    assert simhashes[12] == value and simhashes[21] == short_value
+    assert simhashes[13] is None  # stored before signatures: left as it was
+    assert sorted(keys) == sorted(
+        [(12, "u:aa"), (12, "p:acme gatekeeper"), *((12, b) for b in bands), (21, "t:bb")]
+    )
+    for when in band_dates:  # the new band rows carry their post's date
+        if isinstance(when, str):  # SQLite: naive UTC text
+            when = datetime.fromisoformat(when).replace(tzinfo=UTC)
+        assert when == PUBLISHED[12]

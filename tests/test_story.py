@@ -251,3 +251,46 @@ def test_the_same_opening_under_unrelated_titles_is_not_the_same_post() -> None:
     two = post(2, "Chasing microbursts on storage fabrics", opening, hours=2)
     assert hamming(one.simhash or 0, two.simhash or 0) == 0
     assert relate(one, two) is None
+
+
+def test_a_text_in_another_script_is_banded_from_its_own_words() -> None:
+    """The classifier's words are ASCII only: a text in another script has few of them, so
+    its SimHash is made from its words as written (a retitled copy is still found)."""
+    text = " ".join(f"слово{n} текст" for n in range(40))  # 80 Cyrillic words, no ASCII ones
+    value, keys = story_signature(title="Заметки о маршрутизации", text=text)
+    assert value is not None
+    assert sum(k[0] == "b" for k in keys) == BANDS
+    other, _ = story_signature(title="Другой текст", text=text.replace("слово", "буква"))
+    assert hamming(value, other or 0) > 3
+
+
+def test_the_signature_from_the_classifiers_words_is_the_same() -> None:
+    """The update hands story_signature the words it cut for the classifier."""
+    from netplanet.enrich.topics import opening_words
+
+    title, _ = INCIDENT[1]
+    body = " ".join(text for _, text in INCIDENT)
+    assert story_signature(title=title, text=body, url="https://one.example/p/") == (
+        story_signature(
+            title=title, text=body, url="https://one.example/p/", words=opening_words(body)
+        )
+    )
+
+
+def test_a_shows_long_intro_does_not_make_its_episodes_one_text() -> None:
+    """Episodes of one show open with the same long intro (here 80 words) before their own
+    notes: the SimHash must read past it, or every episode would be a copy of the others."""
+    intro = " ".join(f"intro{n % 23} words{n % 7}" for n in range(40))  # 80 words
+    one = post(
+        1,
+        "Wirecast 41: anycast for DNS operators",
+        intro + " " + " ".join(f"anycast{n} resolver{n}" for n in range(40)),
+    )
+    two = post(
+        2,
+        "Wirecast 42: chasing microbursts",
+        intro + " " + " ".join(f"buffer{n} queue{n}" for n in range(40)),
+        hours=24,
+    )
+    assert hamming(one.simhash or 0, two.simhash or 0) > 3
+    assert relate(one, two) is None

@@ -381,3 +381,29 @@ def test_topics_without_evidence_are_the_same_topics(words: list[str], tags: lis
     bare = classify(_BUNDLED, **post, evidence=False)  # type: ignore[arg-type]
     assert bare.topics == full.topics
     assert bare.evidence == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    title=st.text(max_size=80),
+    text=st.text(max_size=600),
+    tags=st.lists(st.text(max_size=20), max_size=4),
+)
+def test_classify_with_the_words_cut_once_is_classify(
+    taxonomy: Taxonomy, title: str, text: str, tags: list[str]
+) -> None:
+    """The update cuts a post's opening into words once (for the story signature too) and
+    hands them over; a source line and tags are matched once per taxonomy and kept."""
+    from netplanet.enrich.topics import opening_words
+
+    plain = classify(taxonomy, title=title, text=text, tags=tags, source="Blog · Networking")
+    again = classify(taxonomy, title=title, text=text, tags=tags, source="Blog · Networking")
+    given_words = classify(
+        taxonomy,
+        title=title,
+        text=text,
+        tags=tags,
+        source="Blog · Networking",
+        words=opening_words(text),
+    )
+    assert plain == again == given_words

@@ -22,7 +22,7 @@ from netplanet.enrich.labels import is_podcast
 from netplanet.enrich.sanitize import sanitize_html
 from netplanet.enrich.sponsored import is_sponsored
 from netplanet.enrich.story import story_signature
-from netplanet.enrich.topics import Taxonomy, classify
+from netplanet.enrich.topics import Taxonomy, classify, opening_words
 from netplanet.model import Enclosure, Entry, ParsedEntry
 from netplanet.untrusted import http_url, plain_text
 
@@ -157,11 +157,19 @@ def topic_source(source_title: str, category: str) -> str:
 
 
 def _topics(
-    taxonomy: Taxonomy | None, *, title: str, text: str, tags: tuple[str, ...], source: str
+    taxonomy: Taxonomy | None,
+    *,
+    title: str,
+    text: str,
+    tags: tuple[str, ...],
+    source: str,
+    words: list[str],
 ) -> tuple[tuple[str, float], ...]:
     if taxonomy is None:
         return ()
-    found = classify(taxonomy, title=title, text=text, tags=tags, source=source, evidence=False)
+    found = classify(
+        taxonomy, title=title, text=text, tags=tags, source=source, evidence=False, words=words
+    )
     return found.topics
 
 
@@ -228,7 +236,11 @@ def enrich_entry(
     tdh = title_date_hash(title, feed_date)
     guid = parsed.guid.strip() if parsed.guid and parsed.guid.strip() else None
     key = entry_key(guid, url if link else "", tdh)
-    simhash, story_keys = story_signature(title=title, text=text, url=url if link else "")
+    # The text's opening, cut into words once for the classifier and the story signature.
+    opening = opening_words(text)
+    simhash, story_keys = story_signature(
+        title=title, text=text, url=url if link else "", words=opening
+    )
 
     return Entry(
         source_id=source_id,
@@ -268,6 +280,7 @@ def enrich_entry(
             text=text,
             tags=tags,
             source=topic_source(source_title, source_category),
+            words=opening,
         ),
         podcast=is_podcast(
             title=title, text=text, url=link, enclosure=enclosure, duration_s=duration_s

@@ -43,6 +43,8 @@ _OPENING_RE = re.compile(
 # text the regex would match.
 _OPENING_WORDS = ("episode", "show", "podcast", "listen", "watch")
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+_FOLDED = ("\u0130", "\u0131", "\u017f", "\u212a")
+_VIDEO_HINTS = ("youtu", "vimeo")
 
 
 def media_enclosure(enclosure: Enclosure | None) -> bool:
@@ -59,6 +61,9 @@ def media_enclosure(enclosure: Enclosure | None) -> bool:
 
 def video_link(url: str) -> bool:
     """The post's own link is a video page (YouTube watch/shorts, youtu.be, Vimeo)."""
+    lowered = url.lower()
+    if not any(hint in lowered for hint in _VIDEO_HINTS):
+        return False  # most links: no URL to split
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -88,7 +93,10 @@ def is_podcast(
     if _TITLE_RE.search(title):
         return True
     opening = text[:OPENING_CHARS]
-    folded = opening.translate(_FOLD).lower()
+    # Mapping characters one by one costs more than everything else here: only a text
+    # holding one of them needs it.
+    unusual = any(char in opening for char in _FOLDED)
+    folded = (opening.translate(_FOLD) if unusual else opening).lower()
     if not any(word in folded for word in _OPENING_WORDS):
         return False
     return bool(_OPENING_RE.search(opening))

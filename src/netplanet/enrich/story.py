@@ -2,18 +2,22 @@
 
 `story_signature` gives a post a 64-bit SimHash of its text's first words, and the keys
 posts of one story share (`Entry.story_keys`): its canonical URL, its normalized title, the
-SimHash's two 32-bit bands (two texts within Hamming distance 1 share a band, and most
-within 3),
-CVE ids, figures with units ("7.3 Tbps", "$14 billion") and distinctive multi-word names
-("Acme EdgeGuard"). The store finds candidates by those keys (store/stories.py) and asks
-`relate` what a candidate is to the new post: the same post reached through another feed,
-another post about the same story, or nothing.
+SimHash's low 32 bits (a band: the same text, or one whose few changed bits all fall in the
+other half), CVE ids, figures with units ("7.3 Tbps", "$14 billion") and distinctive
+multi-word names ("Acme EdgeGuard"). The store finds candidates by those keys
+(store/stories.py) and asks `relate` what a candidate is to the new post: the same post
+reached through another feed, another post about the same story, or nothing.
 
 Words every network blog uses (BGP, network, Cisco, routing, outage...) never count as
 evidence: names made only of them are not keys, and title overlap ignores them.
 
 Cost is bounded: only the first SIMHASH_WORDS words and KEY_CHARS characters are read, and
-each word's hash is computed once per process (most words of a planet repeat).
+each word's hash is computed once per process (most words of a planet repeat). The words are
+the classifier's (`topics.opening_words`): the update cuts a post's opening into words once
+for both.
+
+SIGNATURE_VERSION names how SimHash values and band keys are made; stored posts made another
+way get theirs recomputed (migration 0012 for version 2).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from functools import cache
 from operator import xor
 from typing import Literal
 
+from netplanet.enrich.topics import opening_words
+
 Relation = Literal["same_post", "same_story"]
 
 WINDOW = timedelta(days=4)
@@ -34,15 +40,27 @@ SAME_TITLE_WINDOW = timedelta(days=2)
 """Two sources carrying one long title this close together carry one post."""
 NEAR_BITS = 3
 """SimHashes this close (Hamming distance) are the same text."""
+SIGNATURE_VERSION = 2
+"""1: SimHash over the first 120 casefolded whitespace-split words, two 32-bit band keys.
+2: over the first 120 of the classifier's words (ASCII letters and digits, lowercased; a short
+text or one in another script falls back to version 1's split), one band key."""
 SIMHASH_WORDS = 120
 """Words of text hashed: copies share their start; 8-bit counters stay below 256. SimHash
-over so few features moves a few bits per changed word, so near-copies with edits are found
-by their title key instead; the SimHash finds the same text under another title."""
-BANDS, BAND_BITS = 2, 32
+over so few features moves several bits per changed word, so near-copies with edits are found
+by their title key instead; the SimHash finds the same text under another title. Fewer words
+cost less but take posts that open with the same long boilerplate (a show's intro, a
+newsletter's masthead: 64 words were too few) for one text."""
+FALLBACK_CHARS = 12 * SIMHASH_WORDS
+"""Characters split when the classifier's words do not fit the text (another script)."""
+ASCII_SHARE = 0.8
+"""A text's opening with fewer ASCII characters than this share is in another script
+(English with typographic quotes and dashes is well above it)."""
+BANDS, BAND_BITS = 1, 32
 """Band keys per post. Four 16-bit bands would find every pair within 3 bits, but each key
-is an index row in three indexes, written on the cold round for every post: two bands cost
-half as much, and SimHash over ~120 features moves several bits for one edited word anyway
-(near-copies with edits are found by their title; bands find the same text retitled)."""
+is a row in two trees, written on the cold round for every post: one band costs a quarter of
+that, and SimHash over 119 features moves several bits for one edited word anyway, so what a
+band finds is mostly the same text retitled (near-copies with edits are found by their
+title)."""
 BAND_MASK = (1 << BAND_BITS) - 1
 MIN_FEATURES = 24
 """Texts shorter than this get no band keys (short texts collide too easily)."""
@@ -224,25 +242,45 @@ def _is_home(url: str) -> bool:
     return len(parts) < 4 or not parts[3]
 
 
-def story_signature(*, title: str, text: str, url: str = "") -> tuple[int | None, tuple[str, ...]]:
-    """(SimHash, story keys) of a post. `url` is its canonical link, or empty when the post
-    has no link of its own (a site's home page is never a post's identity)."""
+def text_simhash(text: str, words: list[str] | None = None) -> tuple[int | None, list[str]]:
+    """(SimHash or None for a text without words, band keys) of a post's text; `words` are
+    `opening_words(text)` when the caller has them already."""
     # The text alone (the title has its own key): a copy whose start is the same hashes the
-    # same however it was retitled. Split, not \w+: punctuation stays on its word, the same
-    # way in every copy, and split costs a tenth of the regex.
-    words = text[: SIMHASH_WORDS * 12].casefold().split()[:SIMHASH_WORDS]
-    value, features = simhash(words)
+    # same however it was retitled.
+    if words is None:
+        words = opening_words(text)
+    head = text[:FALLBACK_CHARS]
+    if len(words) <= MIN_FEATURES or (
+        not head.isascii() and len(head.encode("ascii", "ignore")) < ASCII_SHARE * len(head)
+    ):
+        # A short text, or one in another script, whose letters the classifier's words leave
+        # out (what is left would be its numbers and Latin names): split it as it is written.
+        words = head.casefold().split()
+    value, features = simhash(words[:SIMHASH_WORDS])
+    if not features:
+        return None, []
+    if features < MIN_FEATURES:
+        return value, []
+    unsigned = value & 0xFFFF_FFFF_FFFF_FFFF
+    return value, [
+        f"b{band}:{(unsigned >> (BAND_BITS * band)) & BAND_MASK:08x}" for band in range(BANDS)
+    ]
+
+
+def story_signature(
+    *, title: str, text: str, url: str = "", words: list[str] | None = None
+) -> tuple[int | None, tuple[str, ...]]:
+    """(SimHash, story keys) of a post. `url` is its canonical link, or empty when the post
+    has no link of its own (a site's home page is never a post's identity); `words` are
+    `opening_words(text)` when the caller has them already (the classifier's)."""
+    value, bands = text_simhash(text, words)
     keys: list[str] = []
     if url and not _is_home(url):
         keys.append("u:" + _digest(url))
     title_words = _WORD_RE.findall(title.casefold())
     if len(title_words) >= TITLE_KEY_WORDS:
         keys.append("t:" + _digest(" ".join(title_words)))
-    if features >= MIN_FEATURES:
-        unsigned = value & 0xFFFF_FFFF_FFFF_FFFF
-        keys.extend(
-            f"b{band}:{(unsigned >> (BAND_BITS * band)) & BAND_MASK:08x}" for band in range(BANDS)
-        )
+    keys.extend(bands)
     head = f"{title} {text[:KEY_CHARS]}"
     # Substring tests first: each regex below costs ~0.1 ms on a text that has no match.
     cves = []
@@ -253,7 +291,7 @@ def story_signature(*, title: str, text: str, url: str = "") -> tuple[int | None
     keys.extend("c:" + c for c in cves[:MAX_CVES])
     keys.extend("n:" + f for f in _figures(head))
     keys.extend("p:" + n for n in _names(title, text[:NAME_CHARS]))
-    return (value if features else None), tuple(dict.fromkeys(k[:120] for k in keys))
+    return value, tuple(dict.fromkeys(k[:120] for k in keys))
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ __all__ = [
     "classify",
     "default_taxonomy_path",
     "load_taxonomy",
+    "opening_words",
     "parse_taxonomy",
 ]
 
@@ -107,6 +108,12 @@ def _words(text: str, limit: int = -1) -> list[str]:
         text.encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii").split(None, limit)
     )
     return words[:limit] if limit >= 0 else words
+
+
+def opening_words(text: str) -> list[str]:
+    """The words of a post's text the classifier reads (the first TEXT_WORDS of at most
+    TEXT_CHARS characters): cut once by the update, they serve story signatures too."""
+    return _words(text[:TEXT_CHARS], TEXT_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +214,10 @@ class Taxonomy:
     _index: _Index = field(init=False, repr=False, compare=False, hash=False)
     _terms: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False, hash=False)
     _by_slug: dict[str, Topic] = field(init=False, repr=False, compare=False, hash=False)
+    # Matches of short fields that recur from post to post (a feed's source line, its tags).
+    _short: dict[str, list[tuple[_Owners, int]]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         by_slug = {t.slug: t for t in self.topics}
@@ -218,6 +229,7 @@ class Taxonomy:
         index, terms = _build_index(self.topics)
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_terms", terms)
+        object.__setattr__(self, "_short", {})
         if not self.version:
             object.__setattr__(self, "version", _taxonomy_version(self.topics, self.fallback))
 
@@ -415,7 +427,7 @@ class Classification:
         return self.topics[0][0]
 
 
-def _match(index: _Index, words: list[str]) -> list[tuple[_Owners, int]]:
+def _match(index: _Index, words: Sequence[str]) -> list[tuple[_Owners, int]]:
     """(owners, count) of every phrase found, read left to right: at each word the longest
     phrase starting there wins, and its words are not read again."""
     # Keyed by the word itself for a lone word (no tuple to build), by the tuple for a phrase.
@@ -454,6 +466,7 @@ def classify(
     tags: Sequence[str] = (),
     source: str = "",
     evidence: bool = True,
+    words: Sequence[str] | None = None,
 ) -> Classification:
     """Topics of one post, primary first (at most 3, never empty), with the evidence (none
     when `evidence` is false: the update stores only the topics, and the evidence cost a
@@ -462,7 +475,8 @@ def classify(
     Reads the first SHORT_CHARS (500) characters of the title, of each of the first MAX_TAGS
     (32) tags and of the source (its title and operator category), and the first TEXT_WORDS
     (200) words of `text`, of at most its first TEXT_CHARS (1,400) characters: the work is
-    bounded whatever the post's length.
+    bounded whatever the post's length. `words` are `opening_words(text)` when the caller
+    has them already.
     """
     index = taxonomy._index
     # (found phrases, points per weight unit, whether repeats count) for each field.
@@ -471,13 +485,14 @@ def classify(
     ]
     tag_found: dict[_Owners, int] = {}  # a tag counts each term once, however many tags hold it
     for tag in islice(tags, MAX_TAGS):
-        tag_found.update(_match(index, _words(tag[:SHORT_CHARS])))
+        tag_found.update(_match_short(taxonomy, tag))
     reads.append(("tags", list(tag_found.items()), FIELD_WEIGHTS["tags"], False))
-    words = _words(text[:TEXT_CHARS], TEXT_WORDS)
+    if words is None:
+        words = opening_words(text)
     if words:
         length = math.sqrt(LENGTH_REFERENCE / max(LENGTH_REFERENCE, len(words)))
         reads.append(("text", _match(index, words), FIELD_WEIGHTS["text"] * length, True))
-    found_in_source = _match(index, _words(source[:SHORT_CHARS]))
+    found_in_source = _match_short(taxonomy, source)
     reads.append(("source", found_in_source, FIELD_WEIGHTS["source"], False))
 
     # One pass: points by topic, and by (topic, term, field) for the evidence.
@@ -530,6 +545,22 @@ def classify(
         ),
         evidence=proof,
     )
+
+
+SHORT_CACHE: Final = 4096
+"""Source lines and tags whose matches a taxonomy keeps (emptied when full)."""
+
+
+def _match_short(taxonomy: Taxonomy, text: str) -> list[tuple[_Owners, int]]:
+    """`_match` of a source line or a tag, kept: every post of a feed has the same source,
+    and tags recur (the result is only read)."""
+    cache = taxonomy._short
+    found = cache.get(text)
+    if found is None:
+        if len(cache) >= SHORT_CACHE:
+            cache.clear()
+        found = cache[text] = _match(taxonomy._index, _words(text[:SHORT_CHARS]))
+    return found
 
 
 @lru_cache(maxsize=8192)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 SCRIPT_LOCATION = "netplanet.store:migrations"
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 """The newest revision under migrations/versions. Bump it with every new migration
 (tests/test_store_migrate.py checks it against alembic's own head)."""
 
