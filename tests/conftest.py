@@ -3,9 +3,13 @@
 PostgreSQL tests run in a fresh schema per test (put first on the connection's search_path),
 which is much faster than a database per test and is dropped afterwards. The server comes
 from NETPLANET_TEST_POSTGRES_URL; without one they skip with the reason, except under CI
-(env CI set), where an unreachable server is a failure. The same rule holds for tests marked
-`corpus` (the shared corpus of real feeds, ../shared/corpus/feeds): they skip when it is absent,
-fail under CI (the autouse `_corpus_rule` fixture).
+(env CI set), where an unreachable server is a failure. Under pytest-xdist (`make test` runs
+two workers) each worker makes a database of its own on that server for its schemas, dropped
+when it ends: advisory locks (migrations, sealing, logins) are per database, so workers never
+wait on each other's, and no test can see another worker's schemas (docs/testing.md).
+The same rule holds for tests marked `corpus` (the shared corpus of real feeds,
+../shared/corpus/feeds): they skip when it is absent, fail under CI (the autouse
+`_corpus_rule` fixture).
 """
 
 from __future__ import annotations
@@ -126,30 +130,71 @@ def _search_caught_up(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
         monkeypatch.setattr(SqlStore, name, caught_up(getattr(SqlStore, name)))
 
 
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[sa.Engine]:
-    """An AUTOCOMMIT engine on the test database, for creating and dropping schemas."""
-    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """This process's pytest-xdist worker id ("gw0"), or None when pytest runs alone. Read from
+    the config, not PYTEST_XDIST_WORKER: a pytest started by a test inherits that variable."""
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else None
+
+
+def _connect(url: str | sa.URL) -> sa.Engine:
+    """An AUTOCOMMIT engine on `url`, checked with a query; an unreachable server skips (fails
+    under CI)."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _unavailable(f"{POSTGRES_URL}: {reason}")
-    yield engine
-    engine.dispose()
+        shown = engine.url.render_as_string(hide_password=True)
+        _unavailable(f"{shown}: {reason}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def postgres_admin(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    """An AUTOCOMMIT engine on the test database, for creating and dropping schemas: under
+    pytest-xdist, on a database of this worker's own (random name: other runs may share the
+    server), created on the same server and dropped at the end of the session."""
+    engine = _connect(POSTGRES_URL)
+    worker = _xdist_worker(request.config)
+    if worker is None:
+        yield engine
+        engine.dispose()
+        return
+    name = f"{engine.url.database}_{worker}_{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.DBAPIError:
+        # A role without CREATEDB: the schemas go into the shared database as without xdist
+        # (still one per test; only the advisory locks are then shared between workers).
+        yield engine
+        engine.dispose()
+        return
+    own = _connect(engine.url.set(database=name))
+    try:
+        yield own
+    finally:
+        own.dispose()
+        with engine.connect() as conn:
+            # FORCE: a connection a failed test leaked must not keep the database alive.
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
 
 
 @contextlib.contextmanager
 def postgres_schema(postgres_admin: sa.Engine) -> Iterator[str]:
-    """The URL of an empty schema of its own, dropped afterwards."""
+    """The URL of an empty schema of its own (in postgres_admin's database), dropped
+    afterwards."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with postgres_admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in POSTGRES_URL else "?"
+    base = postgres_admin.url.render_as_string(hide_password=False)
+    sep = "&" if "?" in base else "?"
     try:
-        yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
     finally:
         with postgres_admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

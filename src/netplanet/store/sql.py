@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from netplanet.errors import DuplicateSourceError, NotFoundError, StoreError, UsageError
@@ -65,6 +65,16 @@ SEAL_LOCK_KEY = 0x6E70_7365_616C
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_GET_ENTRY = (
+    select(*ENTRY_COLUMNS)
+    .join(sources, sources.c.id == entries.c.source_id)
+    .where(entries.c.id == bindparam("entry_id", type_=BigInteger))
+)
+"""`get_entry`'s one read, built once: building the statement and its cache key on every call
+cost more CPU than the read itself (a post page renders one; the static export one per post).
+The id is bound as BIGINT, as `id_param` binds it."""
 
 
 class SqlStore(
@@ -295,9 +305,7 @@ class SqlStore(
         if not valid_id(entry_id):
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(
-                self._entry_query().where(entries.c.id == id_param(entry_id))
-            ).first()
+            row = conn.execute(_GET_ENTRY, {"entry_id": entry_id}).first()
         return entry_from_row(row) if row else None
 
     def list_entries(
