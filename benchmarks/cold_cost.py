@@ -34,22 +34,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, load_average, median
-from farm import feed_url, host_of
+from farm import farm_opml
 from update import NETPLANET, PY, FarmProcess, _free_port
 
 HERE = Path(__file__).resolve().parent
 
 
 def _opml(path: Path, feeds: int, port: int) -> None:
-    path.write_text(
-        '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
-        + "".join(
-            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port)}" '
-            f'htmlUrl="http://{host_of(i)}/"/>\n'
-            for i in range(feeds)
-        )
-        + "</body></opml>\n"
-    )
+    path.write_text(farm_opml(feeds, port))
 
 
 def _run(src: Path, work: Path, opml: Path, inline: bool) -> dict[str, float]:

@@ -94,6 +94,21 @@ def feed_url(i: int, port: int, one_host: bool = False) -> str:
     return f"http://{host_of(i)}:{port}{PATHS[kind_of(i)]}"
 
 
+def farm_opml(feeds: int, port: int, one_host: bool = False) -> str:
+    """The OPML subscription list of a farm of `feeds` feeds on `port` (every benchmark that
+    imports the farm into netplanet reads this one list)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<opml version="2.0"><head><title>farm</title></head><body>\n'
+        + "".join(
+            f'<outline type="rss" text="Feed {i}" title="Feed {i}" '
+            f'xmlUrl="{feed_url(i, port, one_host)}" htmlUrl="http://{host_of(i)}/"/>\n'
+            for i in range(feeds)
+        )
+        + "</body></opml>\n"
+    )
+
+
 def _h(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(repr(parts).encode(), digest_size=8).digest(), "big")
 
@@ -338,18 +353,7 @@ class Farm:
         return _raw(doc.body, doc.ctype, headers)
 
     def opml(self) -> str:
-        lines = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<opml version="2.0"><head><title>farm</title></head><body>',
-        ]
-        for i in range(self.feeds):
-            lines.append(
-                f'<outline type="rss" text="Feed {i}" title="Feed {i}" '
-                f'xmlUrl="{feed_url(i, self.port, self.one_host)}" '
-                f'htmlUrl="http://{host_of(i)}/"/>'
-            )
-        lines.append("</body></opml>")
-        return "\n".join(lines) + "\n"
+        return farm_opml(self.feeds, self.port, self.one_host)
 
 
 def _raw(body: bytes, ctype: str, headers: dict[str, str]) -> web.Response:

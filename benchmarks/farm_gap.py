@@ -51,7 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import load_average, median
-from farm import POST_BYTES, feed_url, host_of
+from farm import POST_BYTES, farm_opml, feed_url
 from update import NETPLANET, PY, FarmProcess, Knobs, _free_port
 
 HERE = Path(__file__).resolve().parent
@@ -139,15 +139,7 @@ def _lists(tmp: Path, feeds: int, port: int, one: bool) -> tuple[Path, Path]:
     tag = "one" if one else "hosts"
     urls, opml = tmp / f"urls-{tag}-{port}.txt", tmp / f"farm-{tag}-{port}.opml"
     urls.write_text("".join(f"{feed_url(i, port, one)}\n" for i in range(feeds)))
-    opml.write_text(
-        '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
-        + "".join(
-            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port, one)}" '
-            f'htmlUrl="http://{host_of(i)}/"/>\n'
-            for i in range(feeds)
-        )
-        + "</body></opml>\n"
-    )
+    opml.write_text(farm_opml(feeds, port, one))
     return urls, opml
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, load_average, machine_line, table, write_section
-from farm import feed_url, host_of
+from farm import farm_opml
 from update import NETPLANET, PY, FarmProcess, _count, _free_port
 
 HERE = Path(__file__).resolve().parent
@@ -54,15 +54,7 @@ def main() -> None:
         farm_s = time.perf_counter() - t0
         print(f"farm of {n} feeds ready in {farm_s:.0f} s", file=sys.stderr)
         opml = tmp / "farm.opml"
-        opml.write_text(
-            '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
-            + "".join(
-                f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port)}" '
-                f'htmlUrl="http://{host_of(i)}/"/>\n'
-                for i in range(n)
-            )
-            + "</body></opml>\n"
-        )
+        opml.write_text(farm_opml(n, port))
         db = tmp / "planet.db"
         env = {**os.environ, "HOME": str(tmp), "NETPLANET_ALLOW_PRIVATE_NETWORKS": "1"}
         env.pop("NETPLANET_DATABASE_URL", None)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from farm import feed_url, host_of
+from farm import farm_opml
 from update import NETPLANET, PY, FarmProcess, _free_port
 
 KINDS = ("304", "unchanged")
@@ -78,15 +78,7 @@ def _child(db: str, kind: str) -> float:
 def _build(feeds: int, tmp: Path) -> Path:
     port = _free_port()
     opml = tmp / "farm.opml"
-    opml.write_text(
-        '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
-        + "".join(
-            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port)}" '
-            f'htmlUrl="http://{host_of(i)}/"/>\n'
-            for i in range(feeds)
-        )
-        + "</body></opml>\n"
-    )
+    opml.write_text(farm_opml(feeds, port))
     db = tmp / "planet.db"
     env = {**os.environ, "HOME": str(tmp), "NETPLANET_ALLOW_PRIVATE_NETWORKS": "1"}
     env.pop("NETPLANET_DATABASE_URL", None)

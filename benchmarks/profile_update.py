@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from farm import feed_url, host_of
+from farm import farm_opml
 from update import NETPLANET, PY, FarmProcess, _free_port
 
 HERE = Path(__file__).resolve().parent
@@ -39,15 +39,7 @@ def main() -> None:
     port = _free_port()
     tmp = Path(tempfile.mkdtemp(prefix="netplanet-profile-"))
     opml = tmp / "farm.opml"
-    opml.write_text(
-        '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
-        + "".join(
-            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port)}" '
-            f'htmlUrl="http://{host_of(i)}/"/>\n'
-            for i in range(args.feeds)
-        )
-        + "</body></opml>\n"
-    )
+    opml.write_text(farm_opml(args.feeds, port))
     farm = FarmProcess(args.feeds, port, "20,200", 0.1)
     results: dict[str, dict[str, float]] = {}
     try:

@@ -387,20 +387,12 @@ def run_size(
     one_host: bool = False,
 ) -> list[Run]:
     sys.path.insert(0, str(HERE))
-    from farm import feed_url, host_of
+    from farm import farm_opml, feed_url
 
     urls = tmp / f"urls-{size}.txt"
     urls.write_text("".join(f"{feed_url(i, port, one_host)}\n" for i in range(size)))
     opml = tmp / f"farm-{size}.opml"
-    opml.write_text(
-        '<?xml version="1.0"?>\n<opml version="2.0"><head><title>farm</title></head><body>\n'
-        + "".join(
-            f'<outline type="rss" text="Feed {i}" xmlUrl="{feed_url(i, port, one_host)}" '
-            f'htmlUrl="http://{host_of(i)}/"/>\n'
-            for i in range(size)
-        )
-        + "</body></opml>\n"
-    )
+    opml.write_text(farm_opml(size, port, one_host))
     out: list[Run] = []
     for rep in range(repeats):
         for name in clients:
