@@ -54,7 +54,9 @@ def test_stored_posts_are_found_once_indexed_a_batch_at_a_time(store: SqlStore) 
     assert store.pending_index() == 5 and found(store, "ospf") == set()
     assert store.index_pending(limit=2) == 2
     assert store.pending_index() == 3 and found(store, "ospf") == {"Ospf note 0", "Ospf note 1"}
-    assert catch_up(store, batch=2) == 3
+    told: list[int] = []
+    assert catch_up(store, batch=2, progress=told.append) == 3
+    assert told == [2, 3]  # a running total after each batch, for the progress bar
     assert store.pending_index() == 0 and len(found(store, "ospf")) == 5
     assert store.index_pending() == 0  # nothing waits: nothing to do
     assert index_rows(store) == 5

@@ -24,6 +24,7 @@ from netplanet.cli._common import (
     quiet,
     say,
     site_address,
+    stage_bars,
     warn,
 )
 from netplanet.settings import RANGES
@@ -120,8 +121,15 @@ def _index_for_search(current: Planet) -> None:
 
     from netplanet.store.indexing import catch_up
 
+    waiting = current.store.pending_index()
+    if not waiting:
+        return
     started = time.perf_counter()
-    done = catch_up(current.store)
+    with stage_bars(quiet()) as advance:
+        done = catch_up(
+            current.store,
+            progress=lambda n: advance("indexing for search", n, max(n, waiting)),
+        )
     if done:
         say(f"indexed {done} posts for search in {time.perf_counter() - started:.1f} s")
 

@@ -76,17 +76,24 @@ class IndexQueries:
 
 
 def catch_up(
-    store: Store, *, halted: Callable[[], bool] = lambda: False, batch: int = INDEX_BATCH
+    store: Store,
+    *,
+    halted: Callable[[], bool] = lambda: False,
+    batch: int = INDEX_BATCH,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Index queued posts a batch per transaction until none is left (or `halted()`, checked
-    between batches); how many were indexed. Batches of other processes' writes (and of
-    another indexer) interleave with these."""
+    between batches); how many were indexed, also told to `progress` after each batch (a
+    running total). Batches of other processes' writes (and of another indexer) interleave
+    with these."""
     done = 0
     while not halted():
         taken = store.index_pending(batch)
         if not taken:
             break
         done += taken
+        if progress is not None:
+            progress(done)
     return done
 
 
