@@ -64,7 +64,7 @@ mutation: $(MUTATION_STAMP)
 		$(foreach glob,$(MUTATION_DETAIL),--detail '$(glob)') $(MUTATION_SCOPE)
 
 # Benchmarks (benchmarks/README.md): peers go into benchmarks/.venv-peers, never into .venv.
-# bench ~65-80 min (estimate), bench-quick ~15 min; both end by rebuilding the Targets table.
+# bench ~67-82 min (estimate), bench-quick ~16 min; both end by rebuilding the Targets table.
 .PHONY: bench-quick bench-peers
 bench-peers: $(STAMP)
 	$(BIN)/python benchmarks/run.py --setup-only

@@ -1,11 +1,16 @@
 """Run the benchmark suite and regenerate its sections of docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/run.py --quick   # make bench-quick: 100k entries, 200 feeds, parse
+    .venv/bin/python benchmarks/run.py --quick   # make bench-quick: 100k entries, 200 feeds,
+                                                 # parse, start-up (5 runs)
     .venv/bin/python benchmarks/run.py --full    # make bench: 100k + 1M entries, 200/1000/5000
-                                                 # feeds (+ plot), parse, memory of 10,000 sources
+                                                 # feeds (+ plot), parse, start-up (15 runs),
+                                                 # memory of 10,000 sources
 
 Both end with benchmarks/targets.py, which rebuilds the "## Targets" table from the figures the
 scripts saved (a target whose figures are missing, e.g. the 1M site in --quick, says so).
+Every client of the update rounds gets the same 16 parallel fetches (`--concurrency 16`, issue
+17). benchmarks/startup.py (~1 min at 5 runs, ~2 min at 15) writes "## Start-up" and saves
+benchmarks/results-startup.json for the start-up target; `--skip-startup` leaves it out.
 
 Setup first: the peers (lemon24/reader, feedparser, requests, matplotlib) go into their own
 virtualenv, benchmarks/.venv-peers, from benchmarks/requirements-peers.txt, never into the
@@ -29,6 +34,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PEERS = HERE / ".venv-peers"
 PY = sys.executable
+# Issue 17 compares the clients at the same concurrency: 16 parallel fetches each (reader's
+# workers and newsboat's reload-threads as before; netplanet's fetch_concurrency, 20 by
+# default). Every size uses it, so the marginal cost per feed compares like with like.
+CONCURRENCY = ["--concurrency", "16"]
 UPDATE_200 = [
     "benchmarks/update.py",
     "--sizes",
@@ -39,7 +48,10 @@ UPDATE_200 = [
     "1",
     "--plot",
     "",
+    *CONCURRENCY,
 ]
+UPDATE_1000 = ["benchmarks/update.py", "--sizes", "1000", "--repeats", "3", "--plot", ""]
+UPDATE_1000 += CONCURRENCY
 
 # Cold and warm only, one repeat: a 5,000-feed round takes minutes per client, and newsboat's
 # warm round does not finish in 360 s (it is killed and reported as such).
@@ -57,7 +69,14 @@ UPDATE_5000 = [
     "",
     "--round-timeout",
     "360",
+    *CONCURRENCY,
 ]
+
+
+def startup(runs: int) -> list[str]:
+    """benchmarks/startup.py: its docs section, and the figures the start-up target reads."""
+    save = ["--save", "benchmarks/results-startup.json"]
+    return ["benchmarks/startup.py", "--runs", str(runs), "--write", *save]
 
 
 def setup() -> None:
@@ -93,6 +112,7 @@ def main() -> None:
     ap.add_argument("--skip-site", action="store_true")
     ap.add_argument("--skip-update", action="store_true")
     ap.add_argument("--skip-parse", action="store_true")
+    ap.add_argument("--skip-startup", action="store_true")
     ap.add_argument("--skip-memory", action="store_true", help="full run: skip 10,000 sources")
     ap.add_argument("--no-huge", action="store_true", help="full run: skip 5,000 feeds")
     # 5,000 feeds used to be opt-in; the flag is kept so old command lines still work.
@@ -120,6 +140,8 @@ def main() -> None:
             run(UPDATE_200)
         if not args.skip_parse:
             run(["benchmarks/parse_speed.py", "--repeat", "3"])
+        if not args.skip_startup:
+            run(startup(5))
         run(["benchmarks/targets.py"])
         return
     if not args.skip_site:
@@ -129,7 +151,7 @@ def main() -> None:
         # One command per size, each writing its own section and saving its runs
         # (benchmarks/update-runs-N.json); then the plot over all of them.
         run(UPDATE_200)
-        run(["benchmarks/update.py", "--sizes", "1000", "--repeats", "3", "--plot", ""])
+        run(UPDATE_1000)
         saved = ["benchmarks/update-runs-200.json", "benchmarks/update-runs-1000.json"]
         if not args.no_huge:
             run(UPDATE_5000)
@@ -137,6 +159,8 @@ def main() -> None:
         run(["benchmarks/update.py", "--from-json", *saved, "--plot-only"])
     if not args.skip_parse:
         run(["benchmarks/parse_speed.py"])
+    if not args.skip_startup:
+        run(startup(15))
     if not args.skip_memory:
         run(["benchmarks/memory.py", "--sources", "10000"])
     run(["benchmarks/targets.py"])  # last: it reads what the others saved

@@ -22,6 +22,12 @@ workers=16)`, newsboat `-x reload` with `reload-threads 16` (Debian package), an
 requests + feedparser loop (only for N <= --naive-max). The farm runs in its own process (see
 farm.py), one loopback address per feed. Medians over the repeats are reported with ratios
 netplanet/peer, and a PNG of cycle time vs N is drawn with the peers venv's matplotlib.
+Every run also records how many posts the farm's feeds held by then (`expected`; newsboat and
+the naive loop do not read JSON Feed, so they store 10% fewer) and, for netplanet, the seconds
+of the "indexed N posts for search in X s" line `update` prints when it has indexed the round's
+posts before exiting (`index_s`, taken from the client's log; NaN without the line) and whether
+the store's search_queue is empty afterwards (`queue_empty`). benchmarks/targets.py reads them
+from the saved runs (--save, default benchmarks/update-runs-N.json).
 
 The other shape of farm (docs/benchmarks.md, "Two farms"): `--one-host` serves every feed from
 127.0.0.1 (connections can be reused; netplanet's per-host limits then cover the whole farm, so
@@ -38,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -88,6 +95,12 @@ class Run:
     served: dict[str, int]
     rc: int
     tree_rss_mb: float = float("nan")
+    expected: int = -1
+    """Posts the farm's feeds held in total by this round (every feed's; -1: not recorded)."""
+    index_s: float = float("nan")
+    """netplanet: seconds of its "indexed N posts for search in X s" line (NaN: no line)."""
+    queue_empty: bool | None = None
+    """netplanet: the store's search_queue is empty after the run (every post indexed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +131,7 @@ class FarmProcess:
         one_host: bool = False,
         post_bytes: str = "",
     ) -> None:
+        self.fraction = fraction
         self.tmp = Path(tempfile.mkdtemp(prefix="netplanet-farm-"))
         ready = self.tmp / "ready.json"
         extra = (["--one-host"] if one_host else []) + (
@@ -248,6 +262,13 @@ class Client:
     def stored(self) -> int:
         raise NotImplementedError
 
+    def search_state(self, log: str) -> tuple[float, bool | None]:
+        """(seconds the run spent indexing for search, search queue empty) from the run's log."""
+        return float("nan"), None
+
+
+INDEXED = re.compile(r"^indexed \d+ posts for search in ([0-9.]+) s$", re.M)
+
 
 def _count(db: Path, sql: str) -> int:
     con = sqlite3.connect(db)
@@ -282,6 +303,17 @@ class NetplanetClient(Client):
 
     def stored(self) -> int:
         return _count(self.db, "SELECT count(*) FROM entries")
+
+    def search_state(self, log: str) -> tuple[float, bool | None]:
+        # `update` indexes the round's posts before it exits (src/netplanet/cli/update.py) and
+        # says how long that took; the queue left behind is what was not indexed.
+        said = INDEXED.findall(log)
+        seconds = float(said[-1]) if said else float("nan")
+        try:
+            queued = _count(self.db, "SELECT count(*) FROM search_queue")
+        except sqlite3.OperationalError:  # a schema from before the search queue
+            return seconds, None
+        return seconds, queued == 0
 
 
 class ReaderClient(Client):
@@ -387,7 +419,7 @@ def run_size(
     one_host: bool = False,
 ) -> list[Run]:
     sys.path.insert(0, str(HERE))
-    from farm import farm_opml, feed_url
+    from farm import farm_opml, feed_url, post_count
 
     urls = tmp / f"urls-{size}.txt"
     urls.write_text("".join(f"{feed_url(i, port, one_host)}\n" for i in range(size)))
@@ -406,8 +438,12 @@ def run_size(
             for scenario in scenarios:
                 rnd = 0 if scenario == "cold" else 1
                 farm.set_round(rnd, validators=scenario != "nocache")
+                logged = client.log.stat().st_size if client.log.exists() else 0
                 wall, cpu, rss, rc = timed(client.command(), client.env, work, client.log)
                 served = farm.stats()
+                with client.log.open("rb") as f:
+                    f.seek(logged)
+                    index_s, queue_empty = client.search_state(f.read().decode(errors="replace"))
                 run = Run(
                     name,
                     size,
@@ -420,12 +456,21 @@ def run_size(
                     served,
                     rc,
                     TREE_RSS[-1],
+                    sum(post_count(i, rnd, farm.fraction) for i in range(size)),
+                    index_s,
+                    queue_empty,
                 )
                 print(
                     f"  N={size} rep {rep} {name:9} {scenario:8} wall {wall:7.2f} s "
                     f"cpu {cpu:7.2f} s rss {rss:6.0f} MiB stored {run.stored:6} "
                     f"served {served} rc {rc} tree rss {TREE_RSS[-1]:.0f} MiB "
-                    f"(load {load_average()})",
+                    f"expected {run.expected}"
+                    + (
+                        f" indexed in {index_s:.1f} s, queue empty {queue_empty}"
+                        if name == "netplanet"
+                        else ""
+                    )
+                    + f" (load {load_average()})",
                     file=sys.stderr,
                 )
                 out.append(run)
@@ -499,6 +544,29 @@ def _client_text(client: str, args: argparse.Namespace) -> str:
     if client == "newsboat" and n:
         return f"newsboat 2.21 -x reload, reload-threads {n}"
     return CLIENT_TEXT[client]
+
+
+def search_line(runs: list[Run], size: int) -> str:
+    """netplanet's cold rounds: how long `update` indexed for search before exiting, whether
+    it left the search queue empty and stored every post the farm served."""
+    cold = [
+        r
+        for r in runs
+        if (r.client, r.size, r.scenario, r.rc) == ("netplanet", size, "cold", 0)
+        and r.queue_empty is not None
+    ]
+    if not cold:
+        return ""
+    said = [r.index_s for r in cold if r.index_s == r.index_s]
+    seconds = f"{median(said):.1f} s (median)" if said else "no indexing line logged"
+    empty = sum(bool(r.queue_empty) for r in cold)
+    complete = sum(r.stored == r.expected for r in cold)
+    return (
+        f"Search, netplanet's cold rounds: `update` indexed the round's posts for search in "
+        f"{seconds} before exiting; the search queue was empty afterwards in {empty} of "
+        f"{len(cold)} runs, and {complete} of {len(cold)} stored every post served "
+        f"({cold[0].expected:,})."
+    )
 
 
 def report(
@@ -626,6 +694,9 @@ def report(
         if per:
             out += ["CPU per unchanged feed for netplanet, fixed cost removed: " + "; ".join(per)]
             out += [""]
+        search = search_line(runs, size)
+        if search:
+            out += [search, ""]
     if plot is not None:
         rel = os.path.relpath(plot, ROOT / "docs")
         out += [f"![update cycle time vs feeds, cold and warm]({rel})"]
