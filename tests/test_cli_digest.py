@@ -11,7 +11,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from builders import cli, make_entry, plan, spec, sqlite_url
-from netplanet.publish.weekly import Week, last_finished
+from netplanet.publish.weekly import Week
+from netplanet.publish.weeks import last_finished
 from netplanet.store import open_store
 
 WEEK = Week(2026, 43)

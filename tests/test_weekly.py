@@ -20,11 +20,11 @@ from netplanet.publish.weekly import (
     Week,
     build_digest,
     escape_markdown,
-    last_finished,
     render_html,
     render_markdown,
     render_text,
 )
+from netplanet.publish.weeks import last_finished
 
 WEEK = Week(2026, 48)  # Monday 23 November 2026 .. Monday 30 November
 T0 = WEEK.start

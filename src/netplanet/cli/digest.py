@@ -54,12 +54,12 @@ def digest(
         PODCASTS,
         Week,
         build_digest,
-        last_finished,
         render_html,
         render_markdown,
         render_text,
         title_of,
     )
+    from netplanet.publish.weeks import last_finished
     from netplanet.store.admin import BASE_URL_KEY
 
     current = planet()

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from netplanet.errors import NotFoundError, UsageError
 from netplanet.model import WeekData
-from netplanet.publish.weekly import Week, last_finished
+from netplanet.publish.weeks import Week, last_finished
 from netplanet.store.base import WeeklyStore
 
 __all__ = ["WeekRead", "current_week", "freeze_due", "pick", "read_week"]

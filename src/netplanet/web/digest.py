@@ -26,10 +26,10 @@ from netplanet.publish.weekly import (
     Digest,
     Week,
     build_digest,
-    last_finished,
     render_html,
     title_of,
 )
+from netplanet.publish.weeks import last_finished
 from netplanet.web.outputs import feed_response
 from netplanet.web.site import Site, _site
 
