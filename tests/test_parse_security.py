@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from netplanet.errors import ParseError
-from netplanet.parse import parse_feed
+from netplanet.parse import parse_feed, xml
 
 BILLION_LAUGHS_DTD = (
     '<!DOCTYPE rss [<!ENTITY lol "lol">'
@@ -95,3 +95,23 @@ def test_body_naming_a_local_file_is_not_opened(tmp_path: Path) -> None:
     feed_file.write_text(_rss("", "FROM-THE-FILE").decode())
     with pytest.raises(ParseError):
         parse_feed(str(feed_file).encode())
+
+
+def test_external_dtd_is_never_loaded(tmp_path: Path) -> None:
+    # lxml 6.2 with libxml2 2.14 loads a document's external subset when collect_ids=False.
+    external = tmp_path / "feed.dtd"
+    external.write_text('<!ENTITY leaked "LEAKED-FROM-DTD">')
+    body = _rss(f'<!DOCTYPE rss SYSTEM "{external.as_uri()}">', "a")
+    document = xml.parse_xml(xml.trim_leading(body, []), "", [])
+    assert document.root.getroottree().docinfo.externalDTD is None
+
+
+def test_external_dtd_on_the_network_is_neither_fetched_nor_a_repair() -> None:
+    # RSS 0.91 feeds name Netscape's DTD: an ordinary feed, parsed as it is (no network).
+    doctype = (
+        '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        '"http://my.netscape.com/publish/formats/rss-0.91.dtd">'
+    )
+    feed = parse_feed(_rss(doctype, "a"))
+    assert feed.title == "a"
+    assert feed.warnings == ()

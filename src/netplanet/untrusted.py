@@ -106,7 +106,9 @@ def _strip_tags(text: str) -> str:
 
 
 def _collapse(text: str) -> str:
-    if _INVISIBLE.search(text):
+    # isprintable() is one C loop that is False for every character _INVISIBLE matches (and
+    # for newlines and tabs): most names need no regex search at all.
+    if not text.isprintable() and _INVISIBLE.search(text):
         text = _INVISIBLE.sub(" ", text)
     return " ".join(text.split())
 

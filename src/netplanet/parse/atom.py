@@ -110,10 +110,15 @@ def _links(links: list[etree._Element], base: str) -> tuple[str | None, list[Enc
     alternate_is_html = False
     enclosures: list[Enclosure] = []
     for link in links:
+        rel = link.get("rel")
+        # Blogger and WordPress give each entry three to five links (replies, edit, self):
+        # the rel, read first, skips them without reading their href.
+        rel = "alternate" if rel is None else rel.strip()
+        if rel != "alternate" and rel != "enclosure":
+            continue
         href = link.get("href")
         if not href:
             continue
-        rel = link.get("rel", "alternate").strip()
         if rel == "alternate":
             kind = link.get("type", "text/html")
             is_html = kind in ("text/html", "application/xhtml+xml")

@@ -7,12 +7,13 @@ first (no markup, already absolute URL) before doing real work.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -70,6 +71,24 @@ def is_absolute(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
 
+# A root-relative link urljoin would return as origin + link: no "//" start (a host), no
+# segment starting with "." (dot segments), no ";" (path parameters), no empty query or
+# fragment (urljoin drops them), no tab, CR or LF (urlsplit deletes them).
+_ROOT_RELATIVE = re.compile(r"(?:/(?![/.])[^/?#;\t\r\n]*)+(?:\?[^#\t\r\n]+)?(?:#[^\t\r\n]+)?")
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(base: str) -> str | None:
+    """ "scheme://host" of an http(s) base, as urljoin writes it; None for any other base."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def absolutize(link: str | None, base: str) -> str | None:
     """Resolve `link` against `base`; None for an empty link. Never raises."""
     if not link:
@@ -79,6 +98,10 @@ def absolutize(link: str | None, base: str) -> str | None:
         return None
     if not base or is_absolute(link):
         return link
+    # Most relative links in feeds are root-relative ("/2024/05/post"): the base's origin in
+    # front is urljoin's answer at a fifth of its cost (it parses the base for every link).
+    if link[0] == "/" and _ROOT_RELATIVE.fullmatch(link) and (origin := _origin(base)):
+        return origin + link
     try:
         return urljoin(base, link)
     except ValueError:  # e.g. an invalid IPv6 literal in either URL

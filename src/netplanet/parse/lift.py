@@ -129,7 +129,9 @@ def _section(data: bytes, region: int, start: int, end: int) -> str | None:
     if raw.translate(_FLAG_FORBIDDEN) is not raw:
         return None
     if b"\r" in raw:  # libxml2 reads every line ending as "\n"
-        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        raw = raw.replace(b"\r\n", b"\n")
+        if b"\r" in raw:  # a lone CR: rare, so no second copy unless there is one
+            raw = raw.replace(b"\r", b"\n")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
