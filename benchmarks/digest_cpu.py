@@ -6,13 +6,15 @@ pool worker runs it) for another tree against this one, feeds alternating, in on
 Both trees digest each of the farm's first N feeds (round 0) once with their own bundled
 taxonomy, the order of the two swapped at every feed, so load and the CPU's caches treat
 them alike (`digest_work.py` splits this tree's figure by stage instead; there the other tree
-runs without topics). Writes nothing to docs.
+runs without topics). Each result is then pickled and unpickled, as the pool sends it back to
+the update process: that hand-off is timed apart. Writes nothing to docs.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import pickle
 import random
 import sys
 import tempfile
@@ -54,6 +56,8 @@ def main() -> None:
             "this": (this_digest, Classifier(topics.load_taxonomy())),
         }
         cpu = dict.fromkeys(variants, 0)
+        dumps = dict.fromkeys(variants, 0)
+        loads = dict.fromkeys(variants, 0)
         posts = dict.fromkeys(variants, 0)
         order = list(variants)
         for i, (body, url) in enumerate(bodies):
@@ -74,11 +78,24 @@ def main() -> None:
                 )
                 cpu[name] += time.process_time_ns() - start
                 posts[name] += len(result.entries)
+                start = time.process_time_ns()
+                sent = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+                dumps[name] += time.process_time_ns() - start
+                start = time.process_time_ns()
+                pickle.loads(sent)
+                loads[name] += time.process_time_ns() - start
     per = {name: cpu[name] / max(posts[name], 1) / 1e3 for name in variants}
+    dumped = {name: dumps[name] / max(posts[name], 1) / 1e3 for name in variants}
+    loaded = {name: loads[name] / max(posts[name], 1) / 1e3 for name in variants}
     print(
         f"other {per['other']:.1f} µs, this {per['this']:.1f} µs a post "
         f"({per['this'] - per['other']:+.1f} µs, {per['this'] / per['other']:.3f}x; "
         f"{posts['this']:,} posts)",
+        flush=True,
+    )
+    print(
+        f"hand-off: pickle other {dumped['other']:.1f} µs, this {dumped['this']:.1f} µs; "
+        f"unpickle other {loaded['other']:.1f} µs, this {loaded['this']:.1f} µs a post",
         flush=True,
     )
 
