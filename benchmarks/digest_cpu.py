@@ -2,6 +2,7 @@
 pool worker runs it) for another tree against this one, feeds alternating, in one process.
 
     .venv/bin/python benchmarks/digest_cpu.py --other /tmp/main/src [--feeds 300] [--seed 1]
+        [--excerpt-words 60]
 
 Both trees digest each of the farm's first N feeds (round 0) once with their own bundled
 taxonomy, the order of the two swapped at every feed, so load and the CPU's caches treat
@@ -40,6 +41,9 @@ def main() -> None:
     ap.add_argument("--other", required=True, help="the other tree's src directory")
     ap.add_argument("--feeds", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1, help="the farm's pool of posts")
+    ap.add_argument(
+        "--excerpt-words", type=int, default=60, help="60 as digest_work.py; the setting's is 150"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="netplanet-digest-cpu-") as scratch:
         other = _import_other(Path(args.other), Path(scratch))
@@ -72,7 +76,7 @@ def main() -> None:
                     source_id=i + 1,
                     source_category="",
                     now=NOW,
-                    excerpt_words=60,
+                    excerpt_words=args.excerpt_words,
                     classifier=classifier,
                     source_title="Feed",
                 )
