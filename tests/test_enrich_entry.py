@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netplanet.enrich import enrich_entry
+from netplanet.enrich import enrich_entry, is_truncation
 from netplanet.enrich.fingerprint import entry_fingerprint, title_date_hash
 from netplanet.enrich.identity import entry_key
 from netplanet.enrich.sponsored import is_sponsored
@@ -505,6 +506,35 @@ def test_a_hand_written_summary_is_kept() -> None:
     parsed = _parsed(content_html=f"<p>{_POST}</p>", summary_html=summary)
     entry = enrich_entry(parsed, source_id=1, source_category="", base_url=BASE, now=NOW)
     assert entry.excerpt_html == f"<p>{summary}</p>"
+
+
+def test_is_truncation_agrees_with_the_word_matcher_around_its_shortcuts() -> None:
+    # The content starting with the summary's words, a summary whose words the content holds
+    # in another order (the matcher finds few in order), one with a fifth of its words
+    # changed (at the 0.8 threshold) and one with words the content never uses.
+    words = _POST.split()
+    summary = " ".join(words[:40])
+    assert is_truncation(summary, _POST)
+    assert is_truncation("Foreword. " + summary, _POST)
+    assert not is_truncation(" ".join(reversed(words[:40])), _POST)
+    edited = [w if i % 5 else "zebra" for i, w in enumerate(words[:40])]
+    assert is_truncation(" ".join(edited), _POST)  # 32 of 40 words in order: 0.8
+    edited = [w if i % 4 else "zebra" for i, w in enumerate(words[:40])]
+    assert not is_truncation(" ".join(edited), _POST)  # 30 of 40
+    assert not is_truncation("Quite another text, written as a summary of its own.", _POST)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "cd", "ef", "gh", "ij"]), min_size=1, max_size=12),
+    st.lists(st.sampled_from(["ab", "cd", "ef", "gh", "ij", "kl"]), min_size=0, max_size=30),
+)
+def test_is_truncation_is_the_word_matchers_answer(summary: list[str], content: list[str]) -> None:
+    # The shortcuts only skip the matcher where its answer is known: same answers as it.
+    matcher = difflib.SequenceMatcher(None, summary, content, autojunk=False)
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    expected = len(content) > len(summary) and matched >= 0.8 * len(summary)
+    assert is_truncation(" ".join(summary), " ".join(content)) == expected
 
 
 def test_a_truncated_summary_alone_ends_with_a_visible_cut() -> None:

@@ -186,6 +186,16 @@ def test_simhash_of_nothing_and_near_copies() -> None:
     assert simhash(words) == simhash(list(words))  # stable
 
 
+def test_simhash_values_are_the_stored_ones() -> None:
+    # Stored posts keep their SimHash (and band key): a new way of computing it must give the
+    # same values, or stored posts need SIGNATURE_VERSION bumped and a recompute.
+    words = "the quick brown fox jumps over the lazy dog while a router floods bgp updates to"
+    words += " every peer"
+    assert simhash(words.split()) == (-4767844236129972807, 17)
+    assert simhash(words.split() * 20) == (-4767703498641613379, 255)  # 255 features: lanes full
+    assert simhash(["a", "b"]) == (-2703553415813180325, 1)
+
+
 def test_simhash_when_the_word_cache_fills(monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-process word cache is emptied when full: a text whose new words fill it midway
     hashes as it does with room to spare (it once failed with a KeyError)."""
@@ -195,11 +205,10 @@ def test_simhash_when_the_word_cache_fills(monkeypatch: pytest.MonkeyPatch) -> N
     expected = simhash(words)
     monkeypatch.setattr(story, "_WORD_CACHE_MAX", 40)
     for cached in range(0, 50, 7):  # the cache holds `cached` words when the text comes
-        story._FIRST.clear()
-        story._SECOND.clear()
+        story._LANES.clear()
         simhash([f"x{n}" for n in range(cached)])
         assert simhash(words) == expected
-        assert len(story._FIRST) <= max(40, len(set(words)))
+        assert len(story._LANES) <= max(40, len(set(words)))
 
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)

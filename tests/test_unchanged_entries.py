@@ -17,6 +17,7 @@ from loopback import fetch_settings
 from netplanet.fetch.http import Fetcher
 from netplanet.model import (
     Enclosure,
+    Entry,
     ExistingEntry,
     FetchOutcome,
     FetchRequest,
@@ -256,6 +257,42 @@ def test_digest_known_is_picklable() -> None:
 
     result = digest(rss(POSTS), url=URL, excerpt_words=50, known=frozenset({"a"}), **KW)
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_an_entry_with_every_field_set_survives_the_pools_pickle() -> None:
+    # Entry pickles as its constructor's arguments: every field, in order, comes back.
+    import pickle
+
+    entry = Entry(
+        source_id=7,
+        key="g:x",
+        guid="x",
+        url="https://example.org/p",
+        title_date_hash="tdh",
+        title="T",
+        author="A",
+        published=NOW,
+        updated=NOW + timedelta(hours=1),
+        content_html="<p>c</p>",
+        excerpt_html="<p>e</p>",
+        text="c",
+        categories=("Networking",),
+        tags=("bgp",),
+        enclosure=Enclosure("https://example.org/a.mp3", "audio/mpeg", 12),
+        duration_s=60,
+        sponsored=True,
+        fingerprint="v1:f",
+        date_from_feed=False,
+        date_known=False,
+        raw_hash="r",
+        topics=(("routing", 0.5),),
+        podcast=True,
+        simhash=-5,
+        story_keys=("u:1", "t:2"),
+    )
+    # No field left at its default, so a field pickled in another's place would show.
+    assert all(getattr(entry, f.name) != f.default for f in dataclasses.fields(Entry))
+    assert pickle.loads(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)) == entry
 
 
 def test_hashes_do_not_depend_on_the_clock() -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
 # --------------------------------------------------------------------------- sources
 
@@ -274,6 +276,15 @@ class Entry:
     """Keys shared by posts of one story (canonical URL, CVE ids, rare terms...), for finding
     cluster candidates by index (store/stories.py)."""
 
+    def __reduce__(self) -> tuple[type[Entry], tuple[Any, ...]]:
+        # The pool sends every new post back to the update process. Pickled as its
+        # constructor's arguments, it skips the slotted dataclass's state methods (a Python
+        # loop over fields() on each side): ~5 µs less a post to pickle and to unpickle.
+        return Entry, _ENTRY_FIELDS(self)
+
+
+_ENTRY_FIELDS = attrgetter(*(f.name for f in fields(Entry)))
+"""Every field of Entry, in the constructor's order."""
 
 # --------------------------------------------------------------------------- store / update
 

@@ -134,47 +134,56 @@ _GENERIC_RATES = frozenset(
     for u in ("gbps", "tbps")
 ) | frozenset(f"{n}tbps" for n in ("6.4", "12.8", "25.6", "51.2", "102.4"))
 
-_MASK = int.from_bytes(b"\x01" * 64, "little")  # bit 0 of each of 64 byte lanes
 _WORD_CACHE_MAX = 100_000
-# Per word, two independent sets of 64 pseudo-random bits, each bit in bit 0 of a byte lane;
-# stable across processes (a SimHash is stored), computed once per process. Plain dicts of
-# str -> int: the collector does not track them.
-_FIRST: dict[str, int] = {}
-_SECOND: dict[str, int] = {}
+# Per word, two independent sets of 64 pseudo-random bits (bits 0 and 1 of each byte of its
+# BLAKE2b-512 digest), stable across processes (a SimHash is stored), computed once per process,
+# held in one int of 64 16-bit lanes: the first set's bit in bit 0 of each lane, the second's
+# in bit 8. One dict and one int a word: the lookups, not the arithmetic, are most of a
+# SimHash's cost in a parse worker, whose caches the rest of enrich keeps cold. A plain dict
+# of str -> int: the collector does not track it.
+_LANES: dict[str, int] = {}
+_LOW = bytes(b & 1 for b in range(256))  # a digest byte's bit 0 (first set)
+_HIGH = bytes((b >> 1) & 1 for b in range(256))  # its bit 1 (second set)
 
 
 def simhash(words: list[str]) -> tuple[int, int]:
     """SimHash over the word bigrams of `words` (at most 256 words): (signed 64-bit value,
     number of features). Bigrams, not words: a bag of single words is ruled by the commonest
-    ones, so unrelated texts would hash alike. Each feature's 64 bits sit in bit 0 of 64 byte
-    lanes, so adding the features' integers counts all 64 bit positions at once, in C,
+    ones, so unrelated texts would hash alike. Bigram "a b" is a's first bits XOR b's second:
+    order matters ("a b" is not "b a"). Each feature's 64 bits sit in the low byte of 64
+    16-bit lanes, so adding the features' integers counts all 64 bit positions at once, in C,
     instead of 64 Python steps per feature."""
     words = words[:256]
-    # Bigram "a b" is a's first bits XOR b's second: order matters ("a b" is not "b a").
-    # Most words of a planet are cached already: try the sum first, and look for the missing
-    # words (a set difference, a quarter of the cost) only when one is.
+    # Most words of a planet are cached already: try first, and look for the missing words (a
+    # set difference, a quarter of the cost) only when one is.
     try:
-        total = sum(map(xor, map(_FIRST.__getitem__, words), map(_SECOND.__getitem__, words[1:])))
+        lanes = list(map(_LANES.__getitem__, words))
     except KeyError:
         _learn(words)
-        total = sum(map(xor, map(_FIRST.__getitem__, words), map(_SECOND.__getitem__, words[1:])))
+        lanes = list(map(_LANES.__getitem__, words))
+    # b's lanes shifted down a byte put its second bits on a's first. The high bytes gather
+    # a's second bits XOR the next lane's first bits of b: at most 255 * 256 in all, so no
+    # carry leaves a lane, and a lane's low byte is its bit position's count (at most 255).
+    total = sum(map(xor, lanes, map((8).__rrshift__, lanes[1:])))
     features = max(len(words) - 1, 0)
     # Lane counts -> "1"/"0" digits (lane 63 first) -> one int: no Python loop over lanes.
-    value = int(total.to_bytes(64, "big").translate(_majority(features)), 2)
+    value = int(total.to_bytes(128, "big")[1::2].translate(_majority(features)), 2)
     return (value - (1 << 64) if value >= 1 << 63 else value), features
 
 
 def _learn(words: list[str]) -> None:
     """Cache the bits of the words not cached yet; a full cache is emptied first, so every
     word of `words` is cached on return."""
-    missing = set(words).difference(_FIRST)
-    if len(_FIRST) + len(missing) > _WORD_CACHE_MAX:
-        _FIRST.clear()
-        _SECOND.clear()
+    missing = set(words).difference(_LANES)
+    if len(_LANES) + len(missing) > _WORD_CACHE_MAX:
+        _LANES.clear()
         missing = set(words)
+    lanes = bytearray(128)
     for word in missing:
-        bits = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=64).digest(), "little")
-        _FIRST[word], _SECOND[word] = bits & _MASK, (bits >> 1) & _MASK
+        digest = hashlib.blake2b(word.encode(), digest_size=64).digest()
+        lanes[0::2] = digest.translate(_LOW)
+        lanes[1::2] = digest.translate(_HIGH)
+        _LANES[word] = int.from_bytes(lanes, "little")
 
 
 @cache
