@@ -7,7 +7,7 @@
    M sources: realistic titles, 1-8 KB HTML bodies with their plain text and excerpt, a dozen
    categories of very different sizes, a posting rate of ~150 posts a day, then seals the stable
    pages with `SqlStore.seal_pages(now - 48 h)` like `netplanet run` does. Rows are inserted with
-   SQLAlchemy Core executemany in batches; the FTS5 triggers index every row as they would.
+   SQLAlchemy Core executemany in batches; every row indexed for search as the indexer would.
 2. Calls the ASGI app from `create_app` directly (no HTTP, no client library) and reports the
    median and p95 server time of each page in three states: "render" (a cache-busting query
    argument, so the page is built from the database), "cached" (the same URL again: the
@@ -63,6 +63,7 @@ from _text import TECH, TextPool, build_pool, title_for  # noqa: F401
 from netplanet.settings import Settings
 from netplanet.sources.slug import slugify
 from netplanet.store import SqlStore, open_store
+from netplanet.store.indexing import INDEX_TEXT_CHARS
 from netplanet.store.schema import categories, entries, entry_categories, sources
 from netplanet.web.app import create_app
 
@@ -181,14 +182,15 @@ def build_db(path: Path, n: int, m: int, seed: int = 7) -> BuildInfo:
         for pos, (name, _) in enumerate(CATEGORIES):
             conn.execute(insert(categories).values(slug=slugify(name), name=name, position=pos))
     src_ids = [r["id"] for r in src_rows]
-    # The FTS5 insert trigger costs ~0.5 ms a row; the same rows are indexed in one
-    # INSERT ... SELECT (the trigger's own statement, set-wise) after the load, and the
-    # trigger is then recreated from its stored SQL, so the result is what the trigger gives.
+    # Storing a post queues it for the search indexer (search_queue's insert trigger); here
+    # the trigger is dropped during the load, the rows are indexed in one INSERT ... SELECT
+    # (the indexer's statement, set-wise) and the trigger is recreated from its stored SQL:
+    # the planet is as the indexer leaves it once caught up (everything indexed, queue empty).
     with store.engine.begin() as conn:
         trigger_sql = conn.execute(
-            text("SELECT sql FROM sqlite_master WHERE type='trigger' AND name='entries_fts_ai'")
+            text("SELECT sql FROM sqlite_master WHERE type='trigger' AND name='search_queue_ai'")
         ).scalar_one()
-        conn.execute(text("DROP TRIGGER entries_fts_ai"))
+        conn.execute(text("DROP TRIGGER search_queue_ai"))
     entry_id = 0
     for batch_start in range(0, n, BATCH):
         e_rows: list[dict[str, Any]] = []
@@ -269,8 +271,8 @@ def build_db(path: Path, n: int, m: int, seed: int = 7) -> BuildInfo:
         conn.execute(
             text(
                 "INSERT INTO entries_fts(rowid, title, text, source) "
-                "SELECT e.id, e.title, e.text, s.title FROM entries e "
-                "JOIN sources s ON s.id = e.source_id ORDER BY e.id"
+                f"SELECT e.id, e.title, substr(e.text, 1, {INDEX_TEXT_CHARS}), s.title "
+                "FROM entries e JOIN sources s ON s.id = e.source_id ORDER BY e.id"
             )
         )
         conn.execute(text(trigger_sql))
@@ -652,7 +654,7 @@ def report(
         f"{cat_pages:,} pages of {PAGE_SIZE}), {river_pages:,} river pages, "
         f"{info.db_bytes / 2**30:.2f} GiB; built in {info.seconds_insert:.0f} s "
         f"(Core executemany in batches of {BATCH:,}; the FTS5 index filled by one INSERT … SELECT "
-        "with the insert trigger's statement, then the trigger restored), "
+        "with the search indexer's statement, the queue trigger dropped during the load), "
         f"`seal_pages` of {info.sealed:,} entries in {info.seconds_seal:.1f} s.",
         "",
         "Server time in process: the `create_app` ASGI callable called directly (no socket, no "
