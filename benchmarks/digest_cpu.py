@@ -20,20 +20,17 @@ import random
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from digest_work import OTHER, _import_other
+from digest_work import OTHER, _import_other, digest_farm_feed
 from farm import ENTRIES_PER_FEED, build_pool, feed_url, render
 
 from netplanet.enrich import topics
 from netplanet.update import digest as this_digest
 from netplanet.update.classifier import Classifier
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def main() -> None:
@@ -69,14 +66,12 @@ def main() -> None:
             for name in order:
                 module, classifier = variants[name]
                 start = time.process_time_ns()
-                result = module.digest(
+                result = digest_farm_feed(
+                    module,
                     body,
-                    content_type="application/xml",
-                    url=url,
-                    source_id=i + 1,
-                    source_category="",
-                    now=NOW,
-                    excerpt_words=args.excerpt_words,
+                    url,
+                    i,
+                    args.excerpt_words,
                     classifier=classifier,
                     source_title="Feed",
                 )

@@ -42,6 +42,23 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OTHER = "np_other"
 
 
+def digest_farm_feed(
+    module: Any, body: bytes, url: str, i: int, excerpt_words: int, **extra: Any
+) -> Any:
+    """`module.digest` of farm feed `i` (a tree's update/digest module), as a cold round
+    digests it; `extra` adds the keywords a tree with topics takes (classifier, source_title)."""
+    return module.digest(
+        body,
+        content_type="application/xml",
+        url=url,
+        source_id=i + 1,
+        source_category="",
+        now=NOW,
+        excerpt_words=excerpt_words,
+        **extra,
+    )
+
+
 def _import_other(src: Path, scratch: Path) -> Any:
     """The other tree's update/digest.py, its package copied and renamed to OTHER."""
     target = scratch / OTHER
@@ -78,16 +95,7 @@ def main() -> None:
         def variant(module: Any, extra: dict[str, Any], story: bool) -> Callable[..., Any]:
             def run(body: bytes, url: str, i: int) -> Any:
                 this_enrich.story_signature = signature if story else no_signature  # type: ignore[attr-defined]
-                return module.digest(
-                    body,
-                    content_type="application/xml",
-                    url=url,
-                    source_id=i + 1,
-                    source_category="",
-                    now=NOW,
-                    excerpt_words=60,
-                    **extra,
-                )
+                return digest_farm_feed(module, body, url, i, 60, **extra)
 
             return run
 
