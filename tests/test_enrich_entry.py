@@ -524,6 +524,16 @@ def test_is_truncation_agrees_with_the_word_matcher_around_its_shortcuts() -> No
     assert not is_truncation("Quite another text, written as a summary of its own.", _POST)
 
 
+def test_is_truncation_ignores_case_in_ascii_and_other_text() -> None:
+    words = _POST.split()
+    # ASCII text (lower-cased whole) and text with other letters (each word case-folded).
+    assert is_truncation(" ".join(words[:40]).upper(), _POST)
+    german = "Die Straße zum Router führt über das Netz " + _POST
+    assert is_truncation(
+        f"DIE STRASSE ZUM ROUTER FÜHRT ÜBER DAS NETZ {' '.join(words[:30])}", german
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from(["ab", "cd", "ef", "gh", "ij"]), min_size=1, max_size=12),

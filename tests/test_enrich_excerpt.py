@@ -110,6 +110,37 @@ def test_a_cut_after_a_code_block_is_marked_below_it() -> None:
     assert make_excerpt(html, words=23).endswith("</code></pre><p>…</p>")
 
 
+def test_a_sentence_end_counts_from_seven_tenths_of_the_limit() -> None:
+    # 20 words: the window is words 14-20, and up to 22 past it (the slack).
+    after = f"Next {_words(40, 100)}"
+    at_14 = f"<p>{_words(13)} end. {after}</p>"
+    assert make_excerpt(at_14, words=20) == f"<p>{_words(13)} end.</p>"
+    at_13 = f"<p>{_words(12)} end. {after}</p>"
+    assert make_excerpt(at_13, words=20) == f"<p>{_words(12)} end. Next {_words(6, 100)}…</p>"
+    at_22 = f"<p>{_words(21)} end. {after}</p>"
+    assert make_excerpt(at_22, words=20) == f"<p>{_words(21)} end.</p>"
+    at_23 = f"<p>{_words(22)} end. {after}</p>"
+    assert make_excerpt(at_23, words=20) == f"<p>{_words(20)}…</p>"
+
+
+def test_a_sentence_end_across_paragraphs_and_a_code_block_is_found() -> None:
+    html = (
+        f"<p>{_words(8)}</p><pre>{_words(3, 50)}</pre><p>{_words(5, 8)} end. Next {_words(30)}</p>"
+    )
+    assert make_excerpt(html, words=20).endswith(f"<p>{_words(5, 8)} end.</p>")
+
+
+def test_a_code_block_over_the_window_cuts_before_it() -> None:
+    # 10 words, then a code block that takes the count from 10 to 25 (past 20 + 2).
+    html = f"<p>{_words(10)}</p><pre>{_words(15, 100)}</pre><p>{_words(40, 200)}</p>"
+    assert make_excerpt(html, words=20) == f"<p>{_words(10)}…</p>"
+
+
+def test_a_first_code_block_over_the_limit_is_kept_and_marked() -> None:
+    html = f"<pre>{_words(30, 100)}</pre><p>{_words(40, 200)}</p>"
+    assert make_excerpt(html, words=20) == f"<pre><code>{_words(30, 100)}</code></pre><p>…</p>"
+
+
 def test_a_cut_in_a_list_item_is_marked_and_closes_the_list() -> None:
     html = f"<ul><li>{_words(10)}</li><li>{_words(30, 10)}</li></ul>"
     assert (

@@ -81,7 +81,10 @@ TRUNCATION_SPAN = 2000  # characters of a summary compared with the content
 
 
 def _words_of(text: str, limit: int) -> list[str]:
-    return [w.casefold() for w in _WORD_CORE_RE.findall(text, 0, max(0, limit))]
+    head = text[: max(0, limit)]
+    if head.isascii():  # casefold() is lower() there, and lowering first moves no word's edge
+        return _WORD_CORE_RE.findall(head.lower())
+    return [w.casefold() for w in _WORD_CORE_RE.findall(head)]
 
 
 def is_truncation(summary_text: str, content_text: str) -> bool:
