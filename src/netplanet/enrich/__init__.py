@@ -202,9 +202,11 @@ def enrich_entry(
     excerpt_words: int = EXCERPT_WORDS,
     taxonomy: Taxonomy | None = None,
     source_title: str = "",
+    raw_hash: str = "",
 ) -> Entry:
     """Turn one parsed entry into a storable Entry. `base_url` is the source's site (or feed).
-    With a `taxonomy`, the post is classified (its topics); without, it has none."""
+    With a `taxonomy`, the post is classified (its topics); without, it has none. `raw_hash`
+    is the caller's hash of the parsed entry, kept on the Entry (update/digest.py)."""
     now = _aware(now) or now
     # Only an http(s) link is a link: anything else (javascript:, data:, ...) counts as none,
     # and the post falls back to its source's URL like a post without a link.
@@ -304,4 +306,5 @@ def enrich_entry(
         podcast=is_podcast(
             title=title, text=text, url=link, enclosure=enclosure, duration_s=duration_s
         ),
+        raw_hash=raw_hash,
     )

@@ -147,8 +147,9 @@ def digest(
                 excerpt_words=excerpt_words,
                 taxonomy=taxonomy,
                 source_title=source_title,
+                raw_hash=hashed,
             )
-            entries.append(dataclasses.replace(enriched, raw_hash=hashed))
+            entries.append(enriched)
         except Exception as exc:  # one bad entry must not lose the rest of the feed
             # Parsed text is valid by construction, so this is a bug in enrich: say so where
             # the operator looks, with the traceback (of the first one only).
