@@ -389,19 +389,23 @@ def test_a_parse_pool_whose_worker_died_is_replaced() -> None:
         planet.close()
 
 
+@pytest.mark.parametrize("stage", ["draft_entry", "finish_entry"])
 def test_an_entry_enrich_fails_on_is_left_out_loudly(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, stage: str
 ) -> None:
+    # Either stage of enrich (the HTML work, or the topics and story signature of a feed's
+    # drafts) failing on one entry loses that entry only.
     import netplanet.update.digest as digest_module
 
-    real = digest_module.enrich_entry
+    real = getattr(digest_module, stage)
 
-    def enrich_entry(entry: Any, **kw: Any) -> Any:
-        if entry.guid == "p1":
+    def failing(entry: Any, *args: Any, **kw: Any) -> Any:
+        guid = entry.guid if stage == "draft_entry" else entry.fields["guid"]
+        if guid == "p1":
             raise RuntimeError(INJECTED)
-        return real(entry, **kw)
+        return real(entry, *args, **kw)
 
-    monkeypatch.setattr(digest_module, "enrich_entry", enrich_entry)
+    monkeypatch.setattr(digest_module, stage, failing)
     body = rss([(f"p{n}", f"Post {n}", "<p>x</p>") for n in range(3)])
     with caplog.at_level(logging.ERROR, logger="netplanet"):
         result = digest_module.digest(

@@ -43,13 +43,13 @@ URL = "http://x/feed"
 def enriched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Titles of the entries enriched (inline digest only)."""
     titles: list[str] = []
-    real = digest_module.enrich_entry
+    real = digest_module.draft_entry
 
     def counting(entry: ParsedEntry, **kw: Any) -> Any:
         titles.append(entry.title)
         return real(entry, **kw)
 
-    monkeypatch.setattr(digest_module, "enrich_entry", counting)
+    monkeypatch.setattr(digest_module, "draft_entry", counting)
     yield titles
 
 

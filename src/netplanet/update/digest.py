@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from netplanet.enrich import enrich_entry
+from netplanet.enrich import Draft, draft_entry, finish_entry
 from netplanet.errors import NotAFeedError, ParseError
 from netplanet.model import Entry, ParsedEntry, ParsedFeed
 from netplanet.parse import parse_feed
@@ -127,9 +127,25 @@ def digest(
     except ParseError as exc:
         return Digest(None, error_kind=exc.kind, error=str(exc))
     taxonomy = classifier.taxonomy if classifier is not None else None
+    drafts: list[Draft] = []
     entries: list[Entry] = []
     unchanged: list[str] = []
     skipped = 0
+
+    def skip(exc: Exception) -> None:
+        # Parsed text is valid by construction, so this is a bug in enrich: say so where the
+        # operator looks, with the traceback (of the first one only).
+        nonlocal skipped
+        skipped += 1
+        if skipped == 1:
+            log.error(
+                "skipping entries of %s that could not be enriched (first: %s: %s)",
+                url,
+                type(exc).__name__,
+                one_line(exc)[:300],
+                exc_info=exc,
+            )
+
     for entry in parsed.entries:
         hashed = raw_hash(
             entry, url=url, source_category=source_category, excerpt_words=excerpt_words
@@ -138,30 +154,28 @@ def digest(
             unchanged.append(hashed)
             continue
         try:
-            enriched = enrich_entry(
-                entry,
-                source_id=source_id,
-                source_category=source_category,
-                base_url=url,
-                now=now,
-                excerpt_words=excerpt_words,
-                taxonomy=taxonomy,
-                source_title=source_title,
-                raw_hash=hashed,
-            )
-            entries.append(enriched)
-        except Exception as exc:  # one bad entry must not lose the rest of the feed
-            # Parsed text is valid by construction, so this is a bug in enrich: say so where
-            # the operator looks, with the traceback (of the first one only).
-            skipped += 1
-            if skipped == 1:
-                log.error(
-                    "skipping entries of %s that could not be enriched (first: %s: %s)",
-                    url,
-                    type(exc).__name__,
-                    one_line(exc)[:300],
-                    exc_info=exc,
+            drafts.append(
+                draft_entry(
+                    entry,
+                    source_id=source_id,
+                    source_category=source_category,
+                    base_url=url,
+                    now=now,
+                    excerpt_words=excerpt_words,
+                    source_title=source_title,
+                    raw_hash=hashed,
                 )
+            )
+        except Exception as exc:  # one bad entry must not lose the rest of the feed
+            skip(exc)
+    # The feed's drafts finished in a loop of their own: the word tables of the story
+    # signature and the classifier stay in the CPU's caches from one post to the next (see
+    # enrich.Draft).
+    for draft in drafts:
+        try:
+            entries.append(finish_entry(draft, taxonomy))
+        except Exception as exc:
+            skip(exc)
     # The parsed entries are not needed past this point; dropping them halves what a process
     # pool has to send back.
     return Digest(
