@@ -331,59 +331,36 @@ _Cut = tuple[int, int, bool]
 def _choose_cut(blocks: list[_Block], limit: int) -> _Cut | None:
     """Where to cut `blocks` to about `limit` words, or None to keep everything."""
     slack = _slack(limit)
-    top = limit + slack
-    if sum(block.words for block in blocks) <= top:
+    if sum(block.words for block in blocks) <= limit + slack:
         return None
-    low = math.ceil(limit * 0.7)
-    # The units a cut may follow: a paragraph's words (with the offset just past each, in its
-    # text) and a code block as a whole. Only those from `low` words up to limit + slack words
-    # and one more can end a sentence in the window, so only they are built (a tuple per word
-    # of a 150-word excerpt was most of the cut's cost); of the ones before, the last (the cut
-    # at the limit when nothing from `low` on fits) and the first (when none fits) are kept.
+    # The units a cut may follow, up to limit + slack words and one more: a paragraph's words
+    # (with the offset just past each, in its text) and a code block as a whole.
     # (block index, offset or -1, words so far, the word or "" for a code block, next word)
     units: list[tuple[int, int, int, str, str | None]] = []
-    first: tuple[int, int, int, str, str | None] | None = None
-    before: tuple[int, int, int, str, str | None] | None = None
     count = 0
     for b_index, block in enumerate(blocks):
         if block.para is None:
             count += block.words
-            unit = (b_index, -1, count, "", None)
-            first = first or unit
-            if count >= low:
-                units.append(unit)
-            else:
-                before = unit
+            units.append((b_index, -1, count, "", None))
         else:
-            # A paragraph's words are joined by single spaces: word i ends at the sum of the
-            # lengths of words 0..i plus i.
-            words = block.para.text.split(None, top + 1 - count + 1)
-            taken = min(len(words), top + 2 - count)
-            if taken and first is None:
-                first = (b_index, len(words[0]), count + 1, words[0], _at(words, 1))
-            start = min(max(0, low - count - 1), taken)  # the first word counted >= low
-            offset = sum(map(len, words[:start])) + start - 1
-            if start:
-                before = (b_index, offset, count + start, words[start - 1], _at(words, start))
-            counted = count + start
-            following_words = [*words[start + 1 : taken + 1], None][: taken - start]
-            for word, following in zip(words[start:taken], following_words, strict=True):
+            words = block.para.text.split(None, limit + slack + 1 - count + 1)
+            offset = -1
+            for w_index, word in enumerate(words[: limit + slack + 2 - count]):
                 offset += len(word) + 1
-                counted += 1
-                units.append((b_index, offset, counted, word, following))
-            count += taken
-        if count > top:
+                count += 1
+                following = words[w_index + 1] if w_index + 1 < len(words) else None
+                units.append((b_index, offset, count, word, following))
+        if count > limit + slack:
             break
+    low = math.ceil(limit * 0.7)
     # The last sentence end within the limit, else the first one in the slack past it.
-    within = [u for u in units if u[2] <= limit]
-    beyond = [u for u in units if limit < u[2] <= top]
+    within = [u for u in units if low <= u[2] <= limit]
+    beyond = [u for u in units if limit < u[2] <= limit + slack]
     for b_index, offset, _, word, following in (*reversed(within), *beyond):
         if word.endswith(_SENTENCE_END_LAST) and _is_sentence_end(word, following):
             return b_index, offset, False
-    # The last unit within the limit, else the first unit.
-    fitting = within[-1] if within else before or first
-    assert fitting is not None
-    b_index, offset, _, word, following = fitting
+    fitting = [u for u in units if u[2] <= limit] or units[:1]
+    b_index, offset, _, word, following = fitting[-1]
     if offset < 0:
         return b_index, -1, True
     if word.endswith(_SENTENCE_END_LAST) and _is_sentence_end(word, following):
@@ -394,10 +371,6 @@ def _choose_cut(blocks: list[_Block], limit: int) -> _Cut | None:
     if not trimmed.strip():  # a word of punctuation only: end before its paragraph
         return (b_index - 1, -1, True) if b_index > 0 else (-1, -1, False)  # -1: nothing
     return b_index, len(trimmed), True
-
-
-def _at(words: list[str], index: int) -> str | None:
-    return words[index] if index < len(words) else None
 
 
 def _render_para(para: _Para, cut: int | None, out: list[str]) -> None:

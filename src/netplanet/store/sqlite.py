@@ -36,7 +36,9 @@ megabytes of rows and touches index pages all over the file; with 2 MiB, pages w
 to the WAL and read back many times within one transaction. 8 MiB: in a cold round of 1,000
 feeds the update process made 11% fewer page writes and 19% fewer page reads (system calls
 counted), ~1-2% less CPU, ~5 MiB more peak RSS (docs/benchmarks.md, issue 11's cold round);
-32 MiB saved more but would break the 250 MiB RSS budget. Pages are allocated as used."""
+32 MiB saved more but would break the 250 MiB RSS budget. Pages are allocated as used; a
+long-running process keeps its pooled connections (SQLAlchemy's default: 5), each with its
+own cache, so at most ~30 MiB more than the default there."""
 
 
 def create_sqlite_engine(url: str) -> Engine:

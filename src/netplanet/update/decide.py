@@ -51,18 +51,6 @@ RATE_WINDOW = timedelta(days=schedule.RATE_WINDOW_DAYS)
 
 def _is_home_page(url: str) -> bool:
     """Linkless entries fall back to the site's URL, which identifies no single post."""
-    # Most links have a path past the host: string searches tell so without urlsplit (which
-    # would answer the same: only tabs and newlines, absent here, would change what it reads).
-    start = 8 if url.startswith("https://") else 7 if url.startswith("http://") else 0
-    if start and url.isprintable():
-        slash = url.find("/", start)
-        if (
-            0 < slash < len(url) - 1
-            and url[slash + 1] not in "?#"
-            and "?" not in url[start:slash]
-            and "#" not in url[start:slash]
-        ):
-            return False
     try:
         return urlsplit(url).path in ("", "/")
     except ValueError:  # e.g. "https://a.ex]ample/1" from a feed: a link, if a broken one
